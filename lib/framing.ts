@@ -1,0 +1,150 @@
+/**
+ * Newline-delimited framing, shared by the server and the Node client.
+ *
+ * Bytes in: a LineReader turns socket chunks into complete lines. It keeps the
+ * unfinished tail as a list of Buffers (never a growing string), scans each byte
+ * once, splits on `\n` only (so a multi-byte UTF-8 character split across chunks
+ * is reassembled before decoding) and refuses a line longer than its limit as
+ * soon as the limit is passed, before the line is complete.
+ *
+ * Lines out: messages are written as `JSON + "\n"`; see protocol.ts.
+ */
+
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+
+/** How many leading bytes of an oversized line are kept, so the caller can try to find its request id. */
+const OVERSIZE_HEAD_BYTES = 256;
+
+export interface LineReaderEvents {
+  /** A complete line, decoded as UTF-8, without its `\n` (or `\r\n`). Never empty. */
+  onLine(line: string): void;
+  /** The line being read passed the limit. `head` is its first bytes. The reader stops until reset(). */
+  onOverflow(head: Buffer, bytesSeen: number): void;
+}
+
+export class LineReader {
+  /** The longest line accepted, in bytes, not counting the line ending. */
+  maxLineBytes: number;
+  private readonly events: LineReaderEvents;
+  /** Bytes of the current unfinished line, in arrival order. */
+  private tail: Buffer[] = [];
+  private tailBytes = 0;
+  /** A chunk whose scanning was interrupted by pause(), and where to resume. */
+  private held: Buffer | null = null;
+  private heldOffset = 0;
+  private paused = false;
+  private overflowed = false;
+
+  constructor(maxLineBytes: number, events: LineReaderEvents) {
+    this.maxLineBytes = maxLineBytes;
+    this.events = events;
+  }
+
+  /** Bytes held for a line that is not complete yet. */
+  get bufferedBytes(): number {
+    return this.tailBytes + (this.held ? this.held.length - this.heldOffset : 0);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Feed one chunk. Lines are delivered synchronously, in order. */
+  push(chunk: Buffer): void {
+    if (this.overflowed) return;
+    if (this.paused || this.held) {
+      // Only reachable if the caller keeps feeding while paused: keep the order.
+      this.held = this.held ? Buffer.concat([this.held.subarray(this.heldOffset), chunk]) : chunk;
+      this.heldOffset = 0;
+      if (!this.paused) this.resume();
+      return;
+    }
+    this.scan(chunk, 0);
+  }
+
+  /**
+   * Stop delivering lines. May be called from inside onLine: the rest of the
+   * current chunk is held, unscanned, until resume().
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Deliver what was held by pause(), then continue with new chunks. */
+  resume(): void {
+    if (!this.paused && !this.held) return;
+    this.paused = false;
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    this.scan(held, this.heldOffset);
+  }
+
+  /** Forget any partial line and the overflow state (used after a reconnect). */
+  reset(): void {
+    this.tail = [];
+    this.tailBytes = 0;
+    this.held = null;
+    this.heldOffset = 0;
+    this.paused = false;
+    this.overflowed = false;
+  }
+
+  private scan(chunk: Buffer, start: number): void {
+    const length = chunk.length;
+    let newline = chunk.indexOf(NEWLINE, start);
+    while (newline !== -1) {
+      const lineBytes = this.tailBytes + (newline - start);
+      if (lineBytes > this.maxLineBytes) {
+        this.overflow(chunk.subarray(start, newline), lineBytes);
+        return;
+      }
+      this.emitLine(chunk, start, newline);
+      start = newline + 1;
+      if (this.overflowed) return;
+      if (this.paused) {
+        if (start < length) {
+          this.held = chunk;
+          this.heldOffset = start;
+        }
+        return;
+      }
+      newline = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < length) {
+      this.tail.push(start === 0 ? chunk : chunk.subarray(start));
+      this.tailBytes += length - start;
+      if (this.tailBytes > this.maxLineBytes) this.overflow(chunk.subarray(start), this.tailBytes);
+    }
+  }
+
+  private emitLine(chunk: Buffer, start: number, end: number): void {
+    let line: string;
+    if (this.tailBytes === 0) {
+      if (end > start && chunk[end - 1] === CARRIAGE_RETURN) end--;
+      if (end === start) return;
+      line = chunk.toString('utf8', start, end);
+    } else {
+      this.tail.push(chunk.subarray(start, end));
+      const whole = Buffer.concat(this.tail, this.tailBytes + (end - start));
+      this.tail = [];
+      this.tailBytes = 0;
+      let wholeEnd = whole.length;
+      if (wholeEnd > 0 && whole[wholeEnd - 1] === CARRIAGE_RETURN) wholeEnd--;
+      if (wholeEnd === 0) return;
+      line = whole.toString('utf8', 0, wholeEnd);
+    }
+    this.events.onLine(line);
+  }
+
+  private overflow(current: Buffer, bytesSeen: number): void {
+    const first = this.tail.length ? this.tail[0] : current;
+    const head = Buffer.from(first.subarray(0, OVERSIZE_HEAD_BYTES));
+    this.tail = [];
+    this.tailBytes = 0;
+    this.held = null;
+    this.overflowed = true;
+    this.events.onOverflow(head, bytesSeen);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The wire contract between pixl-ipc servers and clients, in code.
+ * PROTOCOL.md describes the same thing in prose; keep them in step.
+ */
+
+/** A request id as it travels on the wire. */
+export type RequestId = string | number;
+
+/** A request as a client sends it (one JSON object per line). */
+export interface RequestMessage {
+  uri: string;
+  data?: unknown;
+  ipcReqID?: RequestId;
+  pid?: number;
+  userAgent?: string;
+  /** Fire-and-forget: the server runs the request and sends nothing back. */
+  noReply?: boolean;
+}
+
+/** A response: `data` on success, `code` and `message` on a protocol-level error. */
+export interface ResponseMessage {
+  ipcReqID: RequestId | null;
+  data?: unknown;
+  code?: string;
+  message?: string;
+}
+
+/** A message the server sends on its own (push, broadcast): it has no ipcReqID. */
+export interface PushMessage {
+  uri: string;
+  data?: unknown;
+}
+
+/** Built-in URIs. */
+export const URI = {
+  echo: '/ipcserver/test/echo',
+  delay: '/ipcserver/test/delay',
+  stats: '/ipcserver/stats',
+  auth: '/ipcserver/auth',
+} as const;
+
+/** Error codes the server puts in the `code` of an error response. */
+export const ServerErrorCode = {
+  /** The line is not valid JSON. */
+  badJson: 'bad_json',
+  /** The JSON value is not an object, or a field has the wrong type. */
+  badRequest: 'bad_request',
+  /** The request has no `uri`. */
+  noUri: 'no_uri',
+  /** No handler matched (sent inside `data`, as the original server did). */
+  noHandlerFound: 'no_handler_found',
+  /** The line passed `max_message_size`; the connection is closed after this. */
+  messageTooLarge: 'message_too_large',
+  /** The server is at `max_connections`; the connection is closed after this. */
+  tooManyConnections: 'too_many_connections',
+  /** The handler threw or rejected without a code of its own. */
+  handlerError: 'handler_error',
+  /** Not authenticated, or wrong credentials. */
+  access: 'access',
+  /** The server is shutting down and takes no new requests. */
+  shuttingDown: 'shutting_down',
+  /** The connection was idle longer than `idle_timeout`; it is closed after this. */
+  idleTimeout: 'idle_timeout',
+  /** The connection did not authenticate within `auth_timeout`; it is closed after this. */
+  authTimeout: 'auth_timeout',
+  /** `/ipcserver/test/delay` got a delay that is not a non-negative number. */
+  badDelay: 'bad_delay',
+} as const;
+
+export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
+
+function encodeId(id: RequestId | null | undefined): string {
+  if (id === undefined || id === null) return 'null';
+  return typeof id === 'number' ? String(id) : JSON.stringify(id);
+}
+
+/** `data` is left out when undefined, as JSON.stringify would do for an object. */
+function encodeDataField(data: unknown): string {
+  if (data === undefined) return '';
+  const json = JSON.stringify(data);
+  return json === undefined ? '' : ',"data":' + json;
+}
+
+/** A success response line, built without an intermediate object. */
+export function responseLine(id: RequestId | null | undefined, data: unknown): string {
+  return '{"ipcReqID":' + encodeId(id) + encodeDataField(data) + '}\n';
+}
+
+/** An error response line. */
+export function errorLine(id: RequestId | null | undefined, code: string, message: string): string {
+  return '{"ipcReqID":' + encodeId(id) + ',"code":' + JSON.stringify(code) + ',"message":' + JSON.stringify(message) + '}\n';
+}
+
+/** A server-initiated message line (push or broadcast). */
+export function pushLine(uri: string, data: unknown): string {
+  return '{"uri":' + JSON.stringify(uri) + encodeDataField(data) + '}\n';
+}
+
+/**
+ * A request line. The id comes first so that a server refusing an oversized
+ * line can still tell the sender which request it was.
+ */
+export function requestLine(uri: string, data: unknown, id: RequestId | undefined, pid: number, userAgent: string, noReply: boolean): string {
+  let line = id === undefined ? '{' : '{"ipcReqID":' + encodeId(id) + ',';
+  line += '"uri":' + JSON.stringify(uri) + encodeDataField(data) + ',"pid":' + pid + ',"userAgent":' + JSON.stringify(userAgent);
+  if (noReply) line += ',"noReply":true';
+  return line + '}\n';
+}
+
+/** Finds the ipcReqID near the start of a line too long to parse whole. */
+export function sniffRequestId(head: Buffer): RequestId | null {
+  const match = /"ipcReqID"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})/.exec(head.toString('latin1'));
+  if (!match) return null;
+  try {
+    const id = JSON.parse(match[1]);
+    return typeof id === 'string' || typeof id === 'number' ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
