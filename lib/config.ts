@@ -1,0 +1,119 @@
+/**
+ * The IPCServer component's configuration: every key, its default, and the
+ * checks that turn raw config values into typed settings.
+ */
+
+export const MiB = 1024 * 1024;
+
+/** Defaults, written once. `socket_path` has none: startup fails without it. */
+export const defaultConfig = {
+  socket_chmod: '600',
+  exit_timeout: 2000,
+  log_stats_interval: 'minute' as string | false,
+  slow_threshold_ms: 20,
+  max_message_size: 32 * MiB,
+  max_connections: 4096,
+  max_in_flight: 1024,
+  max_output_buffer: 8 * MiB,
+  idle_timeout: 0,
+  auth_tokens: [] as string[],
+  auth_users_file: '',
+  auth_timeout: 5000,
+  listen_port: 0,
+  listen_host: '127.0.0.1',
+  tls_port: 0,
+  tls_key: '',
+  tls_cert: '',
+  tls_ca: '',
+  stats_endpoint: false,
+};
+
+export interface Settings {
+  socketPath: string;
+  socketMode: number | null;
+  exitTimeout: number;
+  logStatsInterval: string | false;
+  slowThresholdMs: number;
+  maxMessageSize: number;
+  maxConnections: number;
+  maxInFlight: number;
+  maxOutputBuffer: number;
+  idleTimeout: number;
+  authTokens: string[];
+  authUsersFile: string;
+  authTimeout: number;
+  listenPort: number;
+  listenHost: string;
+  tlsPort: number;
+  tlsKey: string;
+  tlsCert: string;
+  tlsCa: string;
+  statsEndpoint: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config';
+}
+
+function number(get: (key: string) => unknown, key: string, min: number): number {
+  const value = get(key);
+  const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < min) {
+    throw new ConfigError(`IPCServer config: ${key} must be a number >= ${min} (got ${JSON.stringify(value)})`);
+  }
+  return parsed;
+}
+
+function text(get: (key: string) => unknown, key: string): string {
+  const value = get(key);
+  if (value === undefined || value === null || value === false) return '';
+  if (typeof value !== 'string') throw new ConfigError(`IPCServer config: ${key} must be a string`);
+  return value;
+}
+
+/** File mode from a string of octal digits ("660"), a number (0o660), or false/"" for "leave as is". */
+export function parseSocketMode(value: unknown): number | null {
+  if (value === undefined || value === null || value === false || value === '') return null;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0o7777) return value;
+  if (typeof value === 'string' && /^0?[0-7]{3,4}$/.test(value)) return parseInt(value, 8);
+  throw new ConfigError(`IPCServer config: socket_chmod must be an octal mode such as "600" or "660" (got ${JSON.stringify(value)})`);
+}
+
+/** Reads and checks every key; throws ConfigError with a message that names the key. */
+export function readSettings(get: (key: string) => unknown): Settings {
+  const socketPath = get('socket_path');
+  if (typeof socketPath !== 'string' || socketPath === '') {
+    throw new ConfigError('IPCServer config: socket_path is required (the path of the Unix socket to listen on)');
+  }
+  const tokens = get('auth_tokens') ?? [];
+  if (!Array.isArray(tokens) || tokens.some((token) => typeof token !== 'string' || token === '')) {
+    throw new ConfigError('IPCServer config: auth_tokens must be an array of non-empty strings');
+  }
+  const logStatsInterval = get('log_stats_interval');
+  const settings: Settings = {
+    socketPath,
+    socketMode: parseSocketMode(get('socket_chmod')),
+    exitTimeout: number(get, 'exit_timeout', 0),
+    logStatsInterval: typeof logStatsInterval === 'string' && logStatsInterval !== '' ? logStatsInterval : false,
+    slowThresholdMs: number(get, 'slow_threshold_ms', 0),
+    maxMessageSize: number(get, 'max_message_size', 1),
+    maxConnections: number(get, 'max_connections', 1),
+    maxInFlight: number(get, 'max_in_flight', 1),
+    maxOutputBuffer: number(get, 'max_output_buffer', 1),
+    idleTimeout: number(get, 'idle_timeout', 0),
+    authTokens: tokens as string[],
+    authUsersFile: text(get, 'auth_users_file'),
+    authTimeout: number(get, 'auth_timeout', 1),
+    listenPort: number(get, 'listen_port', 0),
+    listenHost: text(get, 'listen_host') || '127.0.0.1',
+    tlsPort: number(get, 'tls_port', 0),
+    tlsKey: text(get, 'tls_key'),
+    tlsCert: text(get, 'tls_cert'),
+    tlsCa: text(get, 'tls_ca'),
+    statsEndpoint: get('stats_endpoint') === true,
+  };
+  if (settings.tlsPort && (!settings.tlsKey || !settings.tlsCert)) {
+    throw new ConfigError('IPCServer config: tls_port needs tls_key and tls_cert (paths to PEM files)');
+  }
+  return settings;
+}

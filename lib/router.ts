@@ -1,0 +1,63 @@
+/**
+ * URI routing: patterns to handlers, first registered match wins.
+ */
+import type { Handler } from './types';
+
+export interface Route {
+  /** A RegExp tested against the uri, or a string the uri must equal exactly. */
+  pattern: RegExp | string;
+  name: string;
+  handler: Handler;
+}
+
+/** Lookups are cached per uri; the cache is bounded so hostile uris cannot grow it. */
+const CACHE_LIMIT = 1000;
+
+export class Router {
+  private routes: Route[] = [];
+  private cache = new Map<string, Route | null>();
+
+  get size(): number {
+    return this.routes.length;
+  }
+
+  add(pattern: RegExp | string, name: string, handler: Handler): void {
+    if (!(pattern instanceof RegExp) && typeof pattern !== 'string') {
+      throw new TypeError('addURIHandler: pattern must be a RegExp or a string');
+    }
+    if (typeof handler !== 'function') throw new TypeError('addURIHandler: handler must be a function');
+    this.routes.push({ pattern, name: String(name), handler });
+    this.cache.clear();
+  }
+
+  /** Removes every route registered under `name`; returns how many were removed. */
+  remove(name: string): number {
+    const before = this.routes.length;
+    this.routes = this.routes.filter((route) => route.name !== name);
+    this.cache.clear();
+    return before - this.routes.length;
+  }
+
+  /** The first route whose pattern matches, or null. */
+  match(uri: string): Route | null {
+    const cached = this.cache.get(uri);
+    if (cached !== undefined) return cached;
+    let found: Route | null = null;
+    for (const route of this.routes) {
+      const pattern = route.pattern;
+      if (typeof pattern === 'string') {
+        if (pattern === uri) { found = route; break; }
+      } else {
+        pattern.lastIndex = 0; // a /g or /y pattern keeps state between tests
+        if (pattern.test(uri)) { found = route; break; }
+      }
+    }
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(uri, found);
+    return found;
+  }
+
+  list(): Route[] {
+    return this.routes.slice();
+  }
+}

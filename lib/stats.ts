@@ -1,0 +1,93 @@
+/**
+ * Server counters: an interval that is cycled (by the host's timer event or
+ * logIntervalStats()), the last completed cycle, and running totals.
+ */
+
+export interface IntervalStats {
+  requests: number;
+  clientOpen: number;
+  clientClose: number;
+  /** The most connections open at once during the interval. */
+  maxConnections: number;
+  slowResponses: number;
+  errors: number;
+  /** Length of the interval in ms (set when it is cycled). */
+  duration: number;
+}
+
+export interface TotalStats {
+  requests: number;
+  responses: number;
+  /** Fire-and-forget requests run. */
+  notifications: number;
+  errors: number;
+  slowResponses: number;
+  /** Responses that could not be sent because the client had gone. */
+  droppedResponses: number;
+  bytesIn: number;
+  bytesOut: number;
+  connectionsAccepted: number;
+  connectionsRejected: number;
+  authFailures: number;
+  pushes: number;
+}
+
+function newInterval(): IntervalStats {
+  return { requests: 0, clientOpen: 0, clientClose: 0, maxConnections: 0, slowResponses: 0, errors: 0, duration: 0 };
+}
+
+export class ServerStats {
+  interval: IntervalStats = newInterval();
+  lastCycle: IntervalStats = newInterval();
+  readonly totals: TotalStats = {
+    requests: 0,
+    responses: 0,
+    notifications: 0,
+    errors: 0,
+    slowResponses: 0,
+    droppedResponses: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    connectionsAccepted: 0,
+    connectionsRejected: 0,
+    authFailures: 0,
+    pushes: 0,
+  };
+  readonly startedAt = Date.now();
+  private intervalStart = Date.now();
+
+  request(): void {
+    this.interval.requests++;
+    this.totals.requests++;
+  }
+
+  error(): void {
+    this.interval.errors++;
+    this.totals.errors++;
+  }
+
+  slow(): void {
+    this.interval.slowResponses++;
+    this.totals.slowResponses++;
+  }
+
+  opened(openNow: number): void {
+    this.interval.clientOpen++;
+    this.totals.connectionsAccepted++;
+    if (openNow > this.interval.maxConnections) this.interval.maxConnections = openNow;
+  }
+
+  closed(): void {
+    this.interval.clientClose++;
+  }
+
+  /** Ends the current interval; its figures become lastCycle. */
+  cycle(openNow: number, now = Date.now()): IntervalStats {
+    this.lastCycle = this.interval;
+    this.lastCycle.duration = Math.max(1, now - this.intervalStart);
+    this.interval = newInterval();
+    this.interval.maxConnections = openNow;
+    this.intervalStart = now;
+    return this.lastCycle;
+  }
+}

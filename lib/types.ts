@@ -1,0 +1,58 @@
+/**
+ * Public types of the server side.
+ */
+import type { RequestId } from './protocol';
+import type { Connection } from './connection';
+
+/** What a handler receives. */
+export interface IPCRequest {
+  uri: string;
+  data: any;
+  /** The client's id for this request (null when it sent none). */
+  ipcReqID: RequestId | null;
+  pid?: number;
+  userAgent?: string;
+  /** True for a fire-and-forget request: whatever the handler answers is not sent. */
+  noReply?: boolean;
+  /** The connection it came on: use it to push messages to this client later. */
+  connection: Connection;
+  [field: string]: unknown;
+}
+
+/** Sends the handler's result as the response's `data`. */
+export type HandlerCallback = (result?: unknown) => void;
+
+/** A URI handler: call the callback, or return a promise of the result (or both, once). */
+export type Handler = (request: IPCRequest, callback: HandlerCallback) => unknown;
+
+/**
+ * Middleware: `next()` passes the request on, `next(null, data)` answers it,
+ * `next(err)` rejects it with `err.code` and `err.message`.
+ */
+export type Middleware = (request: IPCRequest, next: (err?: unknown, data?: unknown) => void) => unknown;
+
+export interface AuthInfo {
+  connection: Connection;
+  transport: Transport;
+}
+
+/** Decides whether credentials are good. */
+export type AuthHandler = (credentials: unknown, info: AuthInfo) => boolean | Promise<boolean>;
+
+export type Transport = 'unix' | 'tcp' | 'tls';
+
+/** Why a connection ended, as given to the `disconnect` event. */
+export type DisconnectReason =
+  | 'client'
+  | 'server'
+  | 'shutdown'
+  | 'error'
+  | 'idle_timeout'
+  | 'auth_timeout'
+  | 'access'
+  | 'message_too_large';
+
+/** An error with a code, as handlers and middleware throw to choose what the client sees. */
+export interface CodedError extends Error {
+  code?: string;
+}
