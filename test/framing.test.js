@@ -1,0 +1,69 @@
+'use strict';
+const assert = require('assert');
+const { LineReader } = require('../lib/framing');
+
+function collect(max = 1024) {
+  const lines = [];
+  const overflows = [];
+  const reader = new LineReader(max, {
+    onLine: (line) => lines.push(line),
+    onOverflow: (head, bytes) => overflows.push({ head: head.toString(), bytes }),
+  });
+  return { reader, lines, overflows };
+}
+
+describe('LineReader', function () {
+  it('splits several lines in one chunk and joins one line across many chunks', function () {
+    const { reader, lines } = collect();
+    reader.push(Buffer.from('{"a":1}\n{"b":2}\n{"c":'));
+    assert.deepStrictEqual(lines, ['{"a":1}', '{"b":2}']);
+    for (const ch of '3}\n') reader.push(Buffer.from(ch));
+    assert.deepStrictEqual(lines, ['{"a":1}', '{"b":2}', '{"c":3}']);
+    assert.strictEqual(reader.bufferedBytes, 0);
+  });
+
+  it('reassembles a multi-byte character split between chunks', function () {
+    const { reader, lines } = collect();
+    const bytes = Buffer.from('{"s":"héllo €𝄞"}\n');
+    for (let i = 0; i < bytes.length; i++) reader.push(bytes.subarray(i, i + 1));
+    assert.deepStrictEqual(lines, ['{"s":"héllo €𝄞"}']);
+  });
+
+  it('drops \\r before \\n and skips empty lines', function () {
+    const { reader, lines } = collect();
+    reader.push(Buffer.from('a\r\n\n\r\nb\r'));
+    reader.push(Buffer.from('\n'));
+    assert.deepStrictEqual(lines, ['a', 'b']);
+  });
+
+  it('refuses a line past the limit before its newline arrives', function () {
+    const { reader, lines, overflows } = collect(10);
+    reader.push(Buffer.from('{"ipcReqID":'));
+    assert.strictEqual(overflows.length, 1);
+    assert.ok(overflows[0].bytes > 10);
+    reader.push(Buffer.from('1}\n{"ok":1}\n'));
+    assert.deepStrictEqual(lines, [], 'nothing is delivered after an overflow');
+  });
+
+  it('accepts a line exactly at the limit', function () {
+    const { reader, lines, overflows } = collect(5);
+    reader.push(Buffer.from('12345\n123456\n'));
+    assert.deepStrictEqual(lines, ['12345']);
+    assert.strictEqual(overflows.length, 1);
+  });
+
+  it('holds the rest of a chunk while paused and delivers it on resume', function () {
+    const lines = [];
+    const reader = new LineReader(100, {
+      onLine: (line) => { lines.push(line); if (line === 'b') reader.pause(); },
+      onOverflow: () => assert.fail('no overflow expected'),
+    });
+    reader.push(Buffer.from('a\nb\nc\nd'));
+    assert.deepStrictEqual(lines, ['a', 'b']);
+    assert.ok(reader.isPaused);
+    reader.resume();
+    assert.deepStrictEqual(lines, ['a', 'b', 'c']);
+    reader.push(Buffer.from('\n'));
+    assert.deepStrictEqual(lines, ['a', 'b', 'c', 'd']);
+  });
+});
