@@ -1,0 +1,143 @@
+'use strict';
+// Handler registration, handler styles and failures, built-ins, stats.
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { startServer, cleanupTempDirs } = require('./helpers/harness');
+const { rawConnect } = require('./helpers/raw');
+
+function readLog(h) {
+  return fs.readFileSync(path.join(h.logDir, 'test.log'), 'utf8');
+}
+
+describe('handlers', function () {
+  let h;
+  let client;
+  let seq = 0;
+  const ask = async (uri, data) => {
+    const id = 'q' + seq++;
+    await client.write({ ipcReqID: id, uri, data, pid: 1234, userAgent: 'raw-test' });
+    const reply = await client.next();
+    assert.strictEqual(reply.ipcReqID, id);
+    return reply;
+  };
+
+  before(async function () { h = await startServer({}, { debug_level: 9 }); client = await rawConnect(h.socketPath); });
+  after(async function () { client.destroy(); await h.stop(); cleanupTempDirs(); });
+
+  it('starts with the two built-in handlers', function () {
+    assert.strictEqual(h.ipc.getStats().handlers, 2);
+  });
+
+  it('passes uri, data, ipcReqID, pid, userAgent and the connection to a handler', async function () {
+    let seen;
+    h.ipc.addURIHandler('/t/fields', 'fields', (request, callback) => { seen = request; callback({ ok: true }); });
+    const reply = await ask('/t/fields', { n: 1 });
+    assert.deepStrictEqual(reply.data, { ok: true });
+    assert.strictEqual(seen.uri, '/t/fields');
+    assert.deepStrictEqual(seen.data, { n: 1 });
+    assert.strictEqual(seen.pid, 1234);
+    assert.strictEqual(seen.userAgent, 'raw-test');
+    assert.ok(seen.ipcReqID.startsWith('q'));
+    assert.strictEqual(typeof seen.connection.id, 'number');
+    assert.strictEqual(seen.connection.pid, 1234);
+    assert.strictEqual(h.ipc.getStats().handlers, 3);
+  });
+
+  it('matches string patterns exactly, with . taken literally', async function () {
+    h.ipc.addURIHandler('/t/a.b', 'literal', (request, callback) => callback('literal'));
+    assert.strictEqual((await ask('/t/a.b')).data, 'literal');
+    assert.strictEqual((await ask('/t/aXb')).data.code, 'no_handler_found');
+    assert.strictEqual((await ask('/t/a.b/more')).data.code, 'no_handler_found');
+  });
+
+  it('tests RegExp patterns and lets the first registered match win', async function () {
+    h.ipc.addURIHandler(/^\/t\/re\//, 'first', (request, callback) => callback('first'));
+    h.ipc.addURIHandler(/^\/t\/re\/x/, 'second', (request, callback) => callback('second'));
+    h.ipc.addURIHandler(/^\/t\/g/g, 'global', (request, callback) => callback('global'));
+    assert.strictEqual((await ask('/t/re/x')).data, 'first');
+    assert.strictEqual((await ask('/t/g1')).data, 'global');
+    assert.strictEqual((await ask('/t/g2')).data, 'global', 'a /g pattern matches every time');
+  });
+
+  it('removes handlers by name and replaces the default handler', async function () {
+    assert.strictEqual(h.ipc.removeURIHandler('first'), 1);
+    assert.strictEqual((await ask('/t/re/x')).data, 'second');
+    h.ipc.setDefaultHandler((request, callback) => callback({ fallback: request.uri }));
+    assert.deepStrictEqual((await ask('/nothing/here')).data, { fallback: '/nothing/here' });
+  });
+
+  it('answers with the value of an async handler', async function () {
+    h.ipc.addURIHandler('/t/async', 'async', async (request) => ({ doubled: request.data * 2 }));
+    assert.deepStrictEqual((await ask('/t/async', 21)).data, { doubled: 42 });
+  });
+
+  it('waits for the callback of an async handler that takes one and resolves to nothing', async function () {
+    h.ipc.addURIHandler('/t/async-cb', 'asyncCb', async (request, callback) => {
+      setTimeout(() => callback('later'), 10);
+    });
+    assert.strictEqual((await ask('/t/async-cb')).data, 'later');
+  });
+
+  it('turns a throwing handler into handler_error, logs it, and keeps serving', async function () {
+    h.ipc.addURIHandler('/t/throw', 'thrower', () => { throw new Error('kaboom'); });
+    const reply = await ask('/t/throw');
+    assert.strictEqual(reply.code, 'handler_error');
+    assert.match(reply.message, /kaboom/);
+    assert.match(readLog(h), /\[handler_error\].*kaboom/);
+    assert.strictEqual((await ask('/ipcserver/test/echo', 'alive')).data, 'alive');
+  });
+
+  it('uses the code of a rejected error', async function () {
+    h.ipc.addURIHandler('/t/reject', 'rejecter', async () => { throw Object.assign(new Error('nope'), { code: 'not_allowed' }); });
+    const reply = await ask('/t/reject');
+    assert.strictEqual(reply.code, 'not_allowed');
+    assert.strictEqual(reply.message, 'nope');
+  });
+
+  it('sends one response when a callback is called twice, and logs the second call', async function () {
+    h.ipc.addURIHandler('/t/twice', 'twice', (request, callback) => { callback(1); callback(2); });
+    assert.strictEqual((await ask('/t/twice')).data, 1);
+    assert.strictEqual((await ask('/ipcserver/test/echo', 'next')).data, 'next', 'no stray second response');
+    assert.match(readLog(h), /\[callback_twice\]/);
+  });
+
+  it('answers an unserializable result with an error instead of crashing', async function () {
+    h.ipc.addURIHandler('/t/bigint', 'bigint', (request, callback) => callback({ n: 10n }));
+    const reply = await ask('/t/bigint');
+    assert.strictEqual(reply.code, 'handler_error');
+  });
+
+  it('echo returns data unchanged', async function () {
+    const data = { s: 'x', n: 1.5, a: [1, null, { b: true }], u: 'ünïcode ✓' };
+    assert.deepStrictEqual((await ask('/ipcserver/test/echo', data)).data, data);
+  });
+
+  it('delay waits and answers {delay: N}, {delay: 0} without one, and refuses bad delays', async function () {
+    const started = Date.now();
+    assert.deepStrictEqual((await ask('/ipcserver/test/delay', { delay: 50 })).data, { delay: 50 });
+    assert.ok(Date.now() - started >= 45);
+    assert.deepStrictEqual((await ask('/ipcserver/test/delay', {})).data, { delay: 0 });
+    assert.deepStrictEqual((await ask('/ipcserver/test/delay')).data, { delay: 0 });
+    assert.strictEqual((await ask('/ipcserver/test/delay', { delay: -5 })).code, 'bad_delay');
+    assert.strictEqual((await ask('/ipcserver/test/delay', { delay: 'soon' })).code, 'bad_delay');
+  });
+
+  it('counts requests, connections and slow responses per interval, and totals since startup', async function () {
+    const before = h.ipc.getStats().totals;
+    await ask('/ipcserver/test/delay', { delay: 30 }); // slower than slow_threshold_ms (20)
+    h.ipc.logIntervalStats();
+    const stats = h.ipc.getStats();
+    assert.strictEqual(stats.connections, 1);
+    assert.strictEqual(stats.clientOpen, 1);
+    assert.strictEqual(stats.clientClose, 0);
+    assert.strictEqual(stats.maxConnections, 1);
+    assert.ok(stats.requests > 20, 'requests: ' + stats.requests);
+    assert.ok(stats.slowResponses >= 2);
+    assert.ok(stats.duration > 0);
+    assert.ok(stats.totals.requests > before.requests);
+    assert.ok(stats.totals.bytesIn > 0 && stats.totals.bytesOut > 0);
+    assert.ok(stats.totals.errors >= 3);
+    assert.match(readLog(h), /IPCServer Stats/);
+  });
+});
