@@ -1,0 +1,116 @@
+/**
+ * Client options and their defaults. Every default is written here, once.
+ */
+
+import type { ConnectionOptions as TlsConnectionOptions } from 'tls';
+
+/** A response message as the server sent it, handed to `messageTransform`. */
+export interface ResponseMessageObject {
+  ipcReqID?: string | number | null;
+  data?: any;
+  code?: string;
+  message?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Decides the outcome of a response: `[err, data]`. A truthy `err` fails the
+ * request with it (as given); otherwise the request succeeds with `data`.
+ */
+export type MessageTransform = (message: ResponseMessageObject) => [unknown, unknown];
+
+/** What the constructor accepts. Every field is optional. */
+export interface IPCClientOptions {
+  /** ms before a request fails with `request_timeout`. Default 10000. */
+  requestTimeout?: number;
+  /** ms a timed-out request's id is remembered, so its late response is dropped quietly. Default 10000. */
+  expireRequest?: number;
+  /** Sent with every request. Default `"Node/IPCClient" + process.cwd()`. */
+  userAgent?: string;
+  /** ms before reconnecting after an unexpected disconnect; `0` or `false` disables. Default 1000. */
+  autoReconnect?: number | false;
+  /** Cap, in ms, for the reconnect delay, which doubles after each failed attempt. Default 30000. */
+  maxReconnectDelay?: number;
+  /** ms before a connect attempt (socket open plus authentication) fails with `connect_timeout`; 0 disables. Default 5000. */
+  connectTimeout?: number;
+  /** Turn a response whose top-level `code` or `data.code` is truthy into an error. Default false. */
+  codeToErr?: boolean;
+  /** `(msg) => [err, data]` applied to every response; overrides `codeToErr`. Default none. */
+  messageTransform?: MessageTransform | null;
+  /** ms between `debug(2, 'PixlIPC Stats', stats)` lines; 0 disables. Default 0. */
+  logStatsInterval?: number;
+  /** Credentials sent to `/ipcserver/auth` on every connect, before anything else. Default none. */
+  auth?: unknown;
+  /** Options handed to `tls.connect` for `tls://` targets (for example `ca`). Default none. */
+  tls?: TlsConnectionOptions;
+  /** Longest response line accepted, in bytes. Default 128 MiB. */
+  maxMessageSize?: number;
+  /**
+   * How many sends and notifies may wait while disconnected, to go out on the
+   * next connection. 0 (the default) keeps the original behaviour: a send with
+   * no connection fails at once with `no_open_stream`.
+   */
+  offlineQueue?: number;
+  /** Accepted for compatibility with the original client and ignored: one timer tracks every deadline. */
+  expirationFrequency?: number;
+}
+
+/** Options after defaults are applied. */
+export interface ResolvedOptions {
+  requestTimeout: number;
+  expireRequest: number;
+  userAgent: string;
+  autoReconnect: number;
+  maxReconnectDelay: number;
+  connectTimeout: number;
+  codeToErr: boolean;
+  messageTransform: MessageTransform | null;
+  logStatsInterval: number;
+  auth: unknown;
+  tls: TlsConnectionOptions | undefined;
+  maxMessageSize: number;
+  offlineQueue: number;
+  expirationFrequency: number;
+}
+
+/** The defaults, in one place. */
+export function defaultOptions(): ResolvedOptions {
+  return {
+    requestTimeout: 10000,
+    expireRequest: 10000,
+    userAgent: 'Node/IPCClient' + process.cwd(),
+    autoReconnect: 1000,
+    maxReconnectDelay: 30000,
+    connectTimeout: 5000,
+    codeToErr: false,
+    messageTransform: null,
+    logStatsInterval: 0,
+    auth: undefined,
+    tls: undefined,
+    maxMessageSize: 128 * 1024 * 1024,
+    offlineQueue: 0,
+    expirationFrequency: 5000,
+  };
+}
+
+/** Defaults overlaid with the caller's options (undefined fields keep their default). */
+export function resolveOptions(options: IPCClientOptions | null | undefined): ResolvedOptions {
+  const resolved = defaultOptions() as unknown as Record<string, unknown>;
+  if (options) {
+    for (const [key, value] of Object.entries(options)) {
+      if (value !== undefined) resolved[key] = value;
+    }
+  }
+  const result = resolved as unknown as ResolvedOptions;
+  // `false` and negative numbers mean "off" for the millisecond switches.
+  result.autoReconnect = toNonNegative(result.autoReconnect);
+  result.connectTimeout = toNonNegative(result.connectTimeout);
+  result.logStatsInterval = toNonNegative(result.logStatsInterval);
+  result.offlineQueue = toNonNegative(result.offlineQueue);
+  return result;
+}
+
+function toNonNegative(value: unknown): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
