@@ -697,9 +697,13 @@ class IPCClient extends EventEmitter {
     this.#failLater(entry, new IPCErrorClass(code, message, { uri, ipcReqID: id }));
   }
 
-  /** Callbacks never run inside send(): a failure found at once is delivered on the next tick. */
+  /**
+   * Callbacks never run inside send(). A failure found at once is delivered on
+   * the next turn of the event loop (not process.nextTick), so a caller that
+   * retries in a loop cannot starve the timers that would reconnect it.
+   */
   #failLater(entry: PendingRequest, err: IPCErrorClass): void {
-    process.nextTick(() => this.#complete(entry, err, undefined));
+    setImmediate(() => this.#complete(entry, err, undefined));
   }
 
   #write(line: string): void {

@@ -87,11 +87,12 @@ export class PendingTable {
     if (this.entries.get(entry.id) === entry) this.entries.delete(entry.id);
   }
 
-  /** True (once) when this id belonged to a request that timed out recently. */
+  /** True (once) when this id belonged to a request that timed out less than `rememberMs` ago. */
   takeExpired(id: string): boolean {
-    if (!this.expired.has(id)) return false;
+    const forgetAt = this.expired.get(id);
+    if (forgetAt === undefined) return false;
     this.expired.delete(id);
-    return true;
+    return forgetAt > Date.now();
   }
 
   /** The `seq` of the oldest waiting request, or Infinity. */
