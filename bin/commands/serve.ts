@@ -1,0 +1,145 @@
+/**
+ * `pixl-ipc serve`: a standalone daemon, pixl-server with the IPCServer
+ * component and its built-in endpoints, in the foreground.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { CliError, ExitCode, oneLine, runAction } from '../cli-error';
+import { defaultRuntimeDir, defaultSocketPath, SOCKET_ENV } from '../defaults';
+import { parsePositiveInteger } from '../input';
+import { packageVersion } from '../package-version';
+
+interface ServeOptions {
+  socket?: string;
+  config?: string;
+  debugLevel?: number;
+  echo?: boolean;
+}
+
+/** If shutdown finished but something still holds the event loop, exit anyway after this long. */
+const EXIT_GRACE_MS = 1000;
+
+/** The `serve` command, ready to add to the program. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run a pixl-ipc daemon in the foreground (Ctrl-C or SIGTERM stops it and removes the socket)')
+    .option('-s, --socket <path>', `socket path to listen on (default: the config file's IPCServer.socket_path, else $${SOCKET_ENV}, else ${defaultSocketPath()})`)
+    .option('-c, --config <file>', 'a JSON file with the pixl-server config; its IPCServer key is merged over the defaults')
+    .option('-d, --debug-level <n>', 'log verbosity, 1 to 10 (connections are logged at 8, each request at 9)', parsePositiveInteger)
+    .option('-e, --echo', 'copy log lines to stdout')
+    .addHelpText('after', `
+Defaults: log file ${path.join(defaultRuntimeDir(), 'pixl-ipc.log')} (debug level 5),
+IPCServer.stats_endpoint true (so \`pixl-ipc stats\` works). Everything else is
+the IPCServer and pixl-server defaults. Command-line flags win over the file.
+
+Example config file:
+  { "debug_level": 6, "IPCServer": { "socket_path": "/run/myapp/ipc.sock", "socket_chmod": "660" } }`)
+    .action(runAction('serve', serve));
+}
+
+/** The pixl-server config: built-in defaults, then the config file, then the flags. */
+export function buildServeConfig(options: ServeOptions): Record<string, any> {
+  const fromFile = options.config ? readConfigFile(options.config) : {};
+  const ipcFromFile = fromFile.IPCServer ?? {};
+  if (typeof ipcFromFile !== 'object' || Array.isArray(ipcFromFile)) {
+    throw new CliError(`config file ${options.config}: "IPCServer" must be an object`, ExitCode.usage);
+  }
+  const config: Record<string, any> = {
+    log_dir: defaultRuntimeDir(),
+    log_filename: 'pixl-ipc.log',
+    debug_level: 5,
+    ...fromFile,
+    // A command in a terminal or under a supervisor: never fork into the background.
+    foreground: true,
+    IPCServer: { socket_path: defaultSocketPath(), stats_endpoint: true, ...ipcFromFile },
+  };
+  if (options.socket) config.IPCServer.socket_path = options.socket;
+  if (options.debugLevel !== undefined) config.debug_level = options.debugLevel;
+  if (options.echo) config.echo = true;
+  return config;
+}
+
+function readConfigFile(file: string): Record<string, any> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read config file ${file}: ${(err as Error).message}`, ExitCode.usage);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`config file ${file} is not valid JSON: ${(err as Error).message}`, ExitCode.usage);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CliError(`config file ${file} must hold a JSON object`, ExitCode.usage);
+  }
+  return parsed as Record<string, any>;
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const config = buildServeConfig(options);
+  const PixlServer = require('pixl-server');
+  const IPCServer = require('../../lib');
+  const server = new PixlServer({ __name: 'PixlIPC', __version: packageVersion(), config, components: [IPCServer] });
+  const ipc = server.IPCServer;
+
+  // pixl-server logs a failed component startup and exits 1; say why on stderr first.
+  const startComponent = ipc.startup.bind(ipc);
+  ipc.startup = (callback: (err?: Error | null) => void) => {
+    startComponent((err?: Error | null) => {
+      if (err) process.stderr.write(`pixl-ipc serve: ${oneLine(err.message)}\n`);
+      callback(err);
+    });
+  };
+
+  server.on('shutdown', () => {
+    if (!server.started) return; // startup failed: pixl-server exits 1 itself
+    process.stdout.write('pixl-ipc stopped\n');
+    process.exitCode = ExitCode.ok;
+    setTimeout(() => process.exit(ExitCode.ok), EXIT_GRACE_MS).unref();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const started = () => {
+      printListening(server, ipc);
+      resolve();
+    };
+    try {
+      withoutCommandLine(() => server.startup(started));
+    } catch (err) {
+      reject(new CliError(`cannot start: ${(err as Error).message}`, ExitCode.errorResponse));
+    }
+  });
+}
+
+/**
+ * pixl-server reads `--key value` pairs from process.argv into its config
+ * (and `--config FILE` as its config file). Our flags are ours alone, so it
+ * sees an empty command line while it starts.
+ */
+function withoutCommandLine(start: () => void): void {
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    start();
+  } finally {
+    process.argv = argv;
+  }
+}
+
+function printListening(server: any, ipc: any): void {
+  const settings = ipc.settings;
+  const lines = [`pixl-ipc listening on ${settings.socketPath}`];
+  if (ipc.tcpPort) lines.push(`pixl-ipc listening on tcp://${hostForUrl(settings.listenHost)}:${ipc.tcpPort}`);
+  if (ipc.tlsPort) lines.push(`pixl-ipc listening on tls://${hostForUrl(settings.listenHost)}:${ipc.tlsPort}`);
+  const logFile = path.join(server.config.get('log_dir') || '.', server.config.get('log_filename') || 'event.log');
+  lines.push(`pixl-ipc log file ${logFile} (debug level ${server.config.get('debug_level')}); Ctrl-C stops`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,98 @@
+/**
+ * Opens a Node client the way every client command needs it: no reconnects
+ * (a command is one attempt), one timeout for connecting and answering, and
+ * failures turned into CliErrors with a clear line and exit code.
+ */
+import { CliError, ExitCode } from './cli-error';
+import { AUTH_ENV } from './defaults';
+import { packageVersion } from './package-version';
+
+/** The parts of the Node client (client/index.ts) the commands use. */
+export interface CommandClient {
+  connect(): Promise<unknown>;
+  send(uri: string, data?: unknown): Promise<unknown>;
+  notify(uri: string, data?: unknown): unknown;
+  flush(): Promise<unknown>;
+  close(): Promise<unknown>;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+type ClientConstructor = new (target: string, logger: unknown, options: Record<string, unknown>) => CommandClient;
+
+export interface OpenClientOptions {
+  /** A socket path, or tcp://host:port, tls://host:port. */
+  socket: string;
+  /** ms for connecting and for each answer. */
+  timeout: number;
+  /** `--auth` as given: JSON, or a bare token string. */
+  auth?: string;
+}
+
+/** `--auth` (or $PIXL_IPC_AUTH): a JSON value when it parses as JSON, otherwise a bare token string. */
+export function parseCredentials(text: string | undefined): unknown {
+  const raw = text !== undefined ? text : process.env[AUTH_ENV];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Creates and connects a client; rejects with a CliError when it cannot. */
+export async function openClient(options: OpenClientOptions): Promise<CommandClient> {
+  // Loaded here, not at the top, so `--help` works even before the client is built.
+  const IPCClient = require('../client') as ClientConstructor;
+  const client = new IPCClient(options.socket, null, {
+    requestTimeout: options.timeout,
+    expireRequest: options.timeout,
+    connectTimeout: options.timeout,
+    autoReconnect: false,
+    userAgent: `pixl-ipc-cli/${packageVersion()}`,
+    auth: parseCredentials(options.auth),
+  });
+  // The client reports socket trouble as 'error' events too; the failed promise says it better.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw toCliError(err, options.socket, options.timeout);
+  }
+  return client;
+}
+
+/** Turns a client error into a CliError with an exit code by kind. */
+export function toCliError(err: unknown, socket: string, timeout: number, uri?: string): CliError {
+  if (err instanceof CliError) return err;
+  const e = err as { code?: unknown; message?: string; cause?: { code?: string; message?: string } };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = e?.message ?? String(err);
+  switch (code) {
+    case 'request_timeout':
+      return new CliError(`timed out after ${timeout} ms waiting for an answer${uri ? ' to ' + uri : ''} (request_timeout)`, ExitCode.timeout);
+    case 'connect_timeout':
+      return new CliError(`timed out after ${timeout} ms connecting to ${socket} (connect_timeout)`, ExitCode.timeout);
+    case 'connect_failed':
+    case 'no_open_stream':
+      return new CliError(`cannot connect to ${socket}: ${describeCause(e.cause, message)}`, ExitCode.connection);
+    case 'connection_closed':
+    case 'client_closed':
+      return new CliError(`the connection to ${socket} closed before the answer came (${code})`, ExitCode.connection);
+    default:
+      return new CliError(code ? `${code}: ${message}` : message, ExitCode.errorResponse);
+  }
+}
+
+function describeCause(cause: { code?: string; message?: string } | undefined, fallback: string): string {
+  switch (cause?.code) {
+    case 'ENOENT':
+      return 'no such socket (is the server running? start one with `pixl-ipc serve`)';
+    case 'ECONNREFUSED':
+      return 'connection refused (nothing listens there; a stale socket file?)';
+    case 'EACCES':
+      return 'permission denied';
+    default:
+      return cause?.message ?? fallback;
+  }
+}
