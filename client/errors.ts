@@ -54,9 +54,12 @@ export interface IPCErrorDetails {
 export class IPCError extends Error {
   /** A stable, machine-readable code (see ErrorCode); servers and handlers may add their own. */
   readonly code: string;
-  uri?: string;
-  ipcReqID?: string;
-  data?: unknown;
+  /** The uri of the request that failed (only on per-request errors). */
+  declare uri?: string;
+  /** The id of the request that failed (only on per-request errors). */
+  declare ipcReqID?: string;
+  /** With codeToErr: the response data that carried the code. */
+  declare data?: unknown;
 
   constructor(code: string, message: string, details?: IPCErrorDetails) {
     super(message, details && details.cause !== undefined ? { cause: details.cause } : undefined);

@@ -270,7 +270,7 @@ class IPCClient extends EventEmitter {
       this.#held.push({ seq, line, entry: null });
       return true;
     }
-    this.#logError(ErrorCode.noOpenStream, this.#noConnectionMessage('notify to ' + uri), { uri });
+    this.#logError(this.#queueFull() ? ErrorCode.queueFull : ErrorCode.noOpenStream, this.#noConnectionMessage('notify to ' + uri), { uri });
     return false;
   }
 
@@ -493,7 +493,7 @@ class IPCClient extends EventEmitter {
     }
     this.#stats.connectFailures++;
     this.#logError(error.code, error.message, { target: this.#targetName });
-    if (!this.#canHold()) this.#failHeld(error);
+    if (this.options.offlineQueue <= 0 || this.#closedByUser) this.#failHeld(error);
     this.#emitSafely('connect_failed', error);
     this.#emitError(error);
     this.#callConnectWaiters(error);
@@ -655,8 +655,13 @@ class IPCClient extends EventEmitter {
     return limit > 0 && this.#held.length < limit;
   }
 
+  /** Called when a message could not be held: was that because the offline queue is full? */
+  #queueFull(): boolean {
+    return this.options.offlineQueue > 0 && !this.#closedByUser;
+  }
+
   #noConnectionMessage(what: string): string {
-    if (this.#state === 'disconnected' && this.options.offlineQueue > 0 && !this.#closedByUser) {
+    if (this.#queueFull()) {
       return 'Offline queue full (' + this.options.offlineQueue + '); ' + what + ' not sent to ' + this.#targetName;
     }
     return 'No open connection to ' + this.#targetName + '; ' + what + ' not sent';
@@ -690,8 +695,7 @@ class IPCClient extends EventEmitter {
       this.#held.push({ seq: entry.seq, line, entry });
       return;
     }
-    const full = this.#state === 'disconnected' && this.options.offlineQueue > 0 && !this.#closedByUser;
-    const code = full ? ErrorCode.queueFull : ErrorCode.noOpenStream;
+    const code = this.#queueFull() ? ErrorCode.queueFull : ErrorCode.noOpenStream;
     const message = this.#noConnectionMessage('request to ' + uri);
     this.#logError(code, message, { uri });
     this.#failLater(entry, new IPCErrorClass(code, message, { uri, ipcReqID: id }));
