@@ -1,0 +1,419 @@
+'use strict';
+// The Node client's features beyond request/response, against the real
+// server: auth, notify, flush, tcp:// targets, stats and their log lines,
+// maxMessageSize; plus a peer that breaks the protocol, and the small
+// modules (target parsing, the pending table, option defaults) on their own.
+const assert = require('assert');
+const net = require('net');
+const { startServer, tmpSocketPath, cleanupTempDirs } = require('./helpers/harness');
+const { LoggerStub } = require('./helpers/logger-stub');
+const IPCClient = require('../client');
+const { parseTarget, describeTarget } = require('../client/target');
+const { PendingTable, PendingRequest } = require('../client/pending');
+const { resolveOptions, defaultOptions } = require('../client/options');
+
+const ECHO = '/ipcserver/test/echo';
+const DELAY = '/ipcserver/test/delay';
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition, what, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
+    await sleep(5);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe('client: auth', function () {
+  let socketPath;
+  let h;
+  before(async function () {
+    socketPath = tmpSocketPath('auth.sock');
+    h = await startServer({ socket_path: socketPath, auth_tokens: ['t0ken'], exit_timeout: 100 });
+  });
+  after(async function () { await h.stop(); cleanupTempDirs(); });
+
+  it('with the right token (as a string or {token}) connects and is served', async function () {
+    for (const auth of ['t0ken', { token: 't0ken' }]) {
+      const client = new IPCClient(socketPath, null, { auth });
+      await client.connect();
+      assert.strictEqual(client.isConnected, true);
+      assert.deepStrictEqual(await client.send(ECHO, { in: true }), { in: true });
+      await client.close();
+    }
+  });
+
+  it('a send made before the connect completes goes out after the credentials', async function () {
+    const client = new IPCClient(socketPath, null, { auth: 't0ken' });
+    const connecting = client.connect();
+    const first = client.send(ECHO, 'queued behind auth');
+    assert.strictEqual(client.connectionState, 'connecting');
+    await connecting;
+    assert.strictEqual(await first, 'queued behind auth');
+    await client.close();
+  });
+
+  it('wrong credentials fail the connect with access, one logged error, and no reconnect loop', async function () {
+    const logger = new LoggerStub();
+    const client = new IPCClient(socketPath, logger, { auth: 'wrong', autoReconnect: 20 });
+    const failures = [];
+    client.on('connect_failed', (err) => failures.push(err));
+    const connecting = client.connect();
+    const waiting = client.send(ECHO, 1);
+    await assert.rejects(connecting, (err) => {
+      assert.strictEqual(err.code, 'access');
+      // eslint-disable-next-line eqeqeq
+      assert.ok(err == 'access');
+      assert.match(err.message, /Authentication/);
+      assert.ok(!err.message.includes('wrong'), 'the secret is not repeated in the message');
+      return true;
+    });
+    await assert.rejects(waiting, { code: 'access' });
+    assert.strictEqual(logger.errorCount, 1);
+    assert.strictEqual(logger.errorCalls[0].code, 'access');
+    assert.strictEqual(failures.length, 1);
+    await sleep(80);
+    assert.strictEqual(failures.length, 1);
+    assert.strictEqual(client.connectionState, 'disconnected');
+    await client.close();
+  });
+
+  it('without credentials every request is refused with access', async function () {
+    const client = new IPCClient(socketPath);
+    await client.connect();
+    await assert.rejects(client.send(ECHO, 1), (err) => err.code === 'access' && err.uri === ECHO);
+    await client.close();
+  });
+
+  it('re-authenticates on every reconnect', async function () {
+    const client = new IPCClient(socketPath, null, { auth: 't0ken', autoReconnect: 20 });
+    const reconnected = new Promise((resolve) => client.once('reconnect', resolve));
+    await client.connect();
+    assert.strictEqual(await client.send(ECHO, 'before'), 'before');
+    await h.stop();
+    h = await startServer({ socket_path: socketPath, auth_tokens: ['t0ken'], exit_timeout: 100 });
+    await reconnected;
+    assert.strictEqual(await client.send(ECHO, 'after'), 'after');
+    const connections = h.ipc.getConnections();
+    assert.strictEqual(connections.length, 1);
+    assert.strictEqual(connections[0].authenticated, true);
+    await client.close();
+  });
+
+  it('a server without auth accepts the credentials, so clients can send them unconditionally', async function () {
+    const open = await startServer();
+    const client = new IPCClient(open.socketPath, null, { auth: { user: 'web', password: 'pw' } });
+    await client.connect();
+    assert.strictEqual(await client.send(ECHO, 1), 1);
+    await client.close();
+    await open.stop();
+  });
+});
+
+describe('client: notify and flush', function () {
+  let h;
+  const notes = [];
+  before(async function () {
+    h = await startServer();
+    h.ipc.addURIHandler('/nf/note', 'note', (request, callback) => {
+      notes.push({ data: request.data, noReply: request.noReply, ipcReqID: request.ipcReqID });
+      callback({ should: 'not be sent' });
+    });
+    h.ipc.addURIHandler('/nf/throw', 'throw', () => { throw new Error('ignored'); });
+  });
+  after(async function () { await h.stop(); cleanupTempDirs(); });
+
+  it('notify runs the handler and nothing comes back', async function () {
+    const client = new IPCClient(h.socketPath);
+    const data = [];
+    client.on('data', (m) => data.push(m));
+    await client.connect();
+    assert.strictEqual(client.notify('/nf/note', { n: 1 }), true);
+    assert.strictEqual(client.notify('/nf/throw', {}), true);
+    assert.strictEqual(client.notify('/nf/nobody-home', {}), true);
+    assert.strictEqual(client.requestCount, 0, 'nothing is waited for');
+    assert.strictEqual(await client.send(ECHO, 'marker'), 'marker');
+    assert.deepStrictEqual(notes.pop(), { data: { n: 1 }, noReply: true, ipcReqID: null });
+    await sleep(100);
+    const stats = client.getStats();
+    assert.strictEqual(stats.notifiesSent, 3);
+    assert.strictEqual(stats.responses, 1, 'only the marker was answered');
+    assert.strictEqual(stats.unknownResponses, 0);
+    assert.deepStrictEqual(data, []);
+    await client.close();
+  });
+
+  it('notify without a connection returns false and logs one error', async function () {
+    const logger = new LoggerStub();
+    const client = new IPCClient(h.socketPath, logger);
+    assert.strictEqual(client.notify('/nf/note', 1), false);
+    assert.strictEqual(logger.errorCount, 1);
+    assert.strictEqual(logger.errorCalls[0].code, 'no_open_stream');
+    assert.match(logger.errorCalls[0].msg, /\/nf\/note/);
+  });
+
+  it('flush resolves once everything sent before it is answered or failed, not what comes after', async function () {
+    const client = new IPCClient(h.socketPath);
+    await client.connect();
+    const done = [];
+    client.send(DELAY, { delay: 80 }, () => done.push('80'));
+    client.send(DELAY, { delay: 20 }, () => done.push('20'));
+    client.send(DELAY, { delay: 'never' }, (err) => done.push(err.code));
+    client.notify('/nf/note', 'flushed note');
+    const flushed = client.flush();
+    const later = client.send(DELAY, { delay: 400 });
+    const started = Date.now();
+    await flushed;
+    const waited = Date.now() - started;
+    assert.deepStrictEqual(done.sort(), ['20', '80', 'bad_delay']);
+    assert.ok(waited >= 70 && waited < 380, `flush waited ${waited} ms`);
+    assert.strictEqual(client.requestCount, 1, 'the later send is still running');
+    assert.deepStrictEqual(await later, { delay: 400 });
+    await client.close();
+  });
+
+  it('flush waits for a request that ends in a timeout', async function () {
+    const client = new IPCClient(h.socketPath, null, { requestTimeout: 100 });
+    await client.connect();
+    const outcome = client.send(DELAY, { delay: 1000 }).catch((err) => err.code);
+    const started = Date.now();
+    await client.flush();
+    assert.ok(Date.now() - started >= 90);
+    assert.strictEqual(client.requestCount, 0);
+    assert.strictEqual(await outcome, 'request_timeout');
+    await client.close();
+  });
+
+  it('flush with nothing pending resolves promptly, connected or not', async function () {
+    const client = new IPCClient(h.socketPath);
+    await client.flush();
+    await client.connect();
+    client.notify('/nf/note', 'x');
+    await client.flush();
+    assert.strictEqual(client.getStats().notifiesSent, 1);
+    await client.close();
+  });
+});
+
+describe('client: tcp:// targets', function () {
+  let h;
+  let port;
+  before(async function () {
+    port = await freePort();
+    h = await startServer({ listen_port: port });
+  });
+  after(async function () { await h.stop(); cleanupTempDirs(); });
+
+  it('round-trips over TCP, many requests at once', async function () {
+    assert.strictEqual(h.ipc.tcpPort, port);
+    const client = new IPCClient(`tcp://127.0.0.1:${port}`, null, { userAgent: 'tcp-test' });
+    await client.connect();
+    assert.deepStrictEqual(await client.send(ECHO, { over: 'tcp' }), { over: 'tcp' });
+    const many = await Promise.all(Array.from({ length: 500 }, (_, i) => client.send(ECHO, i)));
+    assert.strictEqual(many[499], 499);
+    const mine = h.ipc.getConnections().filter((c) => c.userAgent === 'tcp-test');
+    assert.strictEqual(mine.length, 1);
+    assert.strictEqual(mine[0].transport, 'tcp');
+    await client.close();
+  });
+
+  it('a refused TCP port fails with connect_failed', async function () {
+    const closedPort = await freePort();
+    const client = new IPCClient(`tcp://127.0.0.1:${closedPort}`);
+    await assert.rejects(client.connect(), (err) => err.code === 'connect_failed' && err.cause.code === 'ECONNREFUSED');
+  });
+});
+
+describe('client: stats and logging', function () {
+  let h;
+  before(async function () { h = await startServer(); });
+  after(async function () { await h.stop(); cleanupTempDirs(); });
+
+  it('getStats counts requests, responses, errors, timeouts, bytes and what is in flight', async function () {
+    const client = new IPCClient(h.socketPath, null, { requestTimeout: 50 });
+    await client.connect();
+    await client.send(ECHO, 'abc');
+    await assert.rejects(client.send(DELAY, { delay: 'soon' }), { code: 'bad_delay' });
+    await assert.rejects(client.send(DELAY, { delay: 200 }), { code: 'request_timeout' });
+    const pending = client.send(DELAY, { delay: 30 });
+    const stats = client.getStats();
+    assert.deepStrictEqual(Object.keys(stats).sort(), [
+      'bytesIn', 'bytesOut', 'connectFailures', 'connected', 'connects', 'disconnects', 'errors', 'inFlight',
+      'lateResponses', 'notifiesSent', 'pushes', 'queued', 'requestsSent', 'responses', 'timeouts', 'unknownResponses',
+    ]);
+    assert.strictEqual(stats.requestsSent, 4);
+    assert.strictEqual(stats.responses, 2);
+    assert.strictEqual(stats.errors, 1);
+    assert.strictEqual(stats.timeouts, 1);
+    assert.strictEqual(stats.inFlight, 1);
+    assert.strictEqual(stats.connected, true);
+    assert.ok(stats.bytesOut > 100 && stats.bytesIn > 20);
+    await pending;
+    const bytesOut = client.getStats().bytesOut;
+    await client.close();
+    assert.ok(client.getStats().bytesOut >= bytesOut, 'totals survive the connection');
+    assert.strictEqual(client.getStats().connected, false);
+  });
+
+  it('logStatsInterval writes debug(2, "PixlIPC Stats", stats) lines until close; logStats() writes one now', async function () {
+    const logger = new LoggerStub();
+    const client = new IPCClient(h.socketPath, logger, { logStatsInterval: 40 });
+    await client.connect();
+    await client.send(ECHO, 1);
+    await sleep(150);
+    const lines = logger.statsCalls();
+    assert.ok(lines.length >= 2, `${lines.length} stats lines`);
+    assert.strictEqual(lines[0].data.requestsSent, 1);
+    await client.close();
+    const count = logger.statsCalls().length;
+    await sleep(100);
+    assert.strictEqual(logger.statsCalls().length, count, 'no stats lines after close');
+    client.logStats();
+    assert.strictEqual(logger.statsCalls().length, count + 1);
+    assert.strictEqual(logger.errorCount, 0);
+  });
+
+  it('logStatsInterval 0 (the default) writes no stats lines', async function () {
+    const logger = new LoggerStub();
+    const client = new IPCClient(h.socketPath, logger, { expirationFrequency: 10 });
+    await client.connect();
+    await sleep(60);
+    assert.strictEqual(logger.statsCalls().length, 0);
+    await client.close();
+  });
+});
+
+describe('client: maxMessageSize', function () {
+  let h;
+  before(async function () { h = await startServer(); });
+  after(async function () { await h.stop(); cleanupTempDirs(); });
+
+  it('a response past maxMessageSize closes the connection and fails in-flight requests with message_too_large', async function () {
+    const logger = new LoggerStub();
+    const client = new IPCClient(h.socketPath, logger, { maxMessageSize: 1000, autoReconnect: 20 });
+    const disconnects = [];
+    const errors = [];
+    client.on('disconnect', (err) => disconnects.push(err));
+    client.on('error', (err) => errors.push(err));
+    await client.connect();
+    assert.strictEqual(await client.send(ECHO, 'x'.repeat(900)), 'x'.repeat(900));
+    const slow = client.send(DELAY, { delay: 300 });
+    const big = client.send(ECHO, 'y'.repeat(5000));
+    await assert.rejects(big, { code: 'message_too_large' });
+    await assert.rejects(slow, { code: 'message_too_large' });
+    assert.strictEqual(disconnects.length, 1);
+    assert.strictEqual(disconnects[0].code, 'message_too_large');
+    assert.strictEqual(errors.length, 1);
+    assert.strictEqual(client.requestCount, 0);
+    await waitFor(() => client.isConnected, 'reconnect');
+    assert.strictEqual(await client.send(ECHO, 'small'), 'small');
+    await client.close();
+  });
+
+  it('defaults to 128 MiB', function () {
+    assert.strictEqual(new IPCClient(tmpSocketPath()).options.maxMessageSize, 128 * 1024 * 1024);
+  });
+});
+
+describe('client: a peer that breaks the protocol', function () {
+  after(cleanupTempDirs);
+
+  it('logs and emits bad lines and unknown ids, and keeps serving good responses', async function () {
+    const socketPath = tmpSocketPath('rogue.sock');
+    const server = net.createServer((socket) => {
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk;
+        let nl;
+        while ((nl = buffered.indexOf('\n')) !== -1) {
+          const request = JSON.parse(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+          socket.write('this is not json\n[1,2]\n{"ipcReqID":"rq999","data":1}\n\r\n');
+          socket.write('{"ipcReqID":' + JSON.stringify(request.ipcReqID) + ',"data":"fine"}\r\n');
+        }
+      });
+    });
+    await new Promise((resolve) => server.listen(socketPath, resolve));
+    const logger = new LoggerStub();
+    const client = new IPCClient(socketPath, logger);
+    const errors = [];
+    client.on('error', (err) => errors.push(err));
+    await client.connect();
+    assert.strictEqual(await client.send('/any', {}), 'fine');
+    assert.strictEqual(errors.length, 2);
+    assert.ok(errors.every((e) => e.code === 'bad_response'));
+    assert.strictEqual(logger.errorsWithCode('bad_response').length, 3, 'two bad lines and one unknown id');
+    assert.strictEqual(client.getStats().unknownResponses, 1);
+    await client.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe('client modules', function () {
+  it('parseTarget understands paths, unix://, tcp:// and tls:// (with IPv6)', function () {
+    assert.deepStrictEqual(parseTarget('/var/run/a.sock'), { kind: 'unix', path: '/var/run/a.sock' });
+    assert.deepStrictEqual(parseTarget('relative.sock'), { kind: 'unix', path: 'relative.sock' });
+    assert.deepStrictEqual(parseTarget('unix:///tmp/b.sock'), { kind: 'unix', path: '/tmp/b.sock' });
+    assert.deepStrictEqual(parseTarget('tcp://127.0.0.1:9000'), { kind: 'tcp', host: '127.0.0.1', port: 9000 });
+    assert.deepStrictEqual(parseTarget('TLS://example.com:443/'), { kind: 'tls', host: 'example.com', port: 443 });
+    assert.deepStrictEqual(parseTarget('tcp://[::1]:7000'), { kind: 'tcp', host: '::1', port: 7000 });
+    assert.strictEqual(describeTarget(parseTarget('tcp://[::1]:7000')), 'tcp://[::1]:7000');
+    assert.throws(() => parseTarget('tcp://:80'), TypeError);
+    assert.throws(() => parseTarget('tls://host:0'), /out of range/);
+    assert.throws(() => parseTarget('unix://'), /no path/);
+  });
+
+  it('PendingTable expires in deadline order with one timer and remembers expired ids for a while', async function () {
+    const expired = [];
+    const table = new PendingTable((list) => expired.push(...list.map((e) => e.id)), () => 300);
+    const now = Date.now();
+    table.add(new PendingRequest('a', 0, '/a', now + 20));
+    table.add(new PendingRequest('b', 1, '/b', now + 30));
+    table.add(new PendingRequest('c', 2, '/c', now + 500));
+    assert.strictEqual(table.size, 3);
+    assert.strictEqual(table.take('b').uri, '/b');
+    assert.strictEqual(table.take('b'), undefined);
+    assert.strictEqual(table.oldestSeq(), 0);
+    await sleep(60);
+    assert.deepStrictEqual(expired, ['a']);
+    assert.strictEqual(table.oldestSeq(), 2);
+    assert.strictEqual(table.takeExpired('a'), true);
+    assert.strictEqual(table.takeExpired('a'), false, 'remembered once');
+    assert.strictEqual(table.takeExpired('zzz'), false);
+    assert.deepStrictEqual(table.removeWhere(() => true).map((e) => e.id), ['c']);
+    table.stop();
+    assert.strictEqual(table.size, 0);
+  });
+
+  it('every option has its documented default, and false/0 turn the switches off', function () {
+    const d = defaultOptions();
+    assert.strictEqual(d.requestTimeout, 10000);
+    assert.strictEqual(d.expireRequest, 10000);
+    assert.strictEqual(d.userAgent, 'Node/IPCClient' + process.cwd());
+    assert.strictEqual(d.autoReconnect, 1000);
+    assert.strictEqual(d.maxReconnectDelay, 30000);
+    assert.strictEqual(d.connectTimeout, 5000);
+    assert.strictEqual(d.codeToErr, false);
+    assert.strictEqual(d.messageTransform, null);
+    assert.strictEqual(d.logStatsInterval, 0);
+    assert.strictEqual(d.auth, undefined);
+    assert.strictEqual(d.tls, undefined);
+    assert.strictEqual(d.maxMessageSize, 128 * 1024 * 1024);
+    assert.strictEqual(d.offlineQueue, 0);
+    const r = resolveOptions({ autoReconnect: false, requestTimeout: 5, userAgent: undefined, connectTimeout: 0 });
+    assert.strictEqual(r.autoReconnect, 0);
+    assert.strictEqual(r.requestTimeout, 5);
+    assert.strictEqual(r.userAgent, d.userAgent);
+    assert.strictEqual(r.connectTimeout, 0);
+    assert.deepStrictEqual(resolveOptions(null), d);
+  });
+});
