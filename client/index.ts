@@ -125,7 +125,8 @@ class IPCClient extends EventEmitter {
   readonly #target: Target;
   readonly #targetName: string;
   readonly #pending: PendingTable;
-  readonly #reader: LineReader;
+  /** Reads the current connection's lines; a new one per connection, so nothing of an old stream leaks into the next. */
+  #reader: LineReader | null = null;
   #state: ConnectionState = 'disconnected';
   #socket: net.Socket | null = null;
   /** Lines written during this tick, sent together on the next tick. */
@@ -184,10 +185,6 @@ class IPCClient extends EventEmitter {
       (expired) => this.#onExpired(expired),
       () => this.options.expireRequest,
     );
-    this.#reader = new LineReader(this.options.maxMessageSize, {
-      onLine: (line) => this.#onLine(line),
-      onOverflow: () => this.#onOverflow(),
-    });
   }
 
   /** Requests waiting for an outcome (in flight, or held for a connection). Back to 0 once all are answered or failed. */
@@ -372,8 +369,6 @@ class IPCClient extends EventEmitter {
     this.#socketError = null;
     this.#lastServerError = null;
     this.#overflowed = false;
-    this.#reader.maxLineBytes = this.options.maxMessageSize;
-    this.#reader.reset();
     let socket: net.Socket;
     try {
       socket = this.#openSocket();
@@ -389,9 +384,19 @@ class IPCClient extends EventEmitter {
       return;
     }
     this.#socket = socket;
+    // Lines still being scanned from a chunk when this socket is let go (say close() inside a callback) are dropped.
+    const reader = new LineReader(this.options.maxMessageSize, {
+      onLine: (line) => {
+        if (this.#socket === socket) this.#onLine(line);
+      },
+      onOverflow: () => {
+        if (this.#socket === socket) this.#onOverflow();
+      },
+    });
+    this.#reader = reader;
     socket.on(this.#target.kind === 'tls' ? 'secureConnect' : 'connect', () => this.#onSocketOpen(socket));
     socket.on('data', (chunk: Buffer) => {
-      if (this.#socket === socket) this.#reader.push(chunk);
+      if (this.#socket === socket) reader.push(chunk);
     });
     socket.on('error', (err: Error) => {
       if (this.#socket === socket && this.#socketError === null) this.#socketError = err;
@@ -412,7 +417,7 @@ class IPCClient extends EventEmitter {
     const target = this.#target;
     if (target.kind === 'unix') return net.createConnection({ path: target.path });
     if (target.kind === 'tcp') return net.createConnection({ host: target.host, port: target.port });
-    return tls.connect({ host: target.host, port: target.port, ...(this.options.tls || {}) });
+    return tls.connect({ ...(this.options.tls || {}), host: target.host, port: target.port });
   }
 
   #onSocketOpen(socket: net.Socket): void {
@@ -537,7 +542,9 @@ class IPCClient extends EventEmitter {
     this.#bytesOut += socket.bytesWritten;
     this.#outbox = '';
     this.#authId = null;
-    this.#reader.reset();
+    // Stops the scan of the current chunk at once when called from inside a line handler.
+    if (this.#reader !== null) this.#reader.pause();
+    this.#reader = null;
   }
 
   #scheduleReconnect(): void {

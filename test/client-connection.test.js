@@ -341,6 +341,29 @@ describe('client: close()', function () {
     await client.close();
   });
 
+  it('close() inside a callback drops the rest of that chunk quietly, and a new connect starts clean', async function () {
+    const logger = new LoggerStub();
+    const client = new IPCClient(h.socketPath, logger);
+    await client.connect();
+    const outcomes = await new Promise((resolve) => {
+      const results = [];
+      for (let i = 0; i < 50; i++) {
+        client.send(ECHO, { i, pad: 'p'.repeat(100) }, (err, data) => {
+          results.push(err ? err.code : 'ok');
+          if (results.length === 1) client.close();
+          if (results.length === 50) resolve(results);
+        });
+      }
+    });
+    assert.strictEqual(outcomes[0], 'ok');
+    assert.ok(outcomes.slice(1).every((o) => o === 'client_closed'), outcomes.join(','));
+    assert.strictEqual(logger.errorCount, 0, 'no unknown-response errors: ' + JSON.stringify(logger.errorCalls));
+    await client.connect();
+    assert.deepStrictEqual(await client.send(ECHO, { fresh: true }), { fresh: true });
+    assert.strictEqual(client.getStats().unknownResponses, 0);
+    await client.close();
+  });
+
   it('close() during a connect fails that connect with client_closed', async function () {
     const client = new IPCClient(h.socketPath);
     const connecting = assert.rejects(client.connect(), { code: 'client_closed' });
