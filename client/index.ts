@@ -490,10 +490,14 @@ class IPCClient extends EventEmitter {
     this.#clearConnectTimer();
     const cause = this.#socketError;
     let error = this.#attemptError;
+    const serverError = this.#lastServerError;
+    if (error === null && serverError && serverError.code) {
+      // The server said why before closing (too_many_connections, auth_timeout...): that code is the most useful.
+      const code = String(serverError.code);
+      error = new IPCErrorClass(code, 'Could not connect to ' + this.#targetName + ': refused by the server (' + code + ': ' + (serverError.message || '') + ')', { cause: cause || undefined });
+    }
     if (error === null) {
-      let why = cause ? cause.message : 'the connection closed before it was ready';
-      const serverError = this.#lastServerError;
-      if (!cause && serverError && serverError.code) why += ' (' + serverError.code + ': ' + (serverError.message || '') + ')';
+      const why = cause ? cause.message : 'the connection closed before it was ready';
       error = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + why, { cause: cause || undefined });
     }
     this.#stats.connectFailures++;

@@ -109,6 +109,25 @@ describe('client: auth', function () {
     await client.close();
   });
 
+  it('a server at max_connections refuses the connect with its own code, also seen as a data event', async function () {
+    const full = await startServer({ max_connections: 1, auth_tokens: ['t0ken'] });
+    const first = new IPCClient(full.socketPath, null, { auth: 't0ken' });
+    await first.connect();
+    const logger = new LoggerStub();
+    const second = new IPCClient(full.socketPath, logger, { auth: 't0ken' });
+    const data = [];
+    second.on('data', (m) => data.push(m));
+    await assert.rejects(second.connect(), (err) => err.code === 'too_many_connections' && /max 1/.test(err.message));
+    assert.strictEqual(logger.errorCount, 1);
+    assert.strictEqual(data.length, 1);
+    assert.strictEqual(data[0].ipcReqID, null);
+    assert.strictEqual(data[0].code, 'too_many_connections');
+    assert.strictEqual(await first.send(ECHO, 'unharmed'), 'unharmed');
+    await first.close();
+    await second.close();
+    await full.stop();
+  });
+
   it('a server without auth accepts the credentials, so clients can send them unconditionally', async function () {
     const open = await startServer();
     const client = new IPCClient(open.socketPath, null, { auth: { user: 'web', password: 'pw' } });
