@@ -1,0 +1,152 @@
+'use strict';
+// Child processes of a benchmark run: servers and clients, optionally pinned to
+// one CPU with taskset. Every process and temporary directory is registered so
+// that the run cleans up after itself on success, error, Ctrl-C or crash.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+
+const children = new Set();
+const tempDirs = new Set();
+
+const SCRIPTS = {
+  raw: path.join(__dirname, 'raw-server.js'),
+  ipc: path.join(__dirname, 'ipc-server.js'),
+  client: path.join(__dirname, 'client-runner.js'),
+};
+
+/** Is `taskset` usable here? */
+function hasTaskset() {
+  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+}
+
+/** Is `php` usable here? */
+function hasPhp() {
+  return spawnSync('php', ['-r', 'echo 1;']).status === 0;
+}
+
+/** A new temporary directory, removed by cleanup(). */
+function makeTempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** The command line, wrapped in `taskset -c 0` when pinned. */
+function command(file, args, pinned) {
+  return pinned ? ['taskset', ['-c', '0', file, ...args]] : [file, args];
+}
+
+/** Spawn a process and register it for cleanup. */
+function track(file, args, options, pinned) {
+  const [cmd, cmdArgs] = command(file, args, pinned);
+  const child = spawn(cmd, cmdArgs, options);
+  children.add(child);
+  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    children.delete(child);
+    resolve({ code, signal });
+  }));
+  return child;
+}
+
+/** Resolves with the first message of `type` from the child; rejects if it exits or reports an error first. */
+function waitForMessage(child, type, timeoutMs = 120000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`no "${type}" from ${child.label} within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message) => {
+      if (message.type === type) finish(null, message);
+      else if (message.type === 'error') finish(new Error(`${child.label}: ${message.message}`));
+    };
+    const onExit = (code, signal) => finish(new Error(`${child.label} exited (${signal || code}) before "${type}"`));
+    function finish(err, message) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(message);
+    }
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/**
+ * Start a benchmark server: kind 'raw' (the baseline) or 'ipc' (pixl-server with
+ * our component). `nodeArgs` go to node (for example --cpu-prof). Resolves once
+ * it listens, to { kind, pid, socketPath, stats(), rss(), stop() }.
+ */
+async function startServer(kind, { pinned = false, nodeArgs = [] } = {}) {
+  const dir = makeTempDir('pixl-ipc-bench-');
+  const socketPath = path.join(dir, 'bench.sock');
+  const env = Object.assign({}, process.env, { BENCH_SOCKET: socketPath, BENCH_LOG_DIR: dir });
+  const child = track(process.execPath, [...nodeArgs, SCRIPTS[kind]], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned);
+  child.label = `${kind} server`;
+  const { pid } = await waitForMessage(child, 'listening', 30000);
+  let nextId = 1;
+  return {
+    kind,
+    pid,
+    socketPath,
+    /** CPU time (process.cpuUsage) and RSS, as the server process sees them. */
+    async stats() {
+      const id = nextId++;
+      const reply = waitForMessage(child, 'stats', 10000);
+      child.send({ cmd: 'stats', id });
+      return reply;
+    },
+    /** Resident set size in bytes, read from /proc without disturbing the server. */
+    rss() {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+    },
+    /** Shut down (gracefully, so a CPU profile gets written), then force it. */
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (child.connected) child.send({ cmd: 'shutdown' });
+        const forced = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await child.exited;
+        clearTimeout(forced);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    },
+  };
+}
+
+/** Start a client process running `job`; resolves to the child, whose messages the caller awaits. */
+function startClient(job, { pinned = false } = {}) {
+  const child = track(process.execPath, [SCRIPTS.client], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned);
+  child.label = `${job.kind || 'raw'} client (${job.name})`;
+  child.send({ cmd: 'job', job });
+  return child;
+}
+
+/** Run a command to completion (optionally pinned); resolves to { code, stdout, stderr }. */
+function runCommand(file, args, { pinned = false, timeoutMs = 300000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = track(file, args, { stdio: ['ignore', 'pipe', 'pipe'] }, pinned);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      resolve({ code: signal ? signal : code, stdout, stderr });
+    });
+  });
+}
+
+/** Kill every process this run started and remove its temporary directories (synchronous, safe in 'exit'). */
+function cleanup() {
+  for (const child of children) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  }
+  children.clear();
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+module.exports = { hasTaskset, hasPhp, makeTempDir, startServer, startClient, runCommand, waitForMessage, cleanup };
