@@ -105,6 +105,10 @@ export class Dispatcher {
         answered = true;
         outcome(null, value);
       }, fail);
+    } else if (result !== undefined && handler.length < 2 && !answered) {
+      // A plain function that takes no callback answers with what it returns.
+      answered = true;
+      outcome(null, result);
     }
   }
 }
