@@ -11,9 +11,20 @@
  * events for server pushes, the same log lines, and subclasses that override
  * connect() or send().
  *
+ * Behaviour in short:
+ * - Sends made while a connect is under way wait for it (and for the auth
+ *   answer). Sends made with no connection and no connect under way fail at
+ *   once with `no_open_stream`, unless `offlineQueue` > 0 holds them for the
+ *   next connection (`queue_full` past that bound).
+ * - A lost connection fails every written request at once (`connection_closed`,
+ *   or `message_too_large` when a response passed maxMessageSize), then, with
+ *   autoReconnect, reconnects through this.connect() with a doubling delay
+ *   capped at maxReconnectDelay until it succeeds or close() is called.
+ * - close() fails whatever is waiting with `client_closed`.
+ *
  * Inside: requests wait in a PendingTable (one timer for all deadlines), lines
  * queued during one tick go out in one socket write, and responses are read
- * with the shared LineReader.
+ * with the shared LineReader (a new one per connection).
  */
 
 import { EventEmitter } from 'events';
@@ -206,7 +217,9 @@ class IPCClient extends EventEmitter {
    * Opens the connection (and authenticates when the `auth` option is set).
    * With a callback, calls `callback(err)`; without one, returns a promise.
    * Already connected: succeeds at once. A connect already under way: waits for it.
-   * Fails with `connect_failed`, `connect_timeout` or `access`, logging one error.
+   * Fails with `connect_failed`, `connect_timeout`, `access`, or the code the
+   * server gave before closing (e.g. `too_many_connections`), logging one error.
+   * A failed first connect is not retried; only a lost connection is (autoReconnect).
    */
   connect(): Promise<void>;
   connect(callback: ConnectCallbackType): void;
@@ -520,6 +533,8 @@ class IPCClient extends EventEmitter {
     else why = 'closed by the server';
     const reason = new IPCErrorClass(code, 'Connection to ' + this.#targetName + ' lost: ' + why, { cause: cause || undefined });
     this.#stats.disconnects++;
+    // Set before any callback runs, so a close() from inside one wins.
+    this.#wantReconnect = true;
     const lost = this.#pending.removeWhere(isWritten);
     this.#logError(code, reason.message, { target: this.#targetName, inFlight: lost.length });
     for (const entry of lost) {
@@ -527,8 +542,7 @@ class IPCClient extends EventEmitter {
     }
     this.#emitSafely('disconnect', reason);
     if (cause || this.#overflowed) this.#emitError(reason);
-    this.#wantReconnect = true;
-    this.#scheduleReconnect();
+    if (this.#wantReconnect) this.#scheduleReconnect();
   }
 
   #onSocketClose(socket: net.Socket): void {

@@ -45,6 +45,9 @@ export class PendingRequest {
   }
 }
 
+/** setTimeout's longest delay; longer ones would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class PendingTable {
   private readonly entries = new Map<string, PendingRequest>();
   /** Ids of timed-out requests -> Date.now() after which they are forgotten (insertion order = that order). */
@@ -68,7 +71,10 @@ export class PendingTable {
     return this.entries.size;
   }
 
-  /** Adds a request. Its deadline must not be earlier than those added before it. */
+  /**
+   * Adds a request. Its deadline must not be earlier than those added before
+   * it (true while requestTimeout is unchanged); Infinity means no timeout.
+   */
   add(entry: PendingRequest): void {
     this.entries.set(entry.id, entry);
     // An armed timer fires no later than this deadline, since deadlines only grow.
@@ -121,7 +127,8 @@ export class PendingTable {
   }
 
   private arm(deadline: number): void {
-    this.timer = setTimeout(this.onTimer, Math.max(1, deadline - Date.now()));
+    if (deadline === Infinity) return; // a request without a timeout (requestTimeout 0)
+    this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(1, deadline - Date.now())));
     // Deadlines alone never keep a process alive; an open socket or a reconnect timer does.
     this.timer.unref();
   }

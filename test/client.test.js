@@ -421,6 +421,14 @@ describe('client: timeouts and late responses', function () {
     await client.close();
   });
 
+  it('requestTimeout 0 disables timeouts', async function () {
+    const client = new IPCClient(h.socketPath, null, { requestTimeout: 0 });
+    await client.connect();
+    // An infinite deadline handed to setTimeout would fire at once; this must wait for the answer.
+    assert.deepStrictEqual(await client.send(DELAY, { delay: 300 }), { delay: 300 });
+    await client.close();
+  });
+
   it('each request keeps its own deadline when many share the one timer', async function () {
     const client = new IPCClient(h.socketPath, null, { requestTimeout: 120 });
     await client.connect();
