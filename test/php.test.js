@@ -1,0 +1,376 @@
+'use strict';
+// The PHP client (php-client/PixlIPCClient.class.php), run by the real `php`
+// binary against real servers. Each test/php/*_test.php script prints one JSON
+// line per PHP test (see test/php/TestRunner.php); this file starts the
+// servers, registers the handlers the scripts call, answers their signals and
+// asserts that every PHP test passed.
+const assert = require('assert');
+const crypto = require('crypto');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { spawn, execFileSync } = require('child_process');
+const { startServer, makeTempDir, cleanupTempDirs } = require('./helpers/harness');
+
+const PHP_DIR = path.join(__dirname, 'php');
+const CLIENT_FILE = path.join(__dirname, '..', 'php-client', 'PixlIPCClient.class.php');
+const AUTH_TOKEN = 'php-s3cret-token';
+const UNICODE_TEXT = 'Grüße, 世界! Здравствуй 🌍👩‍💻 مرحبا é e\u0301 ∑∞ 𝄞 \u2028 "q" \\ /';
+const UNICODE_UNIT = 'é€😀中ש\u0301a';
+
+/** A TCP port that was free a moment ago. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A self-signed certificate for localhost, made with openssl in a temp dir. */
+function makeCertificate() {
+  const dir = makeTempDir('pixl-ipc-php-tls-');
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  return { key, cert };
+}
+
+/** About `bytes` bytes of multi-byte UTF-8 text (the same recipe as the PHP side). */
+function unicodeBlock(bytes) {
+  const unitBytes = Buffer.byteLength(UNICODE_UNIT);
+  return UNICODE_UNIT.repeat(Math.ceil(bytes / unitBytes));
+}
+
+const sha256 = (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The handlers the PHP scripts call; `serverStart` tells restarted servers apart. */
+function registerTestHandlers(ipc) {
+  const serverStart = `${Date.now()}-${Math.random()}`;
+  const notified = [];
+  ipc.addURIHandler('/test/whoami', 'whoami', (request, callback) => callback({
+    userAgent: request.userAgent,
+    pid: request.pid,
+    ipcReqID: request.ipcReqID,
+    connectionId: request.connection.id,
+    transport: request.connection.transport,
+    serverStart,
+  }));
+  ipc.addURIHandler('/test/nothing', 'nothing', (request, callback) => callback());
+  ipc.addURIHandler('/test/fail_plain', 'failPlain', () => { throw new Error('plain failure'); });
+  ipc.addURIHandler('/test/fail_code', 'failCode', () => {
+    throw Object.assign(new Error('custom failure'), { code: 'my_code' });
+  });
+  ipc.addURIHandler('/test/connections', 'connections', (request, callback) => callback({ count: ipc.getConnections().length }));
+  ipc.addURIHandler('/test/close_after', 'closeAfter', (request, callback) => {
+    callback({ closing: true, connectionId: request.connection.id });
+    setTimeout(() => ipc.closeConnections(), 10);
+  });
+  ipc.addURIHandler('/test/close_silently', 'closeSilently', () => { ipc.closeConnections(); });
+  ipc.addURIHandler('/test/digest', 'digest', (request, callback) => callback({
+    sha256: sha256(request.data.text),
+    bytes: Buffer.byteLength(request.data.text),
+  }));
+  ipc.addURIHandler('/test/generate', 'generate', (request, callback) => {
+    const text = unicodeBlock(request.data.bytes);
+    callback({ text, sha256: sha256(text) });
+  });
+  ipc.addURIHandler('/test/unicode', 'unicode', (request, callback) => callback({
+    same: request.data.text === UNICODE_TEXT,
+    text: request.data.text,
+  }));
+  ipc.addURIHandler('/test/push_before', 'pushBefore', (request, callback) => {
+    const tag = request.data.tag;
+    request.connection.push('/events/direct', { n: 1, tag });
+    ipc.broadcast('/events/all', { n: 2, tag }, (connection) => connection === request.connection);
+    callback({ pushed: 2 });
+  });
+  ipc.addURIHandler('/test/push_after', 'pushAfter', (request, callback) => {
+    callback({ later: true });
+    setTimeout(() => request.connection.push('/events/later', { n: 3 }), request.data.delay);
+  });
+  ipc.addURIHandler('/test/notify', 'notify', (request, callback) => {
+    notified.push({ data: request.data, ipcReqID: request.ipcReqID, noReply: request.noReply === true, userAgent: request.userAgent });
+    callback({ this: 'must never be sent' });
+  });
+  ipc.addURIHandler('/test/notified', 'notified', (request, callback) => callback(notified.splice(0)));
+  ipc.addURIHandler('/test/bytes_out', 'bytesOut', (request, callback) => callback({
+    written: String(request.connection.bytesOut).padStart(15, '0'),
+  }));
+}
+
+/**
+ * A peer on a Unix socket that answers with exactly the bytes a test needs,
+ * including things the real server never sends (split lines, bad JSON).
+ * Writes go out in order, each after an optional delay.
+ */
+function startScriptedPeer(socketPath) {
+  let lastNotify = null;
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    let chain = Promise.resolve();
+    const later = (fn, delayMs = 0) => {
+      chain = chain.then(() => new Promise((resolve) => setTimeout(() => {
+        if (!socket.destroyed) fn();
+        resolve();
+      }, delayMs)));
+    };
+    const send = (bytes, delayMs = 0) => later(() => socket.write(bytes), delayMs);
+    let buffer = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      let nl;
+      while ((nl = buffer.indexOf(10)) !== -1) {
+        const raw = buffer.subarray(0, nl).toString('utf8');
+        buffer = buffer.subarray(nl + 1);
+        const msg = JSON.parse(raw);
+        const reply = (data) => Buffer.from(JSON.stringify({ ipcReqID: msg.ipcReqID, data }) + '\n');
+        switch (msg.uri) {
+          case '/script/echo': send(reply(msg.data)); break;
+          case '/script/split': {
+            const bytes = reply({ text: 'héllo wörld 😀 done' });
+            const insideEmoji = bytes.indexOf(Buffer.from('😀')) + 2;
+            send(bytes.subarray(0, 5));
+            send(bytes.subarray(5, insideEmoji), 30);
+            send(bytes.subarray(insideEmoji), 30);
+            break;
+          }
+          case '/script/blank_lines':
+            send('\n   \r\n' + JSON.stringify({ ipcReqID: msg.ipcReqID, data: { crlf: true } }) + '\r\n');
+            break;
+          case '/script/bad_json': send('this is not json\n'); break;
+          case '/script/not_object': send('42\n'); break;
+          case '/script/slow_partial': {
+            const bytes = reply({ late: true });
+            send(bytes.subarray(0, 10));
+            send(bytes.subarray(10), 200);
+            break;
+          }
+          case '/script/idle_timeout':
+            send('{"ipcReqID":null,"code":"idle_timeout","message":"idle for too long"}\n');
+            later(() => socket.end());
+            break;
+          case '/script/push_then_eof':
+            send('{"uri":"/events/last","data":{"bye":true}}\n');
+            later(() => socket.end());
+            break;
+          case '/script/raw': send(reply({ line: raw })); break;
+          case '/script/raw_notify': lastNotify = raw; break;
+          case '/script/last_notify': send(reply({ line: lastNotify })); break;
+          default: send(JSON.stringify({ ipcReqID: msg.ipcReqID, code: 'unscripted', message: msg.uri }) + '\n');
+        }
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(socketPath, () => resolve(server)));
+}
+
+/**
+ * Runs one PHP test script. `onSignal(name, child)` answers the script's
+ * signals (TestRunner::signal). Resolves to { code, records, stderr }.
+ */
+function runPhp(script, env, { onSignal, uid, gid, scriptPath } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', '-d', 'memory_limit=-1',
+      scriptPath || path.join(PHP_DIR, script)], {
+      env: Object.assign({}, process.env, env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      uid,
+      gid,
+    });
+    const records = [];
+    let stdout = '';
+    let stderr = '';
+    let signalError = null;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      let nl;
+      while ((nl = stdout.indexOf('\n')) !== -1) {
+        const line = stdout.slice(0, nl);
+        stdout = stdout.slice(nl + 1);
+        let record;
+        try {
+          record = JSON.parse(line);
+        } catch (err) {
+          record = { stray: line };
+        }
+        records.push(record);
+        if (record.signal) {
+          Promise.resolve()
+            .then(() => onSignal(record.signal, child))
+            .catch((err) => { signalError = err; child.kill(); });
+        }
+      }
+    });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (signalError) reject(signalError);
+      else resolve({ code, records, stderr });
+    });
+  });
+}
+
+/** Asserts the script ran to the end and all of its (at least `minTests`) tests passed. */
+function assertPassed(result, minTests) {
+  const failures = result.records.filter((r) => r.test && !r.ok).map((r) => `${r.test}: ${r.error}`);
+  assert.deepStrictEqual(failures, [], `PHP tests failed:\n${failures.join('\n')}\nstderr: ${result.stderr}`);
+  const done = result.records.find((r) => r.done);
+  assert.ok(done, `the PHP script did not finish (exit ${result.code}); stderr: ${result.stderr}; output: ${JSON.stringify(result.records)}`);
+  assert.strictEqual(done.failed, 0);
+  assert.ok(done.passed >= minTests, `expected at least ${minTests} PHP tests, ran ${done.passed}`);
+  assert.strictEqual(result.stderr, '', 'PHP printed warnings or errors');
+  assert.strictEqual(result.code, 0);
+}
+
+describe('PHP client', function () {
+  this.timeout(60000);
+  let main;
+  let authServer;
+  let peer;
+  let env;
+  let cert;
+
+  before(async function () {
+    cert = makeCertificate();
+    const tcpPort = await freePort();
+    const tlsPort = await freePort();
+    main = await startServer({ listen_port: tcpPort, tls_port: tlsPort, tls_key: cert.key, tls_cert: cert.cert });
+    registerTestHandlers(main.ipc);
+    authServer = await startServer({ auth_tokens: [AUTH_TOKEN] });
+    registerTestHandlers(authServer.ipc);
+    const peerSocket = path.join(makeTempDir(), 'scripted.sock');
+    peer = await startScriptedPeer(peerSocket);
+    env = {
+      IPC_SOCKET: main.socketPath,
+      IPC_TCP_PORT: String(main.ipc.tcpPort),
+      IPC_TLS_PORT: String(main.ipc.tlsPort),
+      IPC_TLS_CA: cert.cert,
+      IPC_AUTH_SOCKET: authServer.socketPath,
+      IPC_AUTH_TOKEN: AUTH_TOKEN,
+      IPC_SCRIPTED_SOCKET: peerSocket,
+      IPC_CLOSED_PORT: String(await freePort()),
+      IPC_UNICODE_TEXT: UNICODE_TEXT,
+    };
+  });
+
+  after(async function () {
+    if (peer) await new Promise((resolve) => peer.close(resolve));
+    if (main) await main.stop();
+    if (authServer) await authServer.stop();
+    cleanupTempDirs();
+  });
+
+  it('parses as PHP', function () {
+    const out = execFileSync('php', ['-l', CLIENT_FILE], { encoding: 'utf8' });
+    assert.match(out, /No syntax errors/);
+  });
+
+  it('round-trips requests, reports ids, pid and userAgent, and throws coded errors', async function () {
+    assertPassed(await runPhp('requests_test.php', env), 13);
+  });
+
+  it('explains connect failures (missing socket, refused)', async function () {
+    assertPassed(await runPhp('connect_test.php', env), 4);
+  });
+
+  it('explains a connect refused for lack of permission', async function () {
+    // Root may open any socket, so as root the script runs as "nobody" from a
+    // world-readable copy; otherwise it gets a socket with mode 000.
+    if (process.getuid && process.getuid() === 0) {
+      const copy = makeTempDir('pixl-ipc-php-perm-');
+      fs.chmodSync(copy, 0o755);
+      for (const dir of ['test/php', 'php-client']) fs.mkdirSync(path.join(copy, dir), { recursive: true, mode: 0o755 });
+      fs.chmodSync(path.join(copy, 'test'), 0o755);
+      fs.copyFileSync(path.join(PHP_DIR, 'TestRunner.php'), path.join(copy, 'test/php/TestRunner.php'));
+      fs.copyFileSync(path.join(PHP_DIR, 'permission_test.php'), path.join(copy, 'test/php/permission_test.php'));
+      fs.copyFileSync(CLIENT_FILE, path.join(copy, 'php-client/PixlIPCClient.class.php'));
+      for (const file of ['test/php/TestRunner.php', 'test/php/permission_test.php', 'php-client/PixlIPCClient.class.php']) {
+        fs.chmodSync(path.join(copy, file), 0o644);
+      }
+      const result = await runPhp(null, Object.assign({}, env, { IPC_DENIED_SOCKET: main.socketPath }), {
+        uid: 65534, gid: 65534, scriptPath: path.join(copy, 'test/php/permission_test.php'),
+      });
+      assertPassed(result, 1);
+    } else {
+      const dir = makeTempDir();
+      const denied = path.join(dir, 'denied.sock');
+      const server = net.createServer();
+      await new Promise((resolve) => server.listen(denied, resolve));
+      fs.chmodSync(denied, 0o000);
+      try {
+        assertPassed(await runPhp('permission_test.php', Object.assign({}, env, { IPC_DENIED_SOCKET: denied })), 1);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
+
+  it('times out and discards late answers', async function () {
+    assertPassed(await runPhp('timeout_test.php', env), 6);
+  });
+
+  it('carries 1 MiB and 16 MiB messages both ways and Unicode unchanged', async function () {
+    assertPassed(await runPhp('large_unicode_test.php', env), 5);
+  });
+
+  it('throws E_SERVER_CLOSE once when the server closes, then reconnects', async function () {
+    assertPassed(await runPhp('server_close_test.php', env), 3);
+  });
+
+  it('recovers in a loop when the daemon restarts on the same socket', async function () {
+    let server = await startServer();
+    const socketPath = server.socketPath;
+    registerTestHandlers(server.ipc);
+    let restarted = false;
+    try {
+      const result = await runPhp('recover_test.php', Object.assign({}, env, { IPC_SOCKET: socketPath }), {
+        onSignal: async (name) => {
+          assert.strictEqual(name, 'restart');
+          await server.stop();
+          assert.ok(!fs.existsSync(socketPath), 'the socket is gone while the server is down');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          server = await startServer({ socket_path: socketPath });
+          registerTestHandlers(server.ipc);
+          restarted = true;
+        },
+      });
+      assert.ok(restarted, 'the script asked for the restart');
+      assertPassed(result, 1);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reads pushes and broadcasts, and sends notifications nothing answers', async function () {
+    const result = await runPhp('push_test.php', env, {
+      onSignal: (name, child) => {
+        assert.strictEqual(name, 'broadcast');
+        const count = main.ipc.broadcast('/events/broadcast', { from: 'mocha', text: 'héllo 😀' });
+        child.stdin.write(`${count}\n`);
+      },
+    });
+    assertPassed(result, 8);
+  });
+
+  it('talks over tcp:// and tls://', async function () {
+    assertPassed(await runPhp('transports_test.php', env), 5);
+  });
+
+  it('authenticates with the auth option, and reports refusals as E_ACCESS', async function () {
+    assertPassed(await runPhp('auth_test.php', env), 5);
+  });
+
+  it('assembles split lines and rejects bad ones (scripted peer)', async function () {
+    assertPassed(await runPhp('framing_test.php', env), 7);
+  });
+});

@@ -1,0 +1,69 @@
+<?php
+// Line handling against a scripted peer (test/php.test.js) that sends what the
+// real server never would: split lines, invalid JSON, blank lines, half lines.
+require_once __DIR__ . '/TestRunner.php';
+
+$socket = env('IPC_SCRIPTED_SOCKET');
+$t = new TestRunner();
+
+$t->test('a response split over several writes, inside a multi-byte character, is assembled', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    assertSame(array('text' => 'héllo wörld 😀 done'), $ipc->send('/script/split', array()));
+});
+
+$t->test('blank lines are skipped and CRLF endings are accepted', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    assertSame(array('crlf' => true), $ipc->send('/script/blank_lines', array()));
+    assertSame(array('n' => 7), $ipc->send('/script/echo', array('n' => 7)));
+});
+
+$t->test('a line that is not JSON throws E_BAD_RESPONSE with the original message', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    expectIPCException(PixlIPCClient::E_BAD_RESPONSE, function () use ($ipc) {
+        $ipc->send('/script/bad_json', array());
+    }, 'Could not json_decode response, details:' . JSON_ERROR_SYNTAX);
+    expectIPCException(PixlIPCClient::E_BAD_RESPONSE, function () use ($ipc) {
+        $ipc->send('/script/not_object', array());
+    });
+});
+
+$t->test('a timeout in the middle of a line keeps the half line and drops it once complete', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('requestTimeout' => 150));
+    // The peer sends 10 bytes of the answer now and the rest 200 ms later.
+    expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+        $ipc->send('/script/slow_partial', array());
+    });
+    // The rest of the stale line arrives ahead of this answer; had the half line
+    // been thrown away, its rest would read as a line of bad JSON.
+    assertSame(array('next' => 1), $ipc->send('/script/echo', array('next' => 1)));
+});
+
+$t->test('a connection error line with a null id throws E_SERVER_CLOSE with the server code', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    $e = expectIPCException(PixlIPCClient::E_SERVER_CLOSE, function () use ($ipc) {
+        $ipc->send('/script/idle_timeout', array());
+    });
+    assertSame('idle_timeout', $e->getServerCode());
+    assertContains('Server closed the connection (readMessage)', $e->getMessage());
+    assertSame(false, $ipc->isConnected(), 'closed');
+    assertSame(array('n' => 8), $ipc->send('/script/echo', array('n' => 8)));
+});
+
+$t->test('a push that arrives right before end of file is still readable', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    expectIPCException(PixlIPCClient::E_SERVER_CLOSE, function () use ($ipc) {
+        $ipc->send('/script/push_then_eof', array());
+    }, 'Server closed the connection (readMessage)');
+    assertSame(array('uri' => '/events/last', 'data' => array('bye' => true)), $ipc->readPush());
+});
+
+$t->test('a request is one line with ipcReqID first, pid and userAgent', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('userAgent' => 'framing/1'));
+    $raw = $ipc->send('/script/raw', array('a' => 'ü/x'));
+    assertSame('{"ipcReqID":"rq0","uri":"/script/raw","data":{"a":"ü/x"},"pid":' . getmypid() . ',"userAgent":"framing/1"}', $raw['line']);
+    $ipc->notify('/script/raw_notify', array('b' => 1.0));
+    $raw = $ipc->send('/script/last_notify', array());
+    assertSame('{"noReply":true,"uri":"/script/raw_notify","data":{"b":1.0},"pid":' . getmypid() . ',"userAgent":"framing/1"}', $raw['line']);
+});
+
+$t->run();
