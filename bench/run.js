@@ -301,6 +301,7 @@ function machine() {
     node: process.version,
     php: processes.hasPhp() ? require('child_process').execFileSync('php', ['-r', 'echo PHP_VERSION;']).toString() : null,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverage: os.loadavg(),
   };
 }
 
@@ -314,6 +315,8 @@ async function main() {
     throw new Error('lib/index.js or client/index.js is missing: build first (npx tsc -p .), or use --raw-vs-raw to measure the baseline alone');
   }
   const bench = new Bench(args);
+  const loadBefore = os.loadavg()[0];
+  if (loadBefore > 0.3) bench.notes.push(`The machine was not idle when the run started (load average ${loadBefore.toFixed(2)}): other work competes with the benchmark for the CPUs.`);
   const { seconds } = await bench.run();
   const results = Object.assign({ meta: Object.assign(machine(), { quick: args.quick, reps: args.reps, only: args.only, rawVsRaw: args.rawVsRaw, profile: args.profile, seconds }) },
     { raw: bench.raw, notes: bench.notes });
