@@ -1,0 +1,19 @@
+'use strict';
+// Runs before `npm start` and `npm test`: on a fresh checkout, where nothing has
+// been installed or compiled yet, install the pinned dependencies (which also
+// compiles the TypeScript through the `prepare` script). Otherwise does nothing.
+const { execSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..');
+const installed = fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'));
+const built = fs.existsSync(path.join(root, 'lib', 'index.js')) && fs.existsSync(path.join(root, 'client', 'index.js'));
+
+if (!installed) {
+  console.error('pixl-ipc: first run, installing dependencies (npm ci)');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+} else if (!built) {
+  console.error('pixl-ipc: compiling TypeScript (npm run build)');
+  execSync('npm run build', { cwd: root, stdio: 'inherit' });
+}
