@@ -36,6 +36,16 @@ export interface ConnectionCounters {
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
 
+/**
+ * JSON.parse's reason for refusing a line, without the excerpt of the line that
+ * V8 quotes in some messages: the line may carry a secret (a malformed auth
+ * request), and the reason is logged.
+ */
+function jsonErrorReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.includes(' is not valid JSON') ? 'unexpected token' : message;
+}
+
 function flushConnection(connection: Connection): void {
   connection.flush();
 }
@@ -218,7 +228,7 @@ export class Connection {
       message = JSON.parse(line);
     } catch (err) {
       if (line.trim() === '') return; // blank lines are allowed
-      this.refuseLine(null, ServerErrorCode.badJson, `Request is not valid JSON: ${(err as Error).message}`);
+      this.refuseLine(null, ServerErrorCode.badJson, `Request is not valid JSON: ${jsonErrorReason(err)}`);
       return;
     }
     if (message === null || typeof message !== 'object' || Array.isArray(message)) {
