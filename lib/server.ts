@@ -51,6 +51,8 @@ export class IPCServer extends Component implements ConnectionHost {
   private logRequests = false;
   /** Totals carried over from connections that have closed. */
   private closedBytesOut = 0;
+  /** Requests that arrived while their connection's credentials were being checked, in order. */
+  private readonly heldForAuth = new WeakMap<Connection, IPCRequest[]>();
 
   constructor() {
     super();
@@ -258,6 +260,16 @@ export class IPCServer extends Component implements ConnectionHost {
   handleRequest(connection: Connection, request: IPCRequest): void {
     this.stats.request();
     if (this.logRequests) this.logDebug(9, 'Request ' + request.uri, { id: connection.id, ipcReqID: request.ipcReqID });
+    const held = this.heldForAuth.get(connection);
+    if (held) {
+      // Sent right behind the credentials: answer it once they are checked, not with access now.
+      held.push(request);
+      return;
+    }
+    this.route(connection, request);
+  }
+
+  private route(connection: Connection, request: IPCRequest): void {
     if (this.shuttingDown) {
       this.finish(connection, request, Date.now(), { code: ServerErrorCode.shuttingDown, message: 'The server is shutting down' });
       return;
@@ -295,19 +307,24 @@ export class IPCServer extends Component implements ConnectionHost {
       return;
     }
     const started = Date.now();
+    const held: IPCRequest[] = [];
+    this.heldForAuth.set(connection, held);
     this.authenticator.check(request.data, { connection, transport: connection.transport }).then((ok) => ok, (err: Error) => {
       this.logError('auth_handler', `Auth handler failed: ${err.message}`);
       return false;
     }).then((ok) => {
+      this.heldForAuth.delete(connection);
       if (ok) {
         connection.authenticated = true;
         this.logDebug(8, `Connection ${connection.id} authenticated (${Authenticator.describe(request.data)})`);
         this.finish(connection, request, started, null, { authenticated: true });
+        for (const next of held) this.route(connection, next);
         return;
       }
       this.stats.totals.authFailures++;
       this.logError('access', `Connection ${connection.id}: authentication failed (${Authenticator.describe(request.data)})`);
       this.finish(connection, request, started, { code: ServerErrorCode.access, message: 'Authentication failed' });
+      for (const next of held) this.finish(connection, next, started, { code: ServerErrorCode.access, message: 'Authentication failed' });
       connection.close('access');
     });
   }
