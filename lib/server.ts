@@ -331,6 +331,7 @@ export class IPCServer extends Component implements ConnectionHost {
 
   /** Closes idle and unauthenticated connections; one timer for all of them. */
   private startSweep(): void {
+    this.stopSweep();
     const idle = this.settings.idleTimeout;
     const auth = this.authenticator.enabled ? this.settings.authTimeout : 0;
     const shortest = Math.min(idle || Infinity, auth || Infinity);
@@ -401,6 +402,8 @@ export class IPCServer extends Component implements ConnectionHost {
   setAuthHandler(handler: AuthHandler | null): void {
     this.authHook = handler;
     this.authenticator.setHook(handler);
+    // Set after startup, the hook turns authentication on: auth_timeout must now be enforced.
+    if (this.settings && !this.shuttingDown) this.startSweep();
   }
 
   /**
