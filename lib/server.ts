@@ -1,3 +1,4 @@
+/// <reference path="./types/pixl-server.d.ts" preserve="true" />
 /**
  * IPCServer: the pixl-server component. Owns the listeners (Unix socket, and
  * optionally TCP and TLS), the connections, the handler registry, middleware,
