@@ -97,14 +97,32 @@ export function pushLine(uri: string, data: unknown): string {
 }
 
 /**
+ * Clients send the same uri and the same pid/userAgent over and over: their
+ * encoded forms are kept from the previous call instead of re-encoded (the
+ * hot path of a busy client).
+ */
+let lastUri: string | null = null;
+let lastUriJson = '';
+let lastPid = 0;
+let lastUserAgent: string | null = null;
+let lastTail = '';
+
+/**
  * A request line. The id comes first so that a server refusing an oversized
  * line can still tell the sender which request it was.
  */
 export function requestLine(uri: string, data: unknown, id: RequestId | undefined, pid: number, userAgent: string, noReply: boolean): string {
-  let line = id === undefined ? '{' : '{"ipcReqID":' + encodeId(id) + ',';
-  line += '"uri":' + JSON.stringify(uri) + encodeDataField(data) + ',"pid":' + pid + ',"userAgent":' + JSON.stringify(userAgent);
-  if (noReply) line += ',"noReply":true';
-  return line + '}\n';
+  if (uri !== lastUri) {
+    lastUriJson = JSON.stringify(uri);
+    lastUri = uri;
+  }
+  if (userAgent !== lastUserAgent || pid !== lastPid) {
+    lastTail = ',"pid":' + pid + ',"userAgent":' + JSON.stringify(userAgent);
+    lastUserAgent = userAgent;
+    lastPid = pid;
+  }
+  const head = id === undefined ? '{"uri":' : '{"ipcReqID":' + encodeId(id) + ',"uri":';
+  return head + lastUriJson + encodeDataField(data) + lastTail + (noReply ? ',"noReply":true}\n' : '}\n');
 }
 
 /** Finds the ipcReqID near the start of a line too long to parse whole. */
