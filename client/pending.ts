@@ -2,9 +2,9 @@
  * The requests waiting for an outcome, and their deadlines.
  *
  * Thousands of requests in flight must not mean thousands of timers. Every
- * request gets the same timeout, so insertion order is deadline order: a Map
- * (which iterates in insertion order) keeps them, and ONE timer is armed for
- * the oldest deadline. Answering a request does not touch the timer; when it
+ * request gets the same timeout, so insertion order is deadline order: the
+ * table keeps them in that order, and ONE timer is armed for the oldest
+ * deadline. Answering a request does not touch the timer; when it
  * fires it expires whatever is due and re-arms for the new oldest entry. A
  * sequential caller therefore costs one timer per `requestTimeout` period, not
  * one per request.
@@ -36,6 +36,8 @@ export class PendingRequest {
   written = false;
   /** True once the outcome has been delivered. */
   done = false;
+  /** Where the PendingTable keeps it (internal). */
+  position = -1;
 
   constructor(id: string, seq: number, uri: string, deadline: number) {
     this.id = id;
@@ -48,8 +50,55 @@ export class PendingRequest {
 /** setTimeout's longest delay; longer ones would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** First size of the id ring (a power of two); it doubles while more than half full. */
+const FIRST_RING_SIZE = 64;
+
+/** The order list is compacted once this many of its leading slots are spent. */
+const COMPACT_AFTER = 1024;
+
+/**
+ * The number an id ends with ("rq17" -> 17), or -1. Client ids are a prefix
+ * and a counter, so this number picks a ring slot without hashing the string.
+ */
+function trailingNumber(id: string): number {
+  let i = id.length;
+  let n = 0;
+  let scale = 1;
+  // At most 15 digits: beyond that the sum could lose precision (the ring only needs the low bits anyway).
+  while (i > 0 && scale < 1e15) {
+    const digit = id.charCodeAt(i - 1) - 48;
+    if (digit < 0 || digit > 9) break;
+    n += digit * scale;
+    scale *= 10;
+    i--;
+  }
+  return scale === 1 ? -1 : n;
+}
+
+/**
+ * Why not one Map from id to request: a Map used as a queue (set the newest,
+ * delete the oldest) keeps allocating new hash tables, and each retired table
+ * links to its successor. Once one table has been promoted to V8's old
+ * generation, that chain keeps every later table (and every request in them)
+ * alive through minor GCs until the next full GC: a busy client promoted about
+ * 250 bytes per request and spent a fifth of its time in GC. Here the
+ * requests sit in two plain arrays whose slots are cleared when a request
+ * leaves: `order` (insertion order, which is deadline order) and `ring`
+ * (indexed by the number the id ends with). Ids that do not fit the ring (no
+ * trailing number, or the slot is taken) go to a small Map instead.
+ */
 export class PendingTable {
-  private readonly entries = new Map<string, PendingRequest>();
+  /** Requests in insertion order; null where one has left. `order[i]` has position `base + i`. */
+  private order: (PendingRequest | null)[] = [];
+  private base = 0;
+  /** Index in `order` of the first slot that may still hold a request. */
+  private head = 0;
+  private ring: (PendingRequest | null)[] = new Array<PendingRequest | null>(FIRST_RING_SIZE).fill(null);
+  private ringMask = FIRST_RING_SIZE - 1;
+  private ringCount = 0;
+  /** Requests whose id has no ring slot. */
+  private readonly others = new Map<string, PendingRequest>();
+  private count = 0;
   /** Ids of timed-out requests -> Date.now() after which they are forgotten (insertion order = that order). */
   private readonly expired = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -68,29 +117,61 @@ export class PendingTable {
 
   /** Requests waiting for an outcome. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /**
    * Adds a request. Its deadline must not be earlier than those added before
    * it (true while requestTimeout is unchanged); Infinity means no timeout.
+   * Its id must not be waiting already.
    */
   add(entry: PendingRequest): void {
-    this.entries.set(entry.id, entry);
+    entry.position = this.base + this.order.length;
+    this.order.push(entry);
+    this.count++;
+    const number = trailingNumber(entry.id);
+    if (number >= 0) {
+      if (this.ringCount * 2 >= this.ring.length) this.growRing();
+      const slot = number & this.ringMask;
+      if (this.ring[slot] === null) {
+        this.ring[slot] = entry;
+        this.ringCount++;
+      } else {
+        this.others.set(entry.id, entry);
+      }
+    } else {
+      this.others.set(entry.id, entry);
+    }
     // An armed timer fires no later than this deadline, since deadlines only grow.
     if (this.timer === null) this.arm(entry.deadline);
   }
 
   /** Removes and returns the request with this id, if it is waiting. */
   take(id: string): PendingRequest | undefined {
-    const entry = this.entries.get(id);
-    if (entry !== undefined) this.entries.delete(id);
+    const number = trailingNumber(id);
+    if (number >= 0) {
+      const slot = number & this.ringMask;
+      const entry = this.ring[slot];
+      if (entry !== null && entry.id === id) {
+        this.ring[slot] = null;
+        this.ringCount--;
+        this.leaveOrder(entry);
+        return entry;
+      }
+    }
+    if (this.others.size === 0) return undefined;
+    const entry = this.others.get(id);
+    if (entry !== undefined) {
+      this.others.delete(id);
+      this.leaveOrder(entry);
+    }
     return entry;
   }
 
   /** Removes the request if it is still waiting (for example one that could not be written). */
   remove(entry: PendingRequest): void {
-    if (this.entries.get(entry.id) === entry) this.entries.delete(entry.id);
+    const index = entry.position - this.base;
+    if (index >= this.head && index < this.order.length && this.order[index] === entry) this.take(entry.id);
   }
 
   /** True (once) when this id belonged to a request that timed out less than `rememberMs` ago. */
@@ -103,20 +184,20 @@ export class PendingTable {
 
   /** The `seq` of the oldest waiting request, or Infinity. */
   oldestSeq(): number {
-    for (const entry of this.entries.values()) return entry.seq;
-    return Infinity;
+    const first = this.first();
+    return first === null ? Infinity : first.seq;
   }
 
-  /** Removes and returns every waiting request that `predicate` accepts. */
+  /** Removes and returns every waiting request that `predicate` accepts, oldest first. */
   removeWhere(predicate: (entry: PendingRequest) => boolean): PendingRequest[] {
-    const removed: PendingRequest[] = [];
-    for (const [id, entry] of this.entries) {
-      if (predicate(entry)) {
-        this.entries.delete(id);
-        removed.push(entry);
-      }
+    const chosen: PendingRequest[] = [];
+    const order = this.order;
+    for (let i = this.head; i < order.length; i++) {
+      const entry = order[i];
+      if (entry !== null && predicate(entry)) chosen.push(entry);
     }
-    return removed;
+    for (const entry of chosen) this.take(entry.id);
+    return chosen;
   }
 
   /** Stops the timer and forgets remembered ids (requests still waiting are left to the caller). */
@@ -124,6 +205,78 @@ export class PendingTable {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.expired.clear();
+  }
+
+  /** The oldest waiting request, skipping (and dropping) spent slots at the front. */
+  private first(): PendingRequest | null {
+    const order = this.order;
+    while (this.head < order.length) {
+      const entry = order[this.head];
+      if (entry !== null) return entry;
+      this.head++;
+    }
+    return null;
+  }
+
+  /** Clears the request's slot in `order`, and keeps `order` from growing without bound. */
+  private leaveOrder(entry: PendingRequest): void {
+    this.count--;
+    const order = this.order;
+    const index = entry.position - this.base;
+    order[index] = null;
+    if (index === this.head) {
+      let head = index + 1;
+      while (head < order.length && order[head] === null) head++;
+      this.head = head;
+    }
+    if (this.head === order.length) {
+      // Nothing waits: start over (keeps the array's storage).
+      this.base += order.length;
+      order.length = 0;
+      this.head = 0;
+    } else if (this.head >= COMPACT_AFTER && this.head * 2 >= order.length) {
+      this.compact();
+    } else if (order.length >= COMPACT_AFTER && order.length > 4 * this.count + COMPACT_AFTER) {
+      // A few slow requests hold the front while many newer ones have left.
+      this.compact();
+    }
+  }
+
+  /** Rewrites `order` with the waiting requests only. */
+  private compact(): void {
+    const live: (PendingRequest | null)[] = [];
+    const base = this.base + this.order.length;
+    for (let i = this.head; i < this.order.length; i++) {
+      const entry = this.order[i];
+      if (entry !== null) {
+        entry.position = base + live.length;
+        live.push(entry);
+      }
+    }
+    this.order = live;
+    this.base = base;
+    this.head = 0;
+  }
+
+  /** Doubles the ring and places every waiting request with a numbered id again (some may move out of `others`). */
+  private growRing(): void {
+    const size = this.ring.length * 2;
+    this.ring = new Array<PendingRequest | null>(size).fill(null);
+    this.ringMask = size - 1;
+    this.ringCount = 0;
+    this.others.clear();
+    for (let i = this.head; i < this.order.length; i++) {
+      const entry = this.order[i];
+      if (entry === null) continue;
+      const number = trailingNumber(entry.id);
+      const slot = number & this.ringMask;
+      if (number >= 0 && this.ring[slot] === null) {
+        this.ring[slot] = entry;
+        this.ringCount++;
+      } else {
+        this.others.set(entry.id, entry);
+      }
+    }
   }
 
   private arm(deadline: number): void {
@@ -139,13 +292,13 @@ export class PendingTable {
     this.forgetExpired(now);
     let due: PendingRequest[] | null = null;
     const forgetAt = now + this.rememberMs();
-    for (const [id, entry] of this.entries) {
+    for (let entry = this.first(); entry !== null; entry = this.first()) {
       if (entry.deadline > now) {
         this.arm(entry.deadline);
         break;
       }
-      this.entries.delete(id);
-      this.expired.set(id, forgetAt);
+      this.take(entry.id);
+      this.expired.set(entry.id, forgetAt);
       (due ??= []).push(entry);
     }
     if (due) this.onExpire(due);
