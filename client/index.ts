@@ -23,8 +23,9 @@
  * - close() fails whatever is waiting with `client_closed`.
  *
  * Inside: requests wait in a PendingTable (one timer for all deadlines), lines
- * queued during one tick go out in one socket write, and responses are read
- * with the shared LineReader (a new one per connection).
+ * queued during one tick go out in one socket write (in a few slices when they
+ * are sent from response callbacks, see MIN_SLICE_LINES), and responses are
+ * read with the shared LineReader (a new one per connection).
  */
 
 import { EventEmitter } from 'events';
@@ -114,6 +115,17 @@ interface FlushWaiter {
   done: () => void;
 }
 
+/**
+ * While a chunk of responses is delivered, the requests their callbacks send
+ * go out in slices of this many lines at least (a quarter of those in flight
+ * when that is more), not all at the end of the tick: the server starts on the
+ * first slice while this client works through the rest of the chunk. One
+ * write per chunk instead made client and server take turns, each idle while
+ * the other worked (about 0.7x the throughput of a client writing every
+ * request at once, with 16 and 256 in flight).
+ */
+const MIN_SLICE_LINES = 4;
+
 function rethrowLater(err: unknown): void {
   process.nextTick(() => {
     throw err;
@@ -143,6 +155,10 @@ class IPCClient extends EventEmitter {
   /** Lines written during this tick, sent together on the next tick. */
   #outbox = '';
   #flushScheduled = false;
+  /** Lines in #outbox. */
+  #outLines = 0;
+  /** True while the lines of a chunk read from the socket are being handled. */
+  #delivering = false;
   #held: HeldMessage[] = [];
   #nextId = 0;
   #nextSeq = 0;
@@ -409,7 +425,13 @@ class IPCClient extends EventEmitter {
     this.#reader = reader;
     socket.on(this.#target.kind === 'tls' ? 'secureConnect' : 'connect', () => this.#onSocketOpen(socket));
     socket.on('data', (chunk: Buffer) => {
-      if (this.#socket === socket) reader.push(chunk);
+      if (this.#socket !== socket) return;
+      this.#delivering = true;
+      try {
+        reader.push(chunk);
+      } finally {
+        this.#delivering = false;
+      }
     });
     socket.on('error', (err: Error) => {
       if (this.#socket === socket && this.#socketError === null) this.#socketError = err;
@@ -559,6 +581,7 @@ class IPCClient extends EventEmitter {
     this.#bytesIn += socket.bytesRead;
     this.#bytesOut += socket.bytesWritten;
     this.#outbox = '';
+    this.#outLines = 0;
     this.#authId = null;
     // Stops the scan of the current chunk at once when called from inside a line handler.
     if (this.#reader !== null) this.#reader.pause();
@@ -737,21 +760,31 @@ class IPCClient extends EventEmitter {
 
   #write(line: string): void {
     this.#outbox += line;
+    this.#outLines++;
+    if (this.#delivering && this.#outLines >= MIN_SLICE_LINES && this.#outLines * 4 >= this.#pending.size) {
+      this.#writeOutbox();
+      return;
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(this.#flushOutbox);
     }
   }
 
-  /** One socket write for every line queued during the tick. */
+  /** One socket write for every line queued during the tick (or since the last slice, see MIN_SLICE_LINES). */
   readonly #flushOutbox = (): void => {
     this.#flushScheduled = false;
+    this.#writeOutbox();
+  };
+
+  #writeOutbox(): void {
     const lines = this.#outbox;
     if (lines === '') return;
     this.#outbox = '';
+    this.#outLines = 0;
     const socket = this.#socket;
     if (socket !== null && this.#state === 'connected') socket.write(lines);
-  };
+  }
 
   // ---- receiving ----
 
