@@ -431,6 +431,8 @@ class IPCClient extends EventEmitter {
         reader.push(chunk);
       } finally {
         this.#delivering = false;
+        // What the response callbacks sent goes out now, without a trip through process.nextTick.
+        this.#writeOutbox();
       }
     });
     socket.on('error', (err: Error) => {
@@ -761,8 +763,9 @@ class IPCClient extends EventEmitter {
   #write(line: string): void {
     this.#outbox += line;
     this.#outLines++;
-    if (this.#delivering && this.#outLines >= MIN_SLICE_LINES && this.#outLines * 4 >= this.#pending.size) {
-      this.#writeOutbox();
+    if (this.#delivering) {
+      // Written at the end of the chunk, or in slices before that.
+      if (this.#outLines >= MIN_SLICE_LINES && this.#outLines * 4 >= this.#pending.size) this.#writeOutbox();
       return;
     }
     if (!this.#flushScheduled) {
