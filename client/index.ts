@@ -126,6 +126,9 @@ interface FlushWaiter {
  */
 const MIN_SLICE_LINES = 4;
 
+/** Size of the buffer Unix and TCP connections read into (as large as net's own reads). */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 function rethrowLater(err: unknown): void {
   process.nextTick(() => {
     throw err;
@@ -398,9 +401,30 @@ class IPCClient extends EventEmitter {
     this.#socketError = null;
     this.#lastServerError = null;
     this.#overflowed = false;
-    let socket: net.Socket;
+    // The reader comes first: the socket's read callback feeds it. Lines still being scanned
+    // from a chunk when this socket is let go (say close() inside a callback) are dropped.
+    let socket: net.Socket | null = null;
+    const reader = new LineReader(this.options.maxMessageSize, {
+      onLine: (line) => {
+        if (socket !== null && this.#socket === socket) this.#onLine(line);
+      },
+      onOverflow: () => {
+        if (socket !== null && this.#socket === socket) this.#onOverflow();
+      },
+    });
+    const deliver = (chunk: Buffer): void => {
+      if (socket === null || this.#socket !== socket) return;
+      this.#delivering = true;
+      try {
+        reader.push(chunk);
+      } finally {
+        this.#delivering = false;
+        // What the response callbacks sent goes out now, without a trip through process.nextTick.
+        this.#writeOutbox();
+      }
+    };
     try {
-      socket = this.#openSocket();
+      socket = this.#openSocket(reader, deliver);
     } catch (err) {
       // Bad tls options and the like: fail like a refused connection, asynchronously.
       this.#attemptError = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + (err as Error).message, { cause: err });
@@ -413,48 +437,51 @@ class IPCClient extends EventEmitter {
       return;
     }
     this.#socket = socket;
-    // Lines still being scanned from a chunk when this socket is let go (say close() inside a callback) are dropped.
-    const reader = new LineReader(this.options.maxMessageSize, {
-      onLine: (line) => {
-        if (this.#socket === socket) this.#onLine(line);
-      },
-      onOverflow: () => {
-        if (this.#socket === socket) this.#onOverflow();
-      },
-    });
     this.#reader = reader;
-    socket.on(this.#target.kind === 'tls' ? 'secureConnect' : 'connect', () => this.#onSocketOpen(socket));
-    socket.on('data', (chunk: Buffer) => {
-      if (this.#socket !== socket) return;
-      this.#delivering = true;
-      try {
-        reader.push(chunk);
-      } finally {
-        this.#delivering = false;
-        // What the response callbacks sent goes out now, without a trip through process.nextTick.
-        this.#writeOutbox();
-      }
-    });
+    const opened = socket;
+    socket.on(this.#target.kind === 'tls' ? 'secureConnect' : 'connect', () => this.#onSocketOpen(opened));
     socket.on('error', (err: Error) => {
-      if (this.#socket === socket && this.#socketError === null) this.#socketError = err;
+      if (this.#socket === opened && this.#socketError === null) this.#socketError = err;
     });
-    socket.on('close', () => this.#onSocketClose(socket));
+    socket.on('close', () => this.#onSocketClose(opened));
     const timeout = this.options.connectTimeout;
     if (timeout > 0) {
       this.#connectTimer = setTimeout(() => {
         this.#connectTimer = null;
-        if (this.#socket !== socket || this.#state === 'connected') return;
+        if (this.#socket !== opened || this.#state === 'connected') return;
         this.#attemptError = new IPCErrorClass(ErrorCode.connectTimeout, 'Connecting to ' + this.#targetName + ' timed out after ' + timeout + ' ms');
-        socket.destroy();
+        opened.destroy();
       }, timeout);
     }
   }
 
-  #openSocket(): net.Socket {
+  /**
+   * Unix and TCP sockets read into a buffer the client hands them (net's
+   * `onread`), which skips the stream machinery and a new buffer per read;
+   * TLS sockets deliver 'data' events.
+   */
+  #openSocket(reader: LineReader, deliver: (chunk: Buffer) => void): net.Socket {
     const target = this.#target;
-    if (target.kind === 'unix') return net.createConnection({ path: target.path });
-    if (target.kind === 'tcp') return net.createConnection({ host: target.host, port: target.port });
-    return tls.connect({ ...(this.options.tls || {}), host: target.host, port: target.port });
+    if (target.kind === 'tls') {
+      const socket = tls.connect({ ...(this.options.tls || {}), host: target.host, port: target.port });
+      socket.on('data', deliver);
+      return socket;
+    }
+    let buffer: Buffer | null = null;
+    const onread = {
+      // Called before every read. The reader keeps the bytes of an unfinished line by reference, so
+      // a buffer it still holds is left to it and the read goes into a new one.
+      buffer: (): Buffer => {
+        if (buffer === null || reader.bufferedBytes > 0) buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+        return buffer;
+      },
+      callback: (bytes: number, into: Uint8Array): boolean => {
+        deliver((into as Buffer).subarray(0, bytes));
+        return true;
+      },
+    };
+    if (target.kind === 'unix') return net.createConnection({ path: target.path, onread });
+    return net.createConnection({ host: target.host, port: target.port, onread });
   }
 
   #onSocketOpen(socket: net.Socket): void {
