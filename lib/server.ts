@@ -115,10 +115,11 @@ export class IPCServer extends Component implements ConnectionHost {
       this.logDebug(5, `IPCServer listening on tcp://${s.listenHost}:${this.tcpPort}`);
     }
     if (s.tlsPort) {
+      // Not allowHalfOpen here: a client that hangs up during the handshake
+      // must close the socket. Half-open is turned on once the handshake is done.
       const tlsOptions: tls.TlsOptions = {
         key: readFileSync(s.tlsKey),
         cert: readFileSync(s.tlsCert),
-        allowHalfOpen: true,
       };
       if (s.tlsCa) {
         tlsOptions.ca = readFileSync(s.tlsCa);
@@ -154,9 +155,19 @@ export class IPCServer extends Component implements ConnectionHost {
         const address = server.address();
         resolve(address && typeof address === 'object' ? address.port : null);
       };
-      server.on(transport === 'tls' ? 'secureConnection' : 'connection', (socket: net.Socket) => this.accept(socket, transport));
       if (transport === 'tls') {
-        server.on('tlsClientError', (err) => this.logDebug(5, `TLS handshake failed: ${err.message}`));
+        server.on('secureConnection', (socket: tls.TLSSocket) => {
+          // Like the other listeners: a client that ends its side still gets its answers.
+          socket.allowHalfOpen = true;
+          this.accept(socket, transport);
+        });
+        server.on('tlsClientError', (err, socket: tls.TLSSocket) => {
+          this.logDebug(5, `TLS handshake failed: ${err.message}`);
+          // Node reports a handshake timeout here without closing the socket.
+          socket.destroy();
+        });
+      } else {
+        server.on('connection', (socket: net.Socket) => this.accept(socket, transport));
       }
       if (typeof pathOrPort === 'string') server.listen(pathOrPort, onListening);
       else server.listen(pathOrPort, host, onListening);
