@@ -71,7 +71,21 @@ export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerE
 
 function encodeId(id: RequestId | null | undefined): string {
   if (id === undefined || id === null) return 'null';
-  return typeof id === 'number' ? String(id) : JSON.stringify(id);
+  if (typeof id === 'number') return String(id);
+  return needsNoEscaping(id) ? '"' + id + '"' : JSON.stringify(id);
+}
+
+/**
+ * True when JSON.stringify would only add the quotes (printable ASCII without
+ * `"` or `\`), as with ids like "rq17". Quoting those directly takes half the
+ * time, and an id is encoded on every request and every response.
+ */
+function needsNoEscaping(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
 }
 
 /** `data` is left out when undefined, as JSON.stringify would do for an object. */
