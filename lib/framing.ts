@@ -115,7 +115,7 @@ export class LineReader {
     if (start < length) {
       this.tail.push(start === 0 ? chunk : chunk.subarray(start));
       this.tailBytes += length - start;
-      if (this.tailBytes > this.maxLineBytes) this.overflow(chunk.subarray(start), this.tailBytes);
+      if (this.tailBytes > this.maxLineBytes) this.overflow(null, this.tailBytes);
     }
   }
 
@@ -138,9 +138,20 @@ export class LineReader {
     this.events.onLine(line);
   }
 
-  private overflow(current: Buffer, bytesSeen: number): void {
-    const first = this.tail.length ? this.tail[0] : current;
-    const head = Buffer.from(first.subarray(0, OVERSIZE_HEAD_BYTES));
+  /** `rest` is the part of the line not in the tail yet, if any. */
+  private overflow(rest: Buffer | null, bytesSeen: number): void {
+    // The head is the line's first bytes, which may span several chunks: the
+    // first chunk alone can end inside the request id.
+    const parts = rest ? [...this.tail, rest] : this.tail;
+    const pieces: Buffer[] = [];
+    let headBytes = 0;
+    for (const part of parts) {
+      if (headBytes >= OVERSIZE_HEAD_BYTES) break;
+      const piece = part.subarray(0, OVERSIZE_HEAD_BYTES - headBytes);
+      pieces.push(piece);
+      headBytes += piece.length;
+    }
+    const head = Buffer.concat(pieces, headBytes);
     this.tail = [];
     this.tailBytes = 0;
     this.held = null;

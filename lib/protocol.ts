@@ -141,11 +141,14 @@ export function requestLine(uri: string, data: unknown, id: RequestId | undefine
 
 /** Finds the ipcReqID near the start of a line too long to parse whole. */
 export function sniffRequestId(head: Buffer): RequestId | null {
-  const match = /"ipcReqID"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,15})/.exec(head.toString('latin1'));
+  // A number counts only when it is followed by `,` or `}`: one cut off by the
+  // end of the head (or a prefix of 1.5 or 1e21) would name the wrong request.
+  // Decoded as UTF-8 so a non-ASCII string id comes back as it was sent.
+  const match = /"ipcReqID"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?=\s*[,}]))/.exec(head.toString('utf8'));
   if (!match) return null;
   try {
     const id = JSON.parse(match[1]);
-    return typeof id === 'string' || typeof id === 'number' ? id : null;
+    return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null;
   } catch {
     return null;
   }
