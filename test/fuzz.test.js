@@ -167,15 +167,17 @@ class ChildServer {
     // The daemon, plus a way to ask it for a full garbage collection and its
     // process.memoryUsage() afterwards (SIGUSR2, answered with a line on stderr).
     // Collected twice, a moment apart: Buffer memory is released by a
-    // background sweeper after the first collection.
+    // background sweeper after the first collection. It also exits when its
+    // stdin closes, so it does not outlive a test process that was killed.
     const preamble = [
       "process.on('SIGUSR2', () => {",
       '  global.gc();',
       "  setTimeout(() => { global.gc(); process.stderr.write('FUZZ-MEMORY ' + JSON.stringify(process.memoryUsage()) + '\\n'); }, 100);",
       '});',
+      "process.stdin.on('end', () => process.exit(1)).on('error', () => process.exit(1)).resume().unref();",
       'require(process.argv[1]);',
     ].join('\n');
-    this.child = spawn(process.execPath, ['--expose-gc', '-e', preamble, DAEMON, JSON.stringify(this.config), this.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--expose-gc', '-e', preamble, DAEMON, JSON.stringify(this.config), this.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
     // Keep only the tails of what it prints (it echoes its log), for the failure message.
     const keep = (chunk) => { this.output = (this.output + chunk.toString('utf8')).slice(-8000); };
     let errText = '';
