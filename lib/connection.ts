@@ -251,6 +251,8 @@ export class Connection {
       }
       return;
     }
+    // Only a literal true marks fire-and-forget (as PROTOCOL.md says), here as for refused lines.
+    message.noReply = message.noReply === true;
     if (typeof message.pid === 'number') this.pid = message.pid;
     if (typeof message.userAgent === 'string') this.userAgent = message.userAgent;
     message.connection = this;
