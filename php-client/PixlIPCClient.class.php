@@ -73,6 +73,9 @@ class PixlIPCClient
 
     const SERVER_CLOSE_MESSAGE = 'Server closed the connection (readMessage)';
 
+    /** Request data at least this long (bytes of JSON) is written apart from the rest of its line. */
+    const JOIN_LIMIT = 65536;
+
     const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION;
 
     /** @var string the target as given */
@@ -234,7 +237,7 @@ class PixlIPCClient
             $this->restoreTimeout();
         }
         $id = 'rq' . $this->serialCounter++;
-        $this->writeLine('{"ipcReqID":"' . $id . '","uri":' . $this->encode($uri) . ',"data":' . $this->encode($data) . $this->requestTail);
+        $this->writeRequest('{"ipcReqID":"' . $id . '","uri":' . $this->encode($uri) . ',"data":', $this->encode($data));
 
         // Fast path: the next line is our whole response.
         $line = fgets($this->fp);
@@ -275,7 +278,7 @@ class PixlIPCClient
         if ($this->fp === null) {
             $this->connect();
         }
-        $this->writeLine('{"noReply":true,"uri":' . $this->encode($uri) . ',"data":' . $this->encode($data) . $this->requestTail);
+        $this->writeRequest('{"noReply":true,"uri":' . $this->encode($uri) . ',"data":', $this->encode($data));
     }
 
     /**
@@ -344,6 +347,26 @@ class PixlIPCClient
             throw new PixlIPCException('Request could not be encoded as JSON: ' . json_last_error_msg(), self::E_BAD_REQUEST_TYPE);
         }
         return $json;
+    }
+
+    /**
+     * Writes a request line: $head, the encoded data, then the shared tail.
+     * Large data goes out as its own write: joining it to the rest would copy
+     * it twice more, which costs as much as encoding it (measured at 1 MiB).
+     *
+     * @param string $head
+     * @param string $dataJson
+     * @return void
+     */
+    protected function writeRequest($head, $dataJson)
+    {
+        if (strlen($dataJson) < self::JOIN_LIMIT) {
+            $this->writeLine($head . $dataJson . $this->requestTail);
+            return;
+        }
+        $this->writeLine($head);
+        $this->writeLine($dataJson);
+        $this->writeLine($this->requestTail);
     }
 
     /**
