@@ -4,15 +4,14 @@
 // auth_timeout, the TCP listener, stats, and secrets kept out of the log.
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
-const { startServer, makeTempDir, cleanupTempDirs } = require('./helpers/harness');
+const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('./helpers/harness');
 const { rawConnect } = require('./helpers/raw');
+const { sleep } = require('./helpers/wait');
 const IPCClient = require('../client');
 
 const ECHO = '/ipcserver/test/echo';
 const AUTH = '/ipcserver/auth';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Distinctive secrets, so the log check cannot miss a leak.
 const TOKEN_A = 'tok-ALPHA-7f3a91c4';
@@ -35,15 +34,6 @@ function assertNoSecretsLogged(h) {
   for (const secret of ALL_SECRETS) assert.ok(!log.includes(secret), 'secret found in the log: ' + secret);
   // Not even a long piece of one (for example inside a JSON parse error excerpt).
   for (const secret of ALL_SECRETS) assert.ok(!log.includes(secret.slice(0, 10)), 'part of a secret in the log: ' + secret);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Connects, sends credentials, and returns the client with the auth answer. */

@@ -10,19 +10,11 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { startServer, makeTempDir, tmpSocketPath, cleanupTempDirs } = require('./helpers/harness');
 const { LoggerStub } = require('./helpers/logger-stub');
+const { sleep, waitFor } = require('./helpers/wait');
 const IPCClient = require('../client');
 
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition, what, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await sleep(5);
-  }
-}
 
 /** Records every client event with its time. */
 function recordEvents(client) {

@@ -5,8 +5,9 @@
 // modules (target parsing, the pending table, option defaults) on their own.
 const assert = require('assert');
 const net = require('net');
-const { startServer, tmpSocketPath, cleanupTempDirs } = require('./helpers/harness');
+const { startServer, tmpSocketPath, cleanupTempDirs, freePort } = require('./helpers/harness');
 const { LoggerStub } = require('./helpers/logger-stub');
+const { sleep, waitFor } = require('./helpers/wait');
 const IPCClient = require('../client');
 const { parseTarget, describeTarget } = require('../client/target');
 const { PendingTable, PendingRequest } = require('../client/pending');
@@ -14,24 +15,6 @@ const { resolveOptions, defaultOptions } = require('../client/options');
 
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition, what, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await sleep(5);
-  }
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('client: auth', function () {
   let socketPath;

@@ -5,18 +5,10 @@
 const assert = require('assert');
 const { startServer, cleanupTempDirs } = require('./helpers/harness');
 const { rawConnect } = require('./helpers/raw');
+const { sleep, waitFor } = require('./helpers/wait');
 const IPCClient = require('../client');
 
 const ECHO = '/ipcserver/test/echo';
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition, what, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await sleep(5);
-  }
-}
 
 /** Records the component's connect and disconnect events until stop(). */
 function recordEvents(ipc) {

@@ -3,16 +3,8 @@
 const assert = require('assert');
 const { startServer, cleanupTempDirs } = require('./helpers/harness');
 const { rawConnect } = require('./helpers/raw');
+const { sleep, waitFor } = require('./helpers/wait');
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check, ms = 3000, what = 'condition') {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await sleep(5);
-  }
-}
 
 describe('limits', function () {
   after(cleanupTempDirs);
@@ -32,7 +24,7 @@ describe('limits', function () {
     }
     assert.strictEqual(h.ipc.getStats().totals.connectionsRejected, 1);
     a.destroy();
-    await until(() => h.ipc.getStats().connections === 1, 3000, 'close');
+    await waitFor(() => h.ipc.getStats().connections === 1, 'close', 3000);
     const d = await rawConnect(h.socketPath);
     await d.write({ uri: '/ipcserver/test/echo', ipcReqID: 2, data: 'room again' });
     assert.deepStrictEqual(await d.next(), { ipcReqID: 2, data: 'room again' });
@@ -48,18 +40,18 @@ describe('limits', function () {
     let batch = '';
     for (let i = 0; i < 10; i++) batch += JSON.stringify({ uri: '/t/hold', ipcReqID: i, data: i }) + '\n';
     await client.write(batch);
-    await until(() => held.length === 4, 3000, '4 held');
+    await waitFor(() => held.length === 4, '4 held', 3000);
     await sleep(50);
     assert.strictEqual(held.length, 4, 'no more than max_in_flight requests are started');
     assert.strictEqual(h.ipc.getStats().inFlight, 4);
     // Release a snapshot: releasing may start the next requests synchronously.
     const release = () => held.splice(0).forEach((answer) => answer());
     release();
-    await until(() => held.length === 4, 3000, 'next 4');
+    await waitFor(() => held.length === 4, 'next 4', 3000);
     await sleep(50);
     assert.strictEqual(held.length, 4, 'still no more than max_in_flight');
     release();
-    await until(() => held.length === 2, 3000, 'last 2');
+    await waitFor(() => held.length === 2, 'last 2', 3000);
     release();
     const replies = await client.take(10);
     assert.deepStrictEqual(replies.map((r) => r.data).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -22,6 +22,7 @@ const fs = require('fs');
 const path = require('path');
 const IPCClient = require('../client');
 const { makeTempDir, cleanupTempDirs } = require('./helpers/harness');
+const { sleep, waitFor: waitForCondition } = require('./helpers/wait');
 const { ServerProcess, killAllServers } = require('./soak/server-process');
 const { runPhpWorker, E_SERVER_CLOSE } = require('./soak/php-worker');
 const { Flooder, answerBytes } = require('./soak/flooder');
@@ -45,7 +46,6 @@ const MiB = 1024 * 1024;
 /** Codes a soak request may legitimately fail with (all of them mean "the connection went away"). */
 const NODE_CODES = new Set(['connection_closed', 'client_closed', 'no_open_stream', 'connect_failed', 'connect_timeout', 'shutting_down']);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const randomInt = (n) => Math.floor(Math.random() * n);
 const mib = (bytes) => (bytes / MiB).toFixed(1) + ' MiB';
 
@@ -91,14 +91,8 @@ function withDeadline(promise, ms, message) {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-async function waitFor(check, what, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await sleep(20);
-  }
-}
+/** Polls every 20 ms: the checks here ask the server process over the socket. */
+const waitFor = (check, what, timeoutMs) => waitForCondition(check, what, timeoutMs, 20);
 
 /** What the Node side of the soak counted. */
 function newTally() {

@@ -9,25 +9,14 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const tls = require('tls');
-const { startServer, makeTempDir, cleanupTempDirs } = require('./helpers/harness');
+const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('./helpers/harness');
 const { rawConnect } = require('./helpers/raw');
+const { waitFor } = require('./helpers/wait');
 const IPCClient = require('../client');
 
 const ECHO = '/ipcserver/test/echo';
 const MiB = 1024 * 1024;
 const TOKEN = 'transport-test-token';
-
-/** A port nothing listens on right now: bind port 0, note it, close. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function openssl(args, cwd) {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -86,14 +75,6 @@ function openSocketCount() {
     }
   }
   return count;
-}
-
-async function waitFor(check, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for ' + what);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Resolves to an error code if connecting to the port fails, or 'connected'. */
@@ -215,7 +196,7 @@ describe('transports: TCP and TLS', function () {
         await assert.rejects(client.connect(), { code: 'connect_failed' });
         await client.close();
       }
-      await waitFor(() => openSocketCount() <= baseline, 2000, `server sockets of failed handshakes to close (${openSocketCount() - baseline} still open)`);
+      await waitFor(() => openSocketCount() <= baseline, `server sockets of failed handshakes to close (${openSocketCount() - baseline} still open)`, 2000, 10);
       // Plain TCP clients (a port check, say) that connect and hang up without a
       // handshake: the server must close its side, not wait for more.
       const closedByServer = await Promise.all(Array.from({ length: 10 }, () => new Promise((resolve) => {
@@ -225,7 +206,7 @@ describe('transports: TCP and TLS', function () {
         socket.once('close', () => { clearTimeout(timer); resolve(true); });
       })));
       assert.deepStrictEqual(closedByServer, Array(10).fill(true), 'the server closed every half-closed plain connection');
-      await waitFor(() => openSocketCount() <= baseline, 2000, `server sockets to close (${openSocketCount() - baseline} still open)`);
+      await waitFor(() => openSocketCount() <= baseline, `server sockets to close (${openSocketCount() - baseline} still open)`, 2000, 10);
       assert.strictEqual(h.ipc.getConnections().length, 0);
     });
 

@@ -2,6 +2,7 @@
 // Starts a real pixl-server with the real IPCServer component on a socket in a
 // fresh temporary directory, and cleans up after it.
 const fs = require('fs');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 const PixlServer = require('pixl-server');
@@ -67,4 +68,16 @@ function stopServer(server) {
   });
 }
 
-module.exports = { startServer, stopServer, tmpSocketPath, makeTempDir, cleanupTempDirs };
+/** A loopback TCP port that was free a moment ago: bind port 0, note it, close. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+module.exports = { startServer, stopServer, tmpSocketPath, makeTempDir, cleanupTempDirs, freePort };
