@@ -7,6 +7,7 @@ const net = require('net');
 const path = require('path');
 const { startServer, tmpSocketPath, cleanupTempDirs } = require('./helpers/harness');
 const { LoggerStub } = require('./helpers/logger-stub');
+const { typeCheck } = require('./helpers/typecheck');
 const IPCClient = require('../client');
 
 const ECHO = '/ipcserver/test/echo';
@@ -34,7 +35,6 @@ describe('client: module shape and errors', function () {
 
   it('type-checks `import IPCClient from "pixl-ipc/client"` with esModuleInterop, including the merged types', function () {
     this.timeout(30000);
-    const ts = require('typescript');
     const dir = path.dirname(tmpSocketPath());
     const file = path.join(dir, 'usage.ts');
     require('fs').writeFileSync(file, [
@@ -57,20 +57,11 @@ describe('client: module shape and errors', function () {
       "client.send();",
     ].join('\n'));
     const root = path.join(__dirname, '..');
-    const program = ts.createProgram([file], {
-      strict: true,
-      esModuleInterop: true,
-      noEmit: true,
-      module: ts.ModuleKind.CommonJS,
-      moduleResolution: ts.ModuleResolutionKind.Node10,
-      target: ts.ScriptTarget.ES2022,
-      types: ['node'],
-      typeRoots: [path.join(root, 'node_modules', '@types')],
+    const problems = typeCheck(file, {
       baseUrl: root,
       paths: { 'pixl-ipc/client': [path.join(root, 'client', 'index.d.ts')] },
       skipLibCheck: true,
     });
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     assert.deepStrictEqual(problems, []);
   });
 
