@@ -306,13 +306,13 @@ function machine() {
 }
 
 function ourCodeIsBuilt() {
-  return fs.existsSync(path.join(ROOT, 'lib', 'index.js')) && fs.existsSync(path.join(ROOT, 'client', 'index.js'));
+  return fs.existsSync(path.join(ROOT, 'dist', 'lib', 'index.js')) && fs.existsSync(path.join(ROOT, 'dist', 'client', 'index.js'));
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (!args.rawVsRaw && !ourCodeIsBuilt()) {
-    throw new Error('lib/index.js or client/index.js is missing: build first (npx tsc -p .), or use --raw-vs-raw to measure the baseline alone');
+    throw new Error('dist/lib/index.js or dist/client/index.js is missing: build first (npx tsc -p .), or use --raw-vs-raw to measure the baseline alone');
   }
   const bench = new Bench(args);
   const loadBefore = os.loadavg()[0];

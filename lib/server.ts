@@ -1,9 +1,9 @@
-/// <reference path="./types/pixl-server.d.ts" preserve="true" />
 /**
  * IPCServer: the pixl-server component. Owns the listeners (Unix socket, and
  * optionally TCP and TLS), the connections, the handler registry, middleware,
  * authentication, stats and the startup/shutdown lifecycle.
  */
+import './pixl-server-component';
 import Component = require('pixl-server/component');
 import { chmodSync, lstatSync, readFileSync } from 'fs';
 import * as net from 'net';

@@ -8,7 +8,7 @@ const path = require('path');
 
 const root = path.join(__dirname, '..');
 const installed = fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'));
-const built = fs.existsSync(path.join(root, 'lib', 'index.js')) && fs.existsSync(path.join(root, 'client', 'index.js'));
+const built = fs.existsSync(path.join(root, 'dist', 'lib', 'index.js')) && fs.existsSync(path.join(root, 'dist', 'client', 'index.js'));
 
 if (!installed) {
   console.error('pixl-ipc: first run, installing dependencies (npm ci)');

@@ -45,7 +45,7 @@ function startServer(ipcConfig = {}, hostConfig = {}) {
     __name: 'IPCTestServer',
     __version: '1.0',
     config,
-    components: [require('../..')],
+    components: [require('pixl-ipc')],
   });
   return new Promise((resolve) => {
     server.startup(() => {

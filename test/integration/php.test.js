@@ -11,10 +11,10 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
-const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('./helpers/harness');
+const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
 
-const PHP_DIR = path.join(__dirname, 'php');
-const CLIENT_FILE = path.join(__dirname, '..', 'php-client', 'PixlIPCClient.class.php');
+const PHP_DIR = path.join(__dirname, '..', 'php');
+const CLIENT_FILE = path.join(__dirname, '..', '..', 'php-client', 'PixlIPCClient.class.php');
 const AUTH_TOKEN = 'php-s3cret-token';
 const UNICODE_TEXT = 'Grüße, 世界! Здравствуй 🌍👩‍💻 مرحبا é e\u0301 ∑∞ 𝄞 \u2028 "q" \\ /';
 const UNICODE_UNIT = 'é€😀中ש\u0301a';

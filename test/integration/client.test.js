@@ -5,10 +5,10 @@
 const assert = require('assert');
 const net = require('net');
 const path = require('path');
-const { startServer, tmpSocketPath, cleanupTempDirs } = require('./helpers/harness');
-const { LoggerStub } = require('./helpers/logger-stub');
-const { typeCheck } = require('./helpers/typecheck');
-const IPCClient = require('../client');
+const { startServer, tmpSocketPath, cleanupTempDirs } = require('../helpers/harness');
+const { LoggerStub } = require('../helpers/logger-stub');
+const { typeCheck } = require('../helpers/typecheck');
+const IPCClient = require('pixl-ipc/client');
 
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';
@@ -56,10 +56,10 @@ describe('client: module shape and errors', function () {
       "// @ts-expect-error: send needs a uri",
       "client.send();",
     ].join('\n'));
-    const root = path.join(__dirname, '..');
+    const root = path.join(__dirname, '..', '..');
     const problems = typeCheck(file, {
       baseUrl: root,
-      paths: { 'pixl-ipc/client': [path.join(root, 'client', 'index.d.ts')] },
+      paths: { 'pixl-ipc/client': [path.join(root, 'dist', 'client', 'index.d.ts')] },
       skipLibCheck: true,
     });
     assert.deepStrictEqual(problems, []);

@@ -22,8 +22,8 @@ const crypto = require('crypto');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
-const { startServer, makeTempDir, cleanupTempDirs } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
+const { startServer, makeTempDir, cleanupTempDirs } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
 
 const DAEMON = path.join(__dirname, 'fixtures', 'daemon.js');
 const ECHO = '/ipcserver/test/echo';

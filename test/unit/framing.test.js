@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('assert');
-const { LineReader } = require('../lib/framing');
+const { LineReader } = require('../../dist/lib/framing');
 
 function collect(max = 1024) {
   const lines = [];

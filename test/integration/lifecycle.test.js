@@ -5,8 +5,8 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const { spawn } = require('child_process');
-const { startServer, tmpSocketPath, makeTempDir, cleanupTempDirs } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
+const { startServer, tmpSocketPath, makeTempDir, cleanupTempDirs } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
 
 const DAEMON = path.join(__dirname, 'fixtures', 'daemon.js');
 

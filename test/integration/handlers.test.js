@@ -3,8 +3,8 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startServer, cleanupTempDirs } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
+const { startServer, cleanupTempDirs } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
 
 function readLog(h) {
   return fs.readFileSync(path.join(h.logDir, 'test.log'), 'utf8');

@@ -20,9 +20,9 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const IPCClient = require('../client');
-const { makeTempDir, cleanupTempDirs } = require('./helpers/harness');
-const { sleep, waitFor: waitForCondition } = require('./helpers/wait');
+const IPCClient = require('pixl-ipc/client');
+const { makeTempDir, cleanupTempDirs } = require('../helpers/harness');
+const { sleep, waitFor: waitForCondition } = require('../helpers/wait');
 const { ServerProcess, killAllServers } = require('./soak/server-process');
 const { runPhpWorker, E_SERVER_CLOSE } = require('./soak/php-worker');
 const { Flooder, answerBytes } = require('./soak/flooder');

@@ -18,7 +18,7 @@ const server = new PixlServer({
     log_filename: 'soak-server.log',
     IPCServer: ipcConfig,
   },
-  components: [require('../..')],
+  components: [require('pixl-ipc')],
 });
 
 /** Sums of what this process saw, for the test to compare with its clients' counts. */

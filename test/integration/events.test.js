@@ -3,10 +3,10 @@
 // the connection list, pushes from handlers, deferred answers, broadcast,
 // middleware, fire-and-forget requests, and requests without an id.
 const assert = require('assert');
-const { startServer, cleanupTempDirs } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
-const { sleep, waitFor } = require('./helpers/wait');
-const IPCClient = require('../client');
+const { startServer, cleanupTempDirs } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
+const { sleep, waitFor } = require('../helpers/wait');
+const IPCClient = require('pixl-ipc/client');
 
 const ECHO = '/ipcserver/test/echo';
 

@@ -5,10 +5,10 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
-const { sleep } = require('./helpers/wait');
-const IPCClient = require('../client');
+const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
+const { sleep } = require('../helpers/wait');
+const IPCClient = require('pixl-ipc/client');
 
 const ECHO = '/ipcserver/test/echo';
 const AUTH = '/ipcserver/auth';

@@ -5,13 +5,13 @@
 // modules (target parsing, the pending table, option defaults) on their own.
 const assert = require('assert');
 const net = require('net');
-const { startServer, tmpSocketPath, cleanupTempDirs, freePort } = require('./helpers/harness');
-const { LoggerStub } = require('./helpers/logger-stub');
-const { sleep, waitFor } = require('./helpers/wait');
-const IPCClient = require('../client');
-const { parseTarget, describeTarget } = require('../client/target');
-const { PendingTable, PendingRequest } = require('../client/pending');
-const { resolveOptions, defaultOptions } = require('../client/options');
+const { startServer, tmpSocketPath, cleanupTempDirs, freePort } = require('../helpers/harness');
+const { LoggerStub } = require('../helpers/logger-stub');
+const { sleep, waitFor } = require('../helpers/wait');
+const IPCClient = require('pixl-ipc/client');
+const { parseTarget, describeTarget } = require('../../dist/client/target');
+const { PendingTable, PendingRequest } = require('../../dist/client/pending');
+const { resolveOptions, defaultOptions } = require('../../dist/client/options');
 
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';

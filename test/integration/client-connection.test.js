@@ -8,10 +8,10 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const { spawn } = require('child_process');
-const { startServer, makeTempDir, tmpSocketPath, cleanupTempDirs } = require('./helpers/harness');
-const { LoggerStub } = require('./helpers/logger-stub');
-const { sleep, waitFor } = require('./helpers/wait');
-const IPCClient = require('../client');
+const { startServer, makeTempDir, tmpSocketPath, cleanupTempDirs } = require('../helpers/harness');
+const { LoggerStub } = require('../helpers/logger-stub');
+const { sleep, waitFor } = require('../helpers/wait');
+const IPCClient = require('pixl-ipc/client');
 
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';
@@ -500,7 +500,7 @@ describe('client: process exit', function () {
 
   function runChild(script) {
     const child = spawn(process.execPath, ['-e', script], {
-      env: { ...process.env, IPC_CLIENT: path.join(__dirname, '..', 'client'), IPC_SOCKET: h.socketPath },
+      env: { ...process.env, IPC_CLIENT: path.join(__dirname, '..', '..', 'dist', 'client'), IPC_SOCKET: h.socketPath },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

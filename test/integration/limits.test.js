@@ -1,9 +1,9 @@
 'use strict';
 // Per-resource limits: connections, requests in flight, unsent output, idle time.
 const assert = require('assert');
-const { startServer, cleanupTempDirs } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
-const { sleep, waitFor } = require('./helpers/wait');
+const { startServer, cleanupTempDirs } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
+const { sleep, waitFor } = require('../helpers/wait');
 
 
 describe('limits', function () {

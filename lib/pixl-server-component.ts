@@ -1,4 +1,5 @@
-// Minimal typings for the parts of pixl-server that this package touches.
+// Minimal typings for the parts of pixl-server that this package touches (an
+// ambient module: compiled, it becomes the .d.ts that the published server.d.ts imports).
 declare module 'pixl-server/component' {
   import { EventEmitter } from 'events';
 

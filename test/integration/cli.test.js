@@ -5,10 +5,10 @@ const assert = require('assert');
 const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { startServer, makeTempDir, cleanupTempDirs, tmpSocketPath } = require('./helpers/harness');
+const { startServer, makeTempDir, cleanupTempDirs, tmpSocketPath } = require('../helpers/harness');
 
-const CLI = path.join(__dirname, '..', 'bin', 'pixl-ipc.js');
-const VERSION = require('../package.json').version;
+const CLI = path.join(__dirname, '..', '..', 'dist', 'bin', 'pixl-ipc.js');
+const VERSION = require('../../package.json').version;
 /** Longest any one command may run before the test gives up on it. */
 const COMMAND_LIMIT_MS = 15000;
 

@@ -16,7 +16,7 @@
  * run 0..N-1 with no gap and no repeat.
  */
 
-require_once __DIR__ . '/../../php-client/PixlIPCClient.class.php';
+require_once __DIR__ . '/../../../php-client/PixlIPCClient.class.php';
 
 // Any warning or notice the client lets through (not silenced with @) is a
 // failure: it ends the worker with an uncaught exception on stderr.

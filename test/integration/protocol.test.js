@@ -1,8 +1,8 @@
 'use strict';
 // The wire protocol, driven through a bare socket against the real server.
 const assert = require('assert');
-const { startServer, cleanupTempDirs } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
+const { startServer, cleanupTempDirs } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
 
 const MiB = 1024 * 1024;
 

@@ -5,9 +5,9 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const PixlServer = require('pixl-server');
-const { makeTempDir, cleanupTempDirs } = require('./helpers/harness');
-const { typeCheck } = require('./helpers/typecheck');
-const IPCServer = require('..');
+const { makeTempDir, cleanupTempDirs } = require('../helpers/harness');
+const { typeCheck } = require('../helpers/typecheck');
+const IPCServer = require('pixl-ipc');
 
 describe('module: pixl-ipc', function () {
   after(cleanupTempDirs);
@@ -48,7 +48,7 @@ describe('module: pixl-ipc', function () {
 
   it('type-checks `import IPCServer from "pixl-ipc"` against the files the package publishes', function () {
     this.timeout(60000);
-    const root = path.join(__dirname, '..');
+    const root = path.join(__dirname, '..', '..');
     // Lay out the published files as an installed package, so the check sees
     // what users get (declarations only, no TypeScript sources beside them).
     const dir = makeTempDir();

@@ -9,10 +9,10 @@ const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const tls = require('tls');
-const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('./helpers/harness');
-const { rawConnect } = require('./helpers/raw');
-const { waitFor } = require('./helpers/wait');
-const IPCClient = require('../client');
+const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
+const { rawConnect } = require('../helpers/raw');
+const { waitFor } = require('../helpers/wait');
+const IPCClient = require('pixl-ipc/client');
 
 const ECHO = '/ipcserver/test/echo';
 const MiB = 1024 * 1024;
