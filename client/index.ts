@@ -33,6 +33,7 @@ import * as net from 'net';
 import * as tls from 'tls';
 import { LineReader } from '../lib/framing';
 import { requestLine, URI } from '../lib/protocol';
+import { socketPathProblem } from '../lib/socket-path-limit';
 import {
   ErrorCode,
   ErrorCodeValue as ErrorCodeValueType,
@@ -480,7 +481,12 @@ class IPCClient extends EventEmitter {
         return true;
       },
     };
-    if (target.kind === 'unix') return net.createConnection({ path: target.path, onread });
+    if (target.kind === 'unix') {
+      // Checked here, not by the kernel: a longer path would be truncated to another file's name.
+      const tooLong = socketPathProblem(target.path);
+      if (tooLong) throw new Error(tooLong);
+      return net.createConnection({ path: target.path, onread });
+    }
     return net.createConnection({ host: target.host, port: target.port, onread });
   }
 

@@ -3,6 +3,8 @@
  * checks that turn raw config values into typed settings.
  */
 
+import { socketPathProblem } from './socket-path-limit';
+
 export const MiB = 1024 * 1024;
 
 /** Defaults, written once. `socket_path` has none: startup fails without it. */
@@ -85,6 +87,8 @@ export function readSettings(get: (key: string) => unknown): Settings {
   if (typeof socketPath !== 'string' || socketPath === '') {
     throw new ConfigError('IPCServer config: socket_path is required (the path of the Unix socket to listen on)');
   }
+  const tooLong = socketPathProblem(socketPath);
+  if (tooLong) throw new ConfigError(`IPCServer config: socket_path ${socketPath}: ${tooLong}`);
   const tokens = get('auth_tokens') ?? [];
   if (!Array.isArray(tokens) || tokens.some((token) => typeof token !== 'string' || token === '')) {
     throw new ConfigError('IPCServer config: auth_tokens must be an array of non-empty strings');

@@ -3,6 +3,7 @@
  * `new PixlServer({ components: [require('pixl-ipc')] })`.
  */
 import { IPCServer as IPCServerClass } from './server';
+import { componentOf } from './from-server';
 import { ServerErrorCode as ServerErrorCodes, URI as BuiltinURIs } from './protocol';
 import type * as Types from './types';
 import type { Connection as ConnectionClass } from './connection';
@@ -12,7 +13,9 @@ type IPCServerExport = typeof IPCServerClass & {
   ErrorCode: typeof ServerErrorCodes;
   /** Built-in uris. */
   URI: typeof BuiltinURIs;
-  /** The class itself, for `import { IPCServer } from 'pixl-ipc'`-style code. */
+  /** The component of a started pixl-server, typed (`server.IPCServer` is `any`); throws when it has none. */
+  from(server: object): IPCServerClass;
+  /** The class itself, for `import { IPCServer } from 'pixl-ipc'`. */
   IPCServer: typeof IPCServerClass;
   default: typeof IPCServerClass;
 };
@@ -20,6 +23,7 @@ type IPCServerExport = typeof IPCServerClass & {
 const exported = IPCServerClass as IPCServerExport;
 exported.ErrorCode = ServerErrorCodes;
 exported.URI = BuiltinURIs;
+exported.from = componentOf;
 exported.IPCServer = IPCServerClass;
 exported.default = IPCServerClass;
 
@@ -33,6 +37,7 @@ declare namespace IPCServerModule {
   type Middleware = Types.Middleware;
   type AuthHandler = Types.AuthHandler;
   type AuthInfo = Types.AuthInfo;
+  type AuthCredentials = Types.AuthCredentials;
   type DisconnectReason = Types.DisconnectReason;
   type Transport = Types.Transport;
 }

@@ -78,6 +78,8 @@ export class IPCServer extends Component implements ConnectionHost {
     this.start().then(() => callback(), (err: Error) => {
       this.logError('startup', err.message);
       this.closeListeners();
+      // pixl-server only logs a failed startup, then exits 1: this lets the app say why on stderr.
+      this.emit('startup_failed', err);
       callback(err);
     });
   }

@@ -27,7 +27,11 @@ function isLive(path: string): Promise<boolean> {
  * a stale socket, and fails if a live server owns it or it is not a socket.
  */
 export async function prepareSocketPath(path: string): Promise<'fresh' | 'stale_removed'> {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new Error(`IPCServer: cannot create the socket's directory ${dirname(path)}: ${(err as Error).message}`);
+  }
   let stats;
   try {
     stats = lstatSync(path);

@@ -36,8 +36,14 @@ export interface AuthInfo {
   transport: Transport;
 }
 
-/** Decides whether credentials are good. */
-export type AuthHandler = (credentials: unknown, info: AuthInfo) => boolean | Promise<boolean>;
+/**
+ * What a client sent as its `auth` option: any JSON value (a token string,
+ * `{ token }`, `{ user, password }`, or a shape of the application's own).
+ */
+export type AuthCredentials = any;
+
+/** Decides whether credentials are good: only `true` (or a promise of it) accepts. */
+export type AuthHandler = (credentials: AuthCredentials, info: AuthInfo) => boolean | Promise<boolean>;
 
 export type Transport = 'unix' | 'tcp' | 'tls';
 
