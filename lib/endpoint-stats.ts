@@ -1,0 +1,141 @@
+/**
+ * Per-endpoint figures: requests, errors, bytes and a latency histogram for
+ * each handler, keyed by the handler's registered name (never by the uri,
+ * which the client chooses), for the current stats interval, the last one
+ * and the totals since startup.
+ *
+ * Requests are recorded into the current interval only; cycling the interval
+ * folds it into the totals, and reading the totals adds the current interval
+ * on the fly. Memory is bounded: at most `maxEndpoints` names are tracked,
+ * any further name is counted under "(other)".
+ */
+import { LatencyHistogram, LatencySummary } from './histogram';
+
+/** The name uris that match no handler are counted under. */
+export const UNMATCHED = '(unmatched)';
+/** The name used once `maxEndpoints` names are tracked. */
+export const OVERFLOW = '(other)';
+export const DEFAULT_MAX_ENDPOINTS = 1000;
+
+export interface EndpointFigures {
+  requests: number;
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+  latencyMs: LatencySummary;
+}
+
+export interface EndpointReport {
+  totals: EndpointFigures;
+  interval: EndpointFigures;
+  last: EndpointFigures;
+}
+
+/** One endpoint's counts over one period. */
+export class EndpointCounters {
+  requests = 0;
+  errors = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly latency = new LatencyHistogram();
+
+  merge(other: EndpointCounters): void {
+    this.requests += other.requests;
+    this.errors += other.errors;
+    this.bytesIn += other.bytesIn;
+    this.bytesOut += other.bytesOut;
+    this.latency.merge(other.latency);
+  }
+
+  reset(): void {
+    this.requests = 0;
+    this.errors = 0;
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.latency.reset();
+  }
+
+  toJSON(): EndpointFigures {
+    return { requests: this.requests, errors: this.errors, bytesIn: this.bytesIn, bytesOut: this.bytesOut, latencyMs: this.latency.summary() };
+  }
+}
+
+/** One endpoint: what the server records into, and its past periods. */
+export class EndpointStat {
+  /** The current interval (requests are recorded here). */
+  interval = new EndpointCounters();
+  /** The last completed interval. */
+  last = new EndpointCounters();
+  /** Every completed interval folded together (the current one is not in it yet). */
+  readonly completed = new EndpointCounters();
+
+  constructor(readonly name: string) {}
+
+  /** Records one answered request. `ms` is its duration. */
+  record(ms: number, error: boolean, bytesIn: number, bytesOut: number): void {
+    const interval = this.interval;
+    interval.requests++;
+    if (error) interval.errors++;
+    interval.bytesIn += bytesIn;
+    interval.bytesOut += bytesOut;
+    interval.latency.record(ms);
+  }
+
+  /** Totals since startup, the current interval included (a new object). */
+  totals(): EndpointCounters {
+    const totals = new EndpointCounters();
+    totals.merge(this.completed);
+    totals.merge(this.interval);
+    return totals;
+  }
+
+  cycle(): void {
+    this.completed.merge(this.interval);
+    // Reuse the older buffers rather than allocating new ones each interval.
+    const recycled = this.last;
+    this.last = this.interval;
+    recycled.reset();
+    this.interval = recycled;
+  }
+}
+
+export class EndpointStats {
+  private readonly byName = new Map<string, EndpointStat>();
+
+  constructor(readonly maxEndpoints = DEFAULT_MAX_ENDPOINTS) {}
+
+  /** The figures for a handler name (created on first use; "(other)" once the cap is reached). */
+  get(name: string): EndpointStat {
+    let stat = this.byName.get(name);
+    if (stat) return stat;
+    if (this.byName.size >= this.maxEndpoints) {
+      stat = this.byName.get(OVERFLOW);
+      if (stat) return stat;
+      name = OVERFLOW;
+    }
+    stat = new EndpointStat(name);
+    this.byName.set(name, stat);
+    return stat;
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  values(): IterableIterator<EndpointStat> {
+    return this.byName.values();
+  }
+
+  /** Ends the current interval of every endpoint. */
+  cycle(): void {
+    for (const stat of this.byName.values()) stat.cycle();
+  }
+
+  toJSON(): Record<string, EndpointReport> {
+    const report: Record<string, EndpointReport> = {};
+    for (const [name, stat] of this.byName) {
+      report[name] = { totals: stat.totals().toJSON(), interval: stat.interval.toJSON(), last: stat.last.toJSON() };
+    }
+    return report;
+  }
+}
