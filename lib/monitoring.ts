@@ -1,0 +1,93 @@
+/**
+ * What the server records for monitoring beyond its plain counters: each
+ * answered request's endpoint figures, slow responses (counted and logged,
+ * rate-limited), per-transport connection totals; and the two views of them,
+ * getStats()'s `endpoints`/`process` and the Prometheus text.
+ */
+import type { Connection } from './connection';
+import { EndpointStats } from './endpoint-stats';
+import { MetricsSnapshot, processFigures, renderMetrics, TransportFigures } from './metrics';
+import { SlowLogWriter, SlowRequestLog } from './slow-log';
+import type { Transport } from './types';
+
+export interface MonitoringSettings {
+  /** Per-endpoint figures on (the bench turns them off to measure their cost). */
+  endpointStats: boolean;
+  slowThresholdMs: number;
+  /** Most slow responses logged in any one second. */
+  slowLogPerSecond: number;
+}
+
+const TRANSPORTS: readonly Transport[] = ['unix', 'tcp', 'tls'];
+
+interface TransportTotals {
+  accepted: number;
+  /** Bytes of connections that have closed (open ones are read live). */
+  closedBytesIn: number;
+  closedBytesOut: number;
+}
+
+export class Monitoring {
+  readonly endpoints = new EndpointStats();
+  readonly slowLog: SlowRequestLog;
+  readonly endpointStats: boolean;
+  readonly slowThresholdMs: number;
+  private readonly transports = new Map<Transport, TransportTotals>();
+
+  constructor(settings: MonitoringSettings, writeSlow: SlowLogWriter) {
+    this.endpointStats = settings.endpointStats;
+    this.slowThresholdMs = settings.slowThresholdMs;
+    this.slowLog = new SlowRequestLog(settings.slowLogPerSecond, writeSlow);
+    for (const transport of TRANSPORTS) this.transports.set(transport, { accepted: 0, closedBytesIn: 0, closedBytesOut: 0 });
+  }
+
+  /**
+   * One request answered by `endpoint` (a handler name, or UNMATCHED) after
+   * `ms`. Returns whether it was slow.
+   */
+  answered(endpoint: string, uri: string, connectionId: number, ms: number, error: boolean, bytesIn: number, bytesOut: number): boolean {
+    if (this.endpointStats) this.endpoints.get(endpoint).record(ms, error, bytesIn, bytesOut);
+    if (ms <= this.slowThresholdMs) return false;
+    this.slowLog.report({ handler: endpoint, uri, connectionId, ms });
+    return true;
+  }
+
+  connectionOpened(transport: Transport): void {
+    this.transports.get(transport)!.accepted++;
+  }
+
+  connectionClosed(connection: Connection): void {
+    const totals = this.transports.get(connection.transport)!;
+    totals.closedBytesIn += connection.counters.bytesIn;
+    totals.closedBytesOut += connection.bytesOut;
+  }
+
+  /** Ends the current stats interval of every endpoint. */
+  cycle(): void {
+    this.endpoints.cycle();
+  }
+
+  /** Per transport: open connections, accepted, bytes (closed connections plus open ones). */
+  transportFigures(open: Iterable<Connection>): Record<string, TransportFigures> {
+    const figures: Record<string, TransportFigures> = {};
+    for (const [transport, totals] of this.transports) {
+      // A transport that never had a connection (usually: not listening) is left out.
+      if (totals.accepted === 0 && transport !== 'unix') continue;
+      figures[transport] = { open: 0, accepted: totals.accepted, bytesIn: totals.closedBytesIn, bytesOut: totals.closedBytesOut };
+    }
+    for (const connection of open) {
+      const entry = figures[connection.transport];
+      entry.open++;
+      entry.bytesIn += connection.counters.bytesIn;
+      entry.bytesOut += connection.bytesOut;
+    }
+    return figures;
+  }
+
+  /** The Prometheus text exposition. */
+  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'transports' | 'process'>, open: Iterable<Connection>): string {
+    const endpoints: MetricsSnapshot['endpoints'] = [];
+    for (const stat of this.endpoints.values()) endpoints.push([stat.name, stat.totals()]);
+    return renderMetrics({ ...snapshot, endpoints, transports: this.transportFigures(open), process: processFigures() });
+  }
+}
