@@ -1,52 +1,80 @@
 'use strict';
-// A benchmark client process. bench/run.js starts it with a job over the Node
-// IPC channel, and this process connects to the server under test, runs the
-// job's loops and sends back a summary. Jobs that need the server measured
-// around a window stop at a checkpoint: they report "ready" and wait for "go".
+// A benchmark client process (an "agent"). bench/run.js starts one per
+// contender and keeps it for a whole repetition, sending it commands over the
+// Node IPC channel: connect, then measure one point at a time, so contenders
+// can take turns point by point (A B A B) instead of running back to back.
+// Measurements that need the server's CPU time taken around a window stop at a
+// checkpoint: they report "ready" and wait for "go".
 const net = require('net');
-const { sizedMessage, smallMessage, ECHO_URI } = require('./messages');
+const { messageFor, smallMessage, ECHO_URI } = require('./messages');
 const { sequential, pipelined } = require('./workloads');
 const { RawClient } = require('./raw-client');
+const { connectWithRetry } = require('./connect-retry');
 const { quantile, median } = require('./stats');
 
-/** Connections are opened this many at a time, to stay within the listen backlog. */
+/** Connections are opened this many at a time, to stay near the listen backlog. */
 const CONNECT_BATCH = 50;
 
-let waitingForGo = null;
+let clients = [];
+let kind = 'raw';
+let retries = 0;
+const goWaiters = new Map();
+
 process.on('message', (message) => {
-  if (message.cmd === 'job') runJob(message.job);
-  else if (message.cmd === 'go' && waitingForGo) {
-    const resume = waitingForGo;
-    waitingForGo = null;
-    resume();
+  if (!message || typeof message !== 'object') return;
+  if (message.cmd === 'go') {
+    const resume = goWaiters.get(message.id);
+    goWaiters.delete(message.id);
+    if (resume) resume();
+    return;
   }
+  if (message.cmd === 'exit') {
+    closeAll();
+    process.exit(0);
+  }
+  run(message);
 });
 process.on('disconnect', () => process.exit(0));
 
-function checkpoint(name, details) {
+function checkpoint(id, details = {}) {
   return new Promise((resolve) => {
-    waitingForGo = resolve;
-    process.send(Object.assign({ type: name }, details));
+    goWaiters.set(id, resolve);
+    process.send(Object.assign({ type: 'ready', id }, details));
   });
 }
 
-function newClient(kind, socketPath) {
+function newClient(socketPath, options) {
   if (kind === 'raw') return new RawClient(socketPath);
-  return require('./ipc-client').createIpcClient(socketPath);
+  return require('./ipc-client').createIpcClient(socketPath, options);
 }
 
-function connect(client) {
-  return new Promise((resolve, reject) => client.connect((err) => (err ? reject(err) : resolve(client))));
+function connectOnce(socketPath, options) {
+  const client = newClient(socketPath, options);
+  return new Promise((resolve, reject) => client.connect((err) => {
+    if (!err) return resolve(client);
+    try { client.close(); } catch { /* never opened */ }
+    reject(err);
+  }));
 }
 
-async function connectMany(kind, socketPath, count) {
-  const clients = [];
-  while (clients.length < count) {
+async function connectMany(socketPath, count, options) {
+  const connected = [];
+  const onRetry = () => { retries++; };
+  while (connected.length < count) {
     const batch = [];
-    for (let i = 0; i < CONNECT_BATCH && clients.length + batch.length < count; i++) batch.push(connect(newClient(kind, socketPath)));
-    clients.push(...(await Promise.all(batch)));
+    for (let i = 0; i < CONNECT_BATCH && connected.length + batch.length < count; i++) {
+      batch.push(connectWithRetry(() => connectOnce(socketPath, options), { onRetry }));
+    }
+    connected.push(...(await Promise.all(batch)));
   }
-  return clients;
+  return connected;
+}
+
+function closeAll() {
+  for (const client of clients) {
+    try { client.close(); } catch { /* already closed */ }
+  }
+  clients = [];
 }
 
 function sendOnce(client, data) {
@@ -59,59 +87,83 @@ async function checkEcho(client, data) {
   if (JSON.stringify(reply) !== JSON.stringify(data)) throw new Error('the server did not echo the message unchanged');
 }
 
-const jobs = {
-  /** Sequential round trips per message size: median and p99 µs. */
-  async latency(job) {
-    const [client] = await connectMany(job.kind, job.socketPath, 1);
-    const results = [];
-    for (const keys of job.sizes) {
-      const data = sizedMessage(keys);
-      await checkEcho(client, data);
-      await sequential(client, data, { maxCount: job.maxCount, minCount: job.warmupMin, budgetMs: job.warmupMs });
-      const samples = new Float64Array(job.maxCount);
-      const count = await sequential(client, data, { maxCount: job.maxCount, minCount: job.minCount, budgetMs: job.budgetMs, samples });
-      const measured = samples.subarray(0, count);
-      results.push({ keys, count, median: median(measured), p99: quantile(measured, 0.99) });
-    }
-    return { sizes: results, clients: [client] };
+/** The last message built, kept: building a 32 MiB one for every command would dominate. */
+let cachedSpec = null;
+let cachedData = null;
+function dataFor(spec) {
+  const key = JSON.stringify(spec);
+  if (key !== cachedSpec) {
+    cachedData = messageFor(spec);
+    cachedSpec = key;
+  }
+  return cachedData;
+}
+
+const commands = {
+  /** Opens `connections` connections (closing any earlier ones). */
+  async connect(cmd) {
+    closeAll();
+    kind = cmd.kind;
+    retries = 0;
+    clients = await connectMany(cmd.socketPath, cmd.connections || 1, cmd.clientOptions || {});
+    return { connections: clients.length, connectRetries: retries };
   },
 
-  /** Many requests in flight on each of `connections` connections: messages per second. */
-  async pipelined(job) {
-    const clients = await connectMany(job.kind, job.socketPath, job.connections);
+  /** Sequential round trips of one message on the first connection: median and p99 µs. */
+  async latency(cmd) {
+    const client = clients[0];
+    const data = dataFor(cmd.spec);
+    await checkEcho(client, data);
+    await sequential(client, data, { maxCount: cmd.maxCount, minCount: cmd.warmupMin, budgetMs: cmd.warmupMs });
+    const samples = new Float64Array(cmd.maxCount);
+    // The window on the monotonic clock V8's profiler also uses (µs), so a profile can be cut to it.
+    const windowStart = Number(process.hrtime.bigint() / 1000n);
+    const count = await sequential(client, data, { maxCount: cmd.maxCount, minCount: cmd.minCount, budgetMs: cmd.budgetMs, samples });
+    const windowEnd = Number(process.hrtime.bigint() / 1000n);
+    const measured = samples.subarray(0, count);
+    return { count, median: median(measured), p99: quantile(measured, 0.99), window: [windowStart, windowEnd] };
+  },
+
+  /** `inFlight` small requests outstanding on every connection: messages per second. */
+  async pipelined(cmd) {
     const data = smallMessage();
     await checkEcho(clients[0], data);
-    await pipelined(clients, data, job.inFlight, job.warmupMs);
-    await checkpoint('ready');
-    const { completed, elapsedMs } = await pipelined(clients, data, job.inFlight, job.durationMs);
-    return { completed, elapsedMs, perSecond: completed / (elapsedMs / 1000), clients };
+    await pipelined(clients, data, cmd.inFlight, cmd.warmupMs);
+    await checkpoint(cmd.id);
+    const { completed, elapsedMs } = await pipelined(clients, data, cmd.inFlight, cmd.durationMs);
+    return { completed, elapsedMs, perSecond: completed / (elapsedMs / 1000) };
   },
 
-  /** Connections that each answer one request and then sit idle until released. */
-  async idle(job) {
-    const clients = await connectMany('raw', job.socketPath, job.connections);
+  /** Every connection answers one small request, so the server holds the state of a used connection. */
+  async touch() {
     await Promise.all(clients.map((client) => sendOnce(client, smallMessage())));
-    await checkpoint('ready', { connections: clients.length });
-    return { connections: clients.length, clients };
+    return { connections: clients.length };
+  },
+
+  async close() {
+    closeAll();
+    return {};
   },
 
   /** Writes small requests as fast as the socket takes them and never reads a response. */
-  async flood(job) {
-    const socket = net.connect(job.socketPath);
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  async flood(cmd) {
+    const socket = await connectWithRetry(() => new Promise((resolve, reject) => {
+      const s = net.connect(cmd.socketPath);
+      s.once('connect', () => resolve(s)).once('error', reject);
+    }));
     socket.pause();
     socket.on('error', () => {});
     const data = JSON.stringify(smallMessage());
     let written = 0;
     let stalled = false;
-    while (written < job.count) {
+    while (written < cmd.count) {
       let batch = '';
-      const end = Math.min(job.count, written + job.batch);
+      const end = Math.min(cmd.count, written + cmd.batch);
       for (let id = written + 1; id <= end; id++) batch += '{"ipcReqID":' + id + ',"uri":"' + ECHO_URI + '","data":' + data + '}\n';
       written = end;
       if (socket.write(batch)) continue;
       const drained = await new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), job.stallMs);
+        const timer = setTimeout(() => resolve(false), cmd.stallMs);
         socket.once('drain', () => {
           clearTimeout(timer);
           resolve(true);
@@ -122,17 +174,20 @@ const jobs = {
         break;
       }
     }
-    await checkpoint('flooded', { written, stalled });
-    return { written, stalled, clients: [{ close: () => socket.destroy() }] };
+    // Held open (unread) until the orchestrator has measured the server.
+    await checkpoint(cmd.id, { written, stalled });
+    socket.destroy();
+    return { written, stalled };
   },
 };
 
-async function runJob(job) {
+async function run(cmd) {
   try {
-    const { clients, ...result } = await jobs[job.name](job);
-    for (const client of clients) client.close();
-    process.send({ type: 'result', result }, () => process.exit(0));
+    const command = commands[cmd.cmd];
+    if (!command) throw new Error(`unknown command ${cmd.cmd}`);
+    const result = await command(cmd);
+    process.send({ type: 'result', id: cmd.id, result });
   } catch (err) {
-    process.send({ type: 'error', message: String((err && err.stack) || err) }, () => process.exit(1));
+    process.send({ type: 'error', id: cmd.id, message: String((err && err.stack) || err) });
   }
 }

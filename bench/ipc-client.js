@@ -2,11 +2,11 @@
 // Our Node client as users run it (the built package, `npx tsc -p .` first).
 const path = require('path');
 
-/** A real IPCClient for the Unix socket at `socketPath` (not connected yet). */
-function createIpcClient(socketPath) {
+/** A real IPCClient for the Unix socket at `socketPath` (not connected yet), with a variant's options on top. */
+function createIpcClient(socketPath, options = {}) {
   const IPCClient = require(path.join(__dirname, '..', 'dist', 'client'));
   // No reconnecting: a benchmark connection that drops is an error, not something to hide.
-  return new IPCClient(socketPath, null, { autoReconnect: false });
+  return new IPCClient(socketPath, null, Object.assign({ autoReconnect: false }, options));
 }
 
 module.exports = { createIpcClient };

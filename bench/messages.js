@@ -1,6 +1,7 @@
 'use strict';
 // The messages every benchmark sends, shaped as in the original project's
-// performance table: an object of N keys, each holding a 1024-character string.
+// performance table (an object of N keys, each holding a 1024-character
+// string), plus messages of a given byte size for the size curve.
 
 /** The built-in echo endpoint of the server; the raw baseline answers every uri the same way. */
 const ECHO_URI = '/ipcserver/test/echo';
@@ -8,8 +9,17 @@ const ECHO_URI = '/ipcserver/test/echo';
 /** Key counts for the per-size workloads (1 key is about 1 KiB of JSON). */
 const SIZES = [1, 5, 10, 20, 100, 1024];
 
-/** Largest key count the targets are judged on with both processes pinned to one CPU. */
-const PINNED_JUDGE_MAX_KEYS = 20;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * Data sizes in bytes for the size curve, 100 B to 32 MiB. The last one is
+ * 32 MiB less 4 KiB: room for the request's envelope, so the whole line stays
+ * under the server's default max_message_size of 32 MiB.
+ */
+const CURVE_BYTES = [100, KiB, 10 * KiB, 100 * KiB, MiB, 4 * MiB, 16 * MiB, 32 * MiB - 4 * KiB];
+/** --quick stops at 4 MiB: a 32 MiB round trip alone takes about half a second per contender. */
+const QUICK_CURVE_BYTES = [100, 10 * KiB, MiB, 4 * MiB];
 
 /** An object of `keys` keys, each a distinct 1024-character string. */
 function sizedMessage(keys) {
@@ -22,9 +32,30 @@ function sizedMessage(keys) {
   return message;
 }
 
+/** An object whose JSON is exactly `bytes` long (at least 8): one string of plain ASCII. */
+function bytesMessage(bytes) {
+  const length = Math.max(0, bytes - '{"s":""}'.length);
+  const pattern = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.:';
+  return { s: pattern.repeat(Math.ceil(length / pattern.length)).slice(0, length) };
+}
+
+/** The message a spec names: { keys } or { bytes } or { small: true }. */
+function messageFor(spec) {
+  if (spec.keys) return sizedMessage(spec.keys);
+  if (spec.bytes) return bytesMessage(spec.bytes);
+  return smallMessage();
+}
+
 /** A small message: the whole request line is about 100 bytes. */
 function smallMessage() {
   return { text: 'small pipelined benchmark message', n: 42 };
 }
 
-module.exports = { ECHO_URI, SIZES, PINNED_JUDGE_MAX_KEYS, sizedMessage, smallMessage };
+/** "100 B", "10 KiB", "32 MiB" (sizes just under a unit round up to it). */
+function formatBytes(bytes) {
+  if (bytes >= MiB - 8 * KiB) return `${Math.round(bytes / MiB)} MiB`;
+  if (bytes >= KiB) return `${Math.round(bytes / KiB)} KiB`;
+  return `${bytes} B`;
+}
+
+module.exports = { ECHO_URI, SIZES, CURVE_BYTES, QUICK_CURVE_BYTES, KiB, MiB, sizedMessage, bytesMessage, messageFor, smallMessage, formatBytes };

@@ -13,7 +13,9 @@ require $clientFile;
 
 // Generous timeouts: a slow answer must show up as a slow figure, not an error.
 $client = new PixlIPCClient($options['socket'], ['requestTimeout' => 60000, 'connectTimeout' => 5000]);
-$client->connect();
+bench_connect_with_retry(function () use ($client) {
+    $client->connect();
+});
 
 bench_run($options, function (array $data) use ($client) {
     return $client->send(BENCH_ECHO_URI, $data);

@@ -69,6 +69,23 @@ function bench_run(array $options, callable $send): void {
     echo json_encode(['sizes' => $results]), "\n";
 }
 
+/**
+ * Calls $connect until it succeeds: a full listen backlog refuses a connect
+ * with EAGAIN ("try again"), so retry with a growing, jittered pause.
+ */
+function bench_connect_with_retry(callable $connect, int $attempts = 10) {
+    $delayUs = 5000;
+    for ($tried = 1; ; $tried++) {
+        try {
+            return $connect();
+        } catch (Throwable $e) {
+            if ($tried >= $attempts) throw $e;
+            usleep((int) ($delayUs * (0.5 + mt_rand() / mt_getrandmax())));
+            $delayUs = min(1000000, $delayUs * 2);
+        }
+    }
+}
+
 function bench_fail(string $message): void {
     fwrite(STDERR, $message . "\n");
     exit(1);

@@ -4,8 +4,11 @@
 require __DIR__ . '/php-common.php';
 
 $options = bench_options($argv);
-$socket = @stream_socket_client('unix://' . $options['socket'], $errno, $errstr, 5);
-if (!$socket) bench_fail("cannot connect: $errstr");
+$socket = bench_connect_with_retry(function () use ($options) {
+    $socket = @stream_socket_client('unix://' . $options['socket'], $errno, $errstr, 5);
+    if (!$socket) throw new RuntimeException("cannot connect: $errstr");
+    return $socket;
+});
 $nextId = 1;
 
 $send = function (array $data) use ($socket, &$nextId) {

@@ -1,7 +1,9 @@
 'use strict';
-// Child processes of a benchmark run: servers and clients, optionally pinned to
-// one CPU with taskset. Every process and temporary directory is registered so
-// that the run cleans up after itself on success, error, Ctrl-C or crash.
+// Child processes of a benchmark run: servers and client agents, optionally
+// pinned to one CPU with taskset, with their open-file limit raised when a
+// workload needs more descriptors than the shell gives. Every process and
+// temporary directory is registered so that the run cleans up after itself on
+// success, error, Ctrl-C or crash.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -16,9 +18,9 @@ const SCRIPTS = {
   client: path.join(__dirname, 'client-runner.js'),
 };
 
-/** Is `taskset` usable here? */
+/** Is `taskset` usable here (for the pinned CPU)? */
 function hasTaskset() {
-  return spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  return spawnSync('taskset', ['-c', pinCpu, 'true']).status === 0;
 }
 
 /** Is `php` usable here? */
@@ -33,14 +35,36 @@ function makeTempDir(prefix) {
   return dir;
 }
 
-/** The command line, wrapped in `taskset -c 0` when pinned. */
-function command(file, args, pinned) {
-  return pinned ? ['taskset', ['-c', '0', file, ...args]] : [file, args];
+/** The CPU pinned processes run on (`--cpu`). */
+let pinCpu = '0';
+function setPinCpu(cpu) {
+  pinCpu = String(cpu);
+}
+
+/** Open-file limits of processes started from here: { soft, hard } (Infinity for unlimited). */
+function fdLimits() {
+  const read = (flag) => {
+    const out = spawnSync('sh', ['-c', `ulimit ${flag} -n`]).stdout.toString().trim();
+    return out === 'unlimited' ? Infinity : Number(out);
+  };
+  return { soft: read('-S'), hard: read('-H') };
+}
+
+/**
+ * The command line, wrapped in `taskset -c <cpu>` when pinned, and in a shell
+ * that raises the soft open-file limit first when `fds` is more than it allows.
+ */
+function command(file, args, pinned, fds = 0) {
+  let cmd = file;
+  let cmdArgs = args;
+  if (pinned) [cmd, cmdArgs] = ['taskset', ['-c', pinCpu, cmd, ...cmdArgs]];
+  if (fds) [cmd, cmdArgs] = ['sh', ['-c', `ulimit -S -n ${fds} && exec "$@"`, 'sh', cmd, ...cmdArgs]];
+  return [cmd, cmdArgs];
 }
 
 /** Spawn a process and register it for cleanup. */
-function track(file, args, options, pinned) {
-  const [cmd, cmdArgs] = command(file, args, pinned);
+function track(file, args, options, pinned, fds = 0) {
+  const [cmd, cmdArgs] = command(file, args, pinned, fds);
   const child = spawn(cmd, cmdArgs, options);
   children.add(child);
   child.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
@@ -76,12 +100,12 @@ function waitForMessage(child, type, timeoutMs = 120000) {
  * our component). `nodeArgs` go to node (for example --cpu-prof). Resolves once
  * it listens, to { kind, pid, socketPath, stats(), rss(), stop() }.
  */
-async function startServer(kind, { pinned = false, nodeArgs = [] } = {}) {
+async function startServer(kind, { pinned = false, nodeArgs = [], config = {}, fds = 0, label = kind } = {}) {
   const dir = makeTempDir('pixl-ipc-bench-');
   const socketPath = path.join(dir, 'bench.sock');
-  const env = Object.assign({}, process.env, { BENCH_SOCKET: socketPath, BENCH_LOG_DIR: dir });
-  const child = track(process.execPath, [...nodeArgs, SCRIPTS[kind]], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned);
-  child.label = `${kind} server`;
+  const env = Object.assign({}, process.env, { BENCH_SOCKET: socketPath, BENCH_LOG_DIR: dir, BENCH_CONFIG: JSON.stringify(config) });
+  const child = track(process.execPath, [...nodeArgs, SCRIPTS[kind]], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned, fds);
+  child.label = `${label} server`;
   const { pid } = await waitForMessage(child, 'listening', 30000);
   let nextId = 1;
   return {
@@ -89,10 +113,10 @@ async function startServer(kind, { pinned = false, nodeArgs = [] } = {}) {
     pid,
     socketPath,
     /** CPU time (process.cpuUsage) and RSS, as the server process sees them. */
-    async stats() {
+    async stats({ gc = false } = {}) {
       const id = nextId++;
       const reply = waitForMessage(child, 'stats', 10000);
-      child.send({ cmd: 'stats', id });
+      child.send({ cmd: 'stats', id, gc });
       return reply;
     },
     /** Resident set size in bytes, read from /proc without disturbing the server. */
@@ -114,12 +138,53 @@ async function startServer(kind, { pinned = false, nodeArgs = [] } = {}) {
   };
 }
 
-/** Start a client process running `job`; resolves to the child, whose messages the caller awaits. */
-function startClient(job, { pinned = false } = {}) {
-  const child = track(process.execPath, [SCRIPTS.client], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned);
-  child.label = `${job.kind || 'raw'} client (${job.name})`;
-  child.send({ cmd: 'job', job });
-  return child;
+/**
+ * Start a client agent (bench/client-runner.js) that runs commands one at a
+ * time: `call(command, { onReady })` resolves to the command's result;
+ * `onReady` runs at the command's checkpoint and must resolve before the agent
+ * is told to go on. `exit()` ends the process.
+ */
+function startAgent({ pinned = false, nodeArgs = [], fds = 0, label = 'client' } = {}) {
+  const child = track(process.execPath, [...nodeArgs, SCRIPTS.client], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned, fds);
+  child.label = `${label} client`;
+  let nextId = 1;
+  return {
+    child,
+    label,
+    call(cmd, payload = {}, { onReady = null, timeoutMs = 300000 } = {}) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => finish(new Error(`${child.label}: no answer to ${cmd} within ${timeoutMs} ms`)), timeoutMs);
+        const onMessage = (message) => {
+          if (!message || message.id !== id) return;
+          if (message.type === 'result') finish(null, message.result);
+          else if (message.type === 'error') finish(new Error(`${child.label} (${cmd}): ${message.message}`));
+          else if (message.type === 'ready') {
+            Promise.resolve(onReady ? onReady(message) : null).then(() => child.send({ cmd: 'go', id }), finish);
+          }
+        };
+        const onExit = (code, signal) => finish(new Error(`${child.label} exited (${signal || code}) during ${cmd}`));
+        function finish(err, result) {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+          if (err) reject(err);
+          else resolve(result);
+        }
+        child.on('message', onMessage);
+        child.on('exit', onExit);
+        child.send(Object.assign({ cmd, id }, payload));
+      });
+    },
+    async exit() {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (child.connected) child.send({ cmd: 'exit' });
+        const forced = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await child.exited;
+        clearTimeout(forced);
+      }
+    },
+  };
 }
 
 /** Run a command to completion (optionally pinned); resolves to { code, stdout, stderr }. */
@@ -149,4 +214,4 @@ function cleanup() {
   tempDirs.clear();
 }
 
-module.exports = { hasTaskset, hasPhp, makeTempDir, startServer, startClient, runCommand, waitForMessage, cleanup };
+module.exports = { hasTaskset, hasPhp, fdLimits, setPinCpu, makeTempDir, startServer, startAgent, runCommand, waitForMessage, cleanup };

@@ -1,15 +1,37 @@
+#!/usr/bin/env node
 'use strict';
-// Summarizes V8 CPU profiles (.cpuprofile, from `node --cpu-prof`): self time
-// per function, all code and our code (lib/, client/) separately.
+// `npm run bench:profile`: where the time of a round trip goes, on the 1 KiB
+// and 1 MiB paths, for our server, our Node client and our PHP client, each
+// next to the raw baseline doing the same work. Options:
+//   --sizes=1,1024     message sizes in keys of 1 KiB (default 1 and 1024)
+//   --count=N          round trips per profile (default: 20000 at 1 KiB, 300 at 1 MiB)
+// It runs, per size: our server + our Node client and the raw server + raw
+// client, all four under `node --cpu-prof`, a fixed number of sequential
+// round trips; then bench/php-profile.php (phase timings: php has no sampling
+// profiler). Writes bench/results/runs/<stamp>-profile/ (the .cpuprofile
+// files, which Chrome DevTools or speedscope open, and profile.md) and prints
+// profile.md: self time per round trip by category and the top functions.
+// `node bench/profile.js DIR` summarizes the .cpuprofile files already in DIR.
 const fs = require('fs');
 const path = require('path');
+const processes = require('./processes');
+const { newRunDir, markLatest, stampOf } = require('./results-store');
 
-/** Self time in ms per function, sorted, from one profile. */
-function selfTimes(profile) {
+const ROOT = path.join(__dirname, '..');
+
+/**
+ * Self time in ms per function, sorted, from one profile; with `window`
+ * ([start, end] in µs of the monotonic clock), only samples taken inside it
+ * (so start-up and module loading do not count).
+ */
+function selfTimes(profile, window = null) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const perNode = new Map();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i] || 0;
+    at += delta;
+    if (window && (at < window[0] || at > window[1])) continue;
     perNode.set(profile.samples[i], (perNode.get(profile.samples[i]) || 0) + delta);
   }
   const perFunction = new Map();
@@ -28,45 +50,181 @@ function selfTimes(profile) {
   return { rows, totalMs: total / 1000 };
 }
 
-function where(row, root) {
+function where(row) {
   if (!row.url) return '';
   const file = row.url.replace(/^file:\/\//, '');
-  return (file.startsWith(root) ? path.relative(root, file) : file) + ':' + row.line;
+  return (file.startsWith(ROOT) ? path.relative(ROOT, file) : file) + ':' + row.line;
 }
 
-/** Is this frame in the package's own code (not node_modules, not Node)? */
-function isOurs(row, root) {
+/** Is this frame in the package's own code (lib/, client/; built or not)? */
+function isOurs(row) {
   const file = row.url.replace(/^file:\/\//, '');
-  return file.startsWith(root) && !file.includes('node_modules') && /\/(lib|client)\//.test(file);
+  return file.startsWith(ROOT) && !file.includes('node_modules') && /\/(lib|client)\//.test(file);
 }
 
-/** A markdown summary of every profile in `dir`; paths shown relative to `root`. */
-function summarizeProfiles(dir, root, top = 20) {
-  const out = ['## CPU profiles of our server', ''];
+/** A coarse category for a frame: what kind of work the time was. */
+function category(row) {
+  if (row.name === '(idle)') return 'idle';
+  if (row.name === '(garbage collector)') return 'garbage collection';
+  if (!row.url && /^(parse|JSONParse)$/.test(row.name)) return 'JSON.parse';
+  if (!row.url && /^(stringify|JSONStringify)$/.test(row.name)) return 'JSON.stringify';
+  if (!row.url && /^(writev|writeUtf8String|writeBuffer|writeLatin1String|writeAsciiString)$/.test(row.name)) return 'socket write (syscall)';
+  if (/stream_base_commons|net\.js|onStreamRead/.test(row.url + row.name) && /read/i.test(row.name)) return 'socket read';
+  if (isOurs(row)) return 'our code (lib/, client/)';
+  if (row.url.includes('/bench/')) return 'bench harness';
+  if (row.url.startsWith('node:')) return 'Node internals (streams, events, timers)';
+  if (!row.url && /^(slice|toString|utf8Slice|latin1Slice|indexOf|concat|copy|from|utf8Write|byteLength|join)$/.test(row.name)) return 'strings and buffers (native)';
+  if (row.name === '(program)') return 'VM and syscalls outside JS ((program))';
+  return 'other';
+}
+
+/** { category: ms } and the busy total of one profile (inside `window`, when given). */
+function byCategory(profile, window = null) {
+  const { rows } = selfTimes(profile, window);
+  const totals = {};
+  let busy = 0;
+  for (const row of rows) {
+    const c = category(row);
+    totals[c] = (totals[c] || 0) + row.ms;
+    if (c !== 'idle') busy += row.ms;
+  }
+  return { totals, busy, rows: rows.filter((r) => r.name !== '(idle)') };
+}
+
+const fmt = (v) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v < 1000 ? v.toFixed(1) : Math.round(v).toLocaleString('en-US')) : '–');
+
+/** Markdown comparing two profiles (ours and the raw one) per round trip, by category, then the top functions of ours. */
+function compareProfiles(title, oursRun, rawRun, who) {
+  const load = (run) => byCategory(JSON.parse(fs.readFileSync(path.join(run.dir, `${run.tag}-${who}.cpuprofile`), 'utf8')), run.window);
+  const ours = load(oursRun);
+  const raw = load(rawRun);
+  const roundTrips = oursRun.count;
+  // µs per round trip; the raw run did as many round trips.
+  const per = (ms) => (ms * 1000) / roundTrips;
+  const categories = [...new Set([...Object.keys(ours.totals), ...Object.keys(raw ? raw.totals : {})])].filter((c) => c !== 'idle');
+  categories.sort((a, b) => (ours.totals[b] || 0) - (ours.totals[a] || 0));
+  const out = [`#### ${title}`, '', `Self time in µs per round trip over the measured window (${roundTrips.toLocaleString('en-US')} round trips after ${Math.ceil(roundTrips / 5).toLocaleString('en-US')} of warm-up; sampled every 100 µs, so small figures are rough).`, '',
+    '| category | ours | raw | difference |', '| --- | ---: | ---: | ---: |'];
+  for (const c of categories) {
+    const a = per(ours.totals[c] || 0);
+    const b = raw ? per(raw.totals[c] || 0) : NaN;
+    out.push(`| ${c} | ${fmt(a)} | ${fmt(b)} | ${raw ? (a - b >= 0 ? '+' : '') + fmt(a - b) : '–'} |`);
+  }
+  out.push(`| **busy total** | **${fmt(per(ours.busy))}** | **${raw ? fmt(per(raw.busy)) : '–'}** | **${raw ? (ours.busy >= raw.busy ? '+' : '') + fmt(per(ours.busy - raw.busy)) : '–'}** |`, '');
+  out.push('Top functions of ours by self time:', '', '| µs per round trip | function | where |', '| ---: | --- | --- |');
+  for (const r of ours.rows.slice(0, 12)) out.push(`| ${fmt(per(r.ms))} | ${r.name} | ${where(r)} |`);
+  out.push('');
+  return out.join('\n');
+}
+
+/** A markdown summary of every .cpuprofile in `dir` (top self time), for profiles made elsewhere. */
+function summarizeProfiles(dir, top = 20) {
+  const out = ['## CPU profiles', ''];
   const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
-  if (!files.length) return out.concat('No profiles were written (the profiled servers did not exit cleanly?).').join('\n');
+  if (!files.length) return out.concat('No .cpuprofile files here.').join('\n');
   for (const file of files) {
-    const { rows, totalMs } = selfTimes(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
-    const busy = rows.filter((r) => r.name !== '(idle)');
-    const busyMs = busy.reduce((sum, r) => sum + r.ms, 0);
-    const oursMs = busy.filter((r) => isOurs(r, root)).reduce((sum, r) => sum + r.ms, 0);
-    out.push(`### ${file} (${path.join(dir, file)})`);
-    out.push(`sampled ${totalMs.toFixed(0)} ms, busy ${busyMs.toFixed(0)} ms, in our code (self) ${oursMs.toFixed(0)} ms`);
+    const { rows, busy } = byCategory(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+    out.push(`### ${file}`, `busy ${busy.toFixed(0)} ms`, '', '| self ms | % of busy | function | where |', '| ---: | ---: | --- | --- |');
+    for (const r of rows.slice(0, top)) out.push(`| ${r.ms.toFixed(1)} | ${((100 * r.ms) / busy).toFixed(1)} | ${r.name} | ${where(r)} |`);
     out.push('');
-    const list = (title, selected) => {
-      out.push(`${title}:`, '', '| self ms | % of busy | function | where |', '| ---: | ---: | --- | --- |');
-      for (const r of selected.slice(0, top)) out.push(`| ${r.ms.toFixed(1)} | ${((100 * r.ms) / busyMs).toFixed(1)} | ${r.name} | ${where(r, root)} |`);
-      out.push('');
-    };
-    list('Top self time, everything', busy);
-    list('Top self time, our code', busy.filter((r) => isOurs(r, root)));
   }
   return out.join('\n');
 }
 
-module.exports = { selfTimes, summarizeProfiles };
+async function profileNode(dir, keys, count, side) {
+  const tag = `${side}-${keys === 1024 ? '1mib' : keys + 'kib'}`;
+  // Sample every 100 µs (the default 1 ms sees too little of a 20 µs round trip).
+  const prof = (who) => ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${tag}-${who}.cpuprofile`];
+  const server = await processes.startServer(side === 'ours' ? 'ipc' : 'raw', { nodeArgs: prof('server'), label: `${side} profiled` });
+  const agent = processes.startAgent({ nodeArgs: prof('client'), label: `${side} profiled` });
+  try {
+    await agent.call('connect', { kind: side === 'ours' ? 'ipc' : 'raw', socketPath: server.socketPath, connections: 1, clientOptions: {} });
+    // Warm-up round trips first (JIT), then the window the profiles are cut to.
+    const result = await agent.call('latency', { spec: { keys }, warmupMs: 0, warmupMin: Math.ceil(count / 5), budgetMs: 0, minCount: count, maxCount: count }, { timeoutMs: 600000 });
+    return { dir, tag, medianUs: result.median, count, window: result.window };
+  } finally {
+    await agent.exit();
+    await server.stop();
+  }
+}
+
+async function profilePhp(keys, count) {
+  if (!processes.hasPhp()) return null;
+  const server = await processes.startServer('ipc', { label: 'php profiled' });
+  try {
+    const run = await processes.runCommand('php', [path.join(__dirname, 'php-profile.php'), `--socket=${server.socketPath}`, `--keys=${keys}`, `--count=${count}`]);
+    if (run.code !== 0) throw new Error(`php-profile.php failed (${run.code}): ${run.stderr.trim() || run.stdout.trim()}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop());
+  } finally {
+    await server.stop();
+  }
+}
+
+function phpTable(php) {
+  const out = ['#### PHP client (phase timings, median µs per round trip)', '',
+    'Plain loop: json_encode of the whole request, fwrite, fgets (waiting for the server, then reading), json_decode.',
+    'Our client: its encode() and writeRequest() timed from a subclass; the rest of send() is waiting, reading and decoding.', '',
+    '| phase | plain loop | our client |', '| --- | ---: | ---: |',
+    `| encode | ${fmt(php.loop.encode)} | ${fmt(php.client.encode)} |`,
+    `| write | ${fmt(php.loop.write)} | ${fmt(php.client.write)} |`,
+    `| wait + read + decode | ${fmt(php.loop.wait_and_read + php.loop.decode)} (decode alone ${fmt(php.loop.decode)}) | ${fmt(php.client.wait_read_and_decode)} |`,
+    `| **total** | **${fmt(php.loop.total)}** | **${fmt(php.client.total)}** |`, ''];
+  return out.join('\n');
+}
+
+function parseArgs(argv) {
+  const args = { sizes: [1, 1024], count: null, dir: null };
+  for (const arg of argv) {
+    const [name, value] = arg.split('=');
+    if (name === '--sizes') args.sizes = value.split(',').map(Number);
+    else if (name === '--count') args.count = Number(value);
+    else if (name === '--help' || name === '-h') {
+      console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n').replace(/^\/\/ ?/gm, ''));
+      process.exit(0);
+    } else if (!name.startsWith('--')) args.dir = name;
+    else throw new Error(`unknown option ${arg} (try --help)`);
+  }
+  return args;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.dir) {
+    console.log(summarizeProfiles(args.dir));
+    return;
+  }
+  const dir = newRunDir(stampOf(new Date().toISOString()), '-profile');
+  markLatest(dir, 'latest-profile');
+  const sections = ['## Profiles of the round trip', '', `Written to ${path.relative(ROOT, dir)}/ (open the .cpuprofile files in Chrome DevTools or speedscope). Sampled under \`node --cpu-prof\`, unpinned; absolute figures are slowed by the profiler, compare ours with raw. "(program)" is time in the VM and in system calls outside JavaScript; a native write's self time includes the kernel's work to wake the reader.`, ''];
+  for (const keys of args.sizes) {
+    const count = args.count || (keys >= 100 ? 300 : 20000);
+    const name = keys === 1024 ? '1 MiB' : `${keys} KiB`;
+    process.stderr.write(`profiling ${name}: ${count} round trips, ours then raw\n`);
+    const ours = await profileNode(dir, keys, count, 'ours');
+    const raw = await profileNode(dir, keys, count, 'raw');
+    sections.push(`### ${name} (median round trip under the profiler: ours ${fmt(ours.medianUs)} µs, raw ${fmt(raw.medianUs)} µs)`, '');
+    sections.push(compareProfiles(`Server: our server against the raw server (${name})`, ours, raw, 'server'));
+    sections.push(compareProfiles(`Node client: our client against the raw client (${name})`, ours, raw, 'client'));
+    process.stderr.write(`profiling ${name}: php\n`);
+    const php = await profilePhp(keys, Math.min(count, keys >= 100 ? 300 : 5000));
+    if (php) {
+      fs.writeFileSync(path.join(dir, `php-${ours.tag.replace('ours-', '')}.json`), JSON.stringify(php, null, 2) + '\n');
+      sections.push(phpTable(php));
+    } else sections.push('PHP: skipped (php is not installed).', '');
+  }
+  const markdown = sections.join('\n');
+  fs.writeFileSync(path.join(dir, 'profile.md'), markdown + '\n');
+  console.log(markdown);
+  process.stderr.write(`wrote ${path.relative(ROOT, dir)}/\n`);
+}
+
+module.exports = { selfTimes, summarizeProfiles, byCategory, category };
 
 if (require.main === module) {
-  const dir = process.argv[2] || path.join(__dirname, 'results', 'profiles');
-  console.log(summarizeProfiles(dir, path.join(__dirname, '..')));
+  process.on('exit', processes.cleanup);
+  main().catch((err) => {
+    console.error('profile failed:', (err && err.stack) || err);
+    processes.cleanup();
+    process.exit(1);
+  });
 }

@@ -1,94 +1,15 @@
 'use strict';
-// Turns the repetitions of a run into medians, ratios to the raw baseline, the
-// issue's targets judged PASS/FAIL, and the markdown table.
-const { median } = require('./stats');
-const { SIZES, PINNED_JUDGE_MAX_KEYS } = require('./messages');
+// The report of a run: markdown (targets, tables and text charts, every ratio
+// with its 95% interval) and the SVG charts of the three cost curves.
+const { label, NOISY_CV } = require('./analysis');
+const { asciiChart, svgChart } = require('./chart');
+const { SIZES, formatBytes, KiB, MiB } = require('./messages');
+const { IN_FLIGHT, VARIANT_SIZES, VARIANT_IN_FLIGHT, CONNECTIONS_IN_FLIGHT } = require('./orchestrator');
 
 /** The original project's published round trips (ms on "a local ancient laptop"), by key count. */
 const SEED_MS = { 1: 0.13, 5: 0.19, 10: 0.36, 20: 0.64, 100: 3.35 };
 
-const LABELS = { raw: 'raw baseline', srv: 'our server + raw client', ours: 'our server + our client' };
-const MIB = 1024 * 1024;
-
-/** Replace every list of per-repetition figures by its median. */
-function medians(node) {
-  if (Array.isArray(node)) return median(node);
-  if (node && typeof node === 'object') {
-    const out = {};
-    for (const [key, value] of Object.entries(node)) out[key] = medians(value);
-    return out;
-  }
-  return node;
-}
-
-/** Medians of everything, plus the targets judged. */
-function summarize(results) {
-  const summary = medians(results.raw);
-  summary.memory = results.raw.memory;
-  summary.targets = judge(summary);
-  return summary;
-}
-
-const get = (object, ...keys) => keys.reduce((node, key) => (node == null ? undefined : node[key]), object);
-const ratio = (ours, base) => (Number.isFinite(ours) && Number.isFinite(base) && base > 0 ? ours / base : NaN);
-
-/** Which run judges a size: pinned for small messages (when there is a pinned run). */
-function judgingPin(summaryPart, keys) {
-  return keys <= PINNED_JUDGE_MAX_KEYS && summaryPart && summaryPart.pinned ? 'pinned' : 'unpinned';
-}
-
-function verdict(values, test) {
-  const known = values.filter((v) => Number.isFinite(v.ratio));
-  if (!known.length) return 'n/a';
-  return known.every((v) => test(v.ratio)) ? 'PASS' : 'FAIL';
-}
-
-function describe(values, bad) {
-  const known = values.filter((v) => Number.isFinite(v.ratio));
-  if (!known.length) return 'not measured';
-  const failing = known.filter((v) => bad(v.ratio));
-  const shown = failing.length ? failing : known;
-  return (failing.length ? 'fails at ' : '') + shown.map((v) => `${v.at}: ${fmtRatio(v.ratio)}`).join(', ');
-}
-
-function judge(s) {
-  const targets = [];
-  const add = (figure, who, target, values, ok) => {
-    targets.push({ figure, who, target, result: verdict(values, ok), detail: describe(values, (r) => !ok(r)), values });
-  };
-  const atMost = (limit) => (r) => r <= limit;
-  const atLeast = (limit) => (r) => r >= limit;
-  for (const who of ['srv', 'ours']) {
-    const label = LABELS[who];
-    add('sequential latency, every size', label, '≤ 1.10 × raw', SIZES.map((keys) => {
-      const pin = judgingPin(s.latency, keys);
-      return { at: `${keys}k ${pin === 'pinned' ? 'pin' : 'unpin'}`, ratio: ratio(get(s.latency, pin, who, keys, 'median'), get(s.latency, pin, 'raw', keys, 'median')) };
-    }), atMost(1.10));
-    const pin1 = judgingPin(s.latency, 1);
-    add('p99 sequential latency at 1K', label, '≤ 1.25 × raw', [{ at: `1k ${pin1 === 'pinned' ? 'pin' : 'unpin'}`, ratio: ratio(get(s.latency, pin1, who, 1, 'p99'), get(s.latency, pin1, 'raw', 1, 'p99')) }], atMost(1.25));
-    add('pipelined throughput, 16 and 256 in flight', label, '≥ 1.0 × raw', [16, 256].map((w) => ({ at: `${w} in flight`, ratio: ratio(get(s.pipelined, who, w, 'perSecond'), get(s.pipelined, 'raw', w, 'perSecond')) })), atLeast(1.0));
-    add('server CPU per message, pipelined', label, '≤ 1.0 × raw', [1, 16, 256].map((w) => ({ at: `${w} in flight`, ratio: ratio(get(s.pipelined, who, w, 'cpuPerMsg'), get(s.pipelined, 'raw', w, 'cpuPerMsg')) })), atMost(1.0));
-    add('100 connections aggregate throughput', label, '≥ 1.0 × raw', [{ at: '100×16', ratio: ratio(get(s.connections, who, 'perSecond'), get(s.connections, 'raw', 'perSecond')) }], atLeast(1.0));
-  }
-  add('PHP client sequential latency', 'our PHP client', '≤ 1.10 × plain PHP loop', SIZES.map((keys) => {
-    const pin = judgingPin(s.php, keys);
-    return { at: `${keys}k ${pin === 'pinned' ? 'pin' : 'unpin'}`, ratio: ratio(get(s.php, pin, 'client', keys, 'median'), get(s.php, pin, 'loop', keys, 'median')) };
-  }), atMost(1.10));
-  const memory = get(s.memory, 'ours');
-  const growth = memory ? (memory.idleConnections - memory.idle) / MIB : NaN;
-  targets.push({
-    figure: 'RSS, 1,000 idle connections', who: 'our server', target: '≤ 64 MiB above idle',
-    result: Number.isFinite(growth) ? (growth <= 64 ? 'PASS' : 'FAIL') : 'n/a',
-    detail: Number.isFinite(growth) ? `+${growth.toFixed(1)} MiB` : 'not measured',
-  });
-  return targets;
-}
-
 // ---- formatting ----
-
-function fmtRatio(r) {
-  return Number.isFinite(r) ? r.toFixed(2) + '×' : '–';
-}
 
 function fmtNumber(v) {
   if (!Number.isFinite(v)) return '–';
@@ -97,120 +18,256 @@ function fmtNumber(v) {
   return Math.round(v).toLocaleString('en-US');
 }
 
-const fmtMiB = (bytes) => (Number.isFinite(bytes) ? (bytes / MIB).toFixed(1) : '–');
+const fmtX = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '–');
 
-/** "value (ratio)" for one of ours next to its baseline. */
-const withRatio = (v, base) => (Number.isFinite(v) ? `${fmtNumber(v)} (${fmtRatio(ratio(v, base))})` : '–');
+/** "1.04× [0.98–1.10]": the median ratio and its 95% interval. */
+function fmtRatio(cmp) {
+  if (!cmp || !Number.isFinite(cmp.ratio)) return '–';
+  if (cmp.n < 2) return `${fmtX(cmp.ratio)} (1 rep, no interval)`;
+  return `${fmtX(cmp.ratio)} [${cmp.lo.toFixed(2)}–${cmp.hi.toFixed(2)}]`;
+}
+
+/** A value and, after it, its ratio to the baseline with the interval. */
+const withRatio = (cmp) => (cmp && Number.isFinite(cmp.value) ? `${fmtNumber(cmp.value)} · ${fmtRatio(cmp)}` : '–');
+
+const fmtCv = (cv) => (Number.isFinite(cv) ? `${(cv * 100).toFixed(0)}%${cv > NOISY_CV ? ' (noisy)' : ''}` : '–');
+
+const fmtKiB = (bytes) => (Number.isFinite(bytes) ? (bytes / KiB).toFixed(1) : '–');
 
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-function latencySection(s, pinModes) {
-  const out = [];
-  for (const pin of pinModes) {
-    const part = get(s.latency, pin);
-    if (!part) continue;
-    out.push(`### Sequential latency, µs per round trip, ${pin === 'pinned' ? 'both processes pinned to CPU 0 (taskset -c 0)' : 'unpinned'}`);
-    out.push('Median (ratio to the raw baseline), then p99. The seed column is the original project\'s published figure (another machine).');
-    out.push('');
-    out.push(table(['keys', 'seed', 'raw median', 'our server + raw client', 'our server + our client', 'raw p99', 'our server p99', 'our stack p99'],
-      SIZES.map((keys) => {
-        const raw = get(part, 'raw', keys) || {};
-        const srv = get(part, 'srv', keys) || {};
-        const ours = get(part, 'ours', keys) || {};
-        return [keys, SEED_MS[keys] ? fmtNumber(SEED_MS[keys] * 1000) : '', fmtNumber(raw.median), withRatio(srv.median, raw.median), withRatio(ours.median, raw.median),
-          fmtNumber(raw.p99), withRatio(srv.p99, raw.p99), withRatio(ours.p99, raw.p99)];
-      })));
-    out.push('');
-  }
-  return out;
+const sizeName = (keys) => (keys === 1024 ? '1 MiB' : `${keys} KiB`);
+
+function targetText(target) {
+  if (target.absolute) return target.absolute;
+  const main = target.atMost !== undefined ? `≤ ${target.atMost.toFixed(2)}×` : `≥ ${target.atLeast.toFixed(2)}×`;
+  return target.aim ? `${main} (aim ${target.aim.toFixed(2)}×)` : main;
 }
 
-function throughputSection(s) {
-  if (!s.pipelined && !s.connections) return [];
-  const rows = [];
-  for (const w of [1, 16, 256]) {
-    if (!get(s.pipelined, 'raw', w)) continue;
-    const f = (who, key) => get(s.pipelined, who, w, key);
-    rows.push([`1 conn × ${w}`, fmtNumber(f('raw', 'perSecond')), withRatio(f('srv', 'perSecond'), f('raw', 'perSecond')), withRatio(f('ours', 'perSecond'), f('raw', 'perSecond')),
-      fmtNumber(f('raw', 'cpuPerMsg')), withRatio(f('srv', 'cpuPerMsg'), f('raw', 'cpuPerMsg')), withRatio(f('ours', 'cpuPerMsg'), f('raw', 'cpuPerMsg'))]);
-  }
-  if (get(s.connections, 'raw')) {
-    const f = (who, key) => get(s.connections, who, key);
-    rows.push(['100 conns × 16', fmtNumber(f('raw', 'perSecond')), withRatio(f('srv', 'perSecond'), f('raw', 'perSecond')), withRatio(f('ours', 'perSecond'), f('raw', 'perSecond')),
-      fmtNumber(f('raw', 'cpuPerMsg')), withRatio(f('srv', 'cpuPerMsg'), f('raw', 'cpuPerMsg')), withRatio(f('ours', 'cpuPerMsg'), f('raw', 'cpuPerMsg'))]);
-  }
-  return ['### Throughput, ~100-byte messages, unpinned', 'Messages per second (higher is better) and server CPU µs per message (lower is better), ratio to the raw baseline.', '',
-    table(['in flight', 'raw msg/s', 'our server + raw client', 'our server + our client', 'raw server CPU µs/msg', 'our server CPU (raw client)', 'our server CPU (our client)'], rows), ''];
-}
+const VERDICT = { met: '**met**', missed: '**missed**', unclear: 'unclear (interval straddles the target)', 'n/a': 'n/a' };
 
-function phpSection(s, pinModes) {
-  if (!s.php) return [];
-  if (s.php.skipped) return ['### PHP client', `Skipped: ${s.php.skipped}.`, ''];
-  const out = [];
-  for (const pin of pinModes) {
-    const part = get(s.php, pin);
-    if (!part) continue;
-    out.push(`### PHP sequential latency against our server, µs, ${pin === 'pinned' ? 'pinned to CPU 0' : 'unpinned'}`);
-    out.push('');
-    out.push(table(['keys', 'plain PHP loop median', 'our PHP client median', 'plain loop p99', 'our PHP client p99'], SIZES.map((keys) => {
-      const loop = get(part, 'loop', keys) || {};
-      const client = get(part, 'client', keys) || {};
-      return [keys, fmtNumber(loop.median), withRatio(client.median, loop.median), fmtNumber(loop.p99), withRatio(client.p99, loop.p99)];
-    })));
-    out.push('');
-  }
-  return out;
-}
+// ---- sections ----
 
-function memorySection(s) {
-  const raw = get(s.memory, 'raw');
-  const ours = get(s.memory, 'ours');
-  if (!raw && !ours) return [];
-  const row = (label, f) => {
-    const a = raw ? f(raw) : NaN;
-    const b = ours ? f(ours) : NaN;
-    return [label, fmtMiB(a), fmtMiB(b), fmtRatio(ratio(b, a))];
-  };
-  const any = ours || raw;
-  const flood = (m) => `${m.floodWritten.toLocaleString('en-US')} of ${m.floodCount.toLocaleString('en-US')}${m.floodStalled ? ' (writes stalled: the server stopped reading)' : ''}`;
-  return ['### Server memory (RSS, MiB)', '',
-    table(['figure', 'raw server', 'our server', 'ratio'], [
-      row('idle', (m) => m.idle),
-      row(`${any.idleConnectionCount.toLocaleString('en-US')} idle connections`, (m) => m.idleConnections),
-      row('growth for those connections', (m) => m.idleConnections - m.idle),
-      row('peak while one client floods requests it never reads', (m) => m.floodPeak),
-      row('flood growth above idle', (m) => m.floodPeak - m.floodIdle),
-    ]),
-    '',
-    `Flood requests the socket accepted: raw server ${raw ? flood(raw) : '–'}; our server ${ours ? flood(ours) : '–'}.`, ''];
-}
-
-function targetsSection(s) {
-  return ['### Targets', 'Judged on the pinned run for sizes up to 20 keys, unpinned above; medians of the repetitions.', '',
-    table(['figure', 'who', 'target', 'measured', 'result'], s.targets.map((t) => [t.figure, t.who, t.target, t.detail, `**${t.result}**`])), ''];
-}
-
-/** The whole report as markdown. */
-function renderMarkdown(results) {
-  const { meta, summary: s, notes } = results;
-  const pinModes = ['pinned', 'unpinned'];
-  const lines = [
+function header(results) {
+  const { meta } = results;
+  const pin = meta.pinned ? `every process pinned to CPU ${meta.cpu} (taskset)` : 'processes not pinned';
+  return [
     '## pixl-ipc benchmark',
     '',
     `${meta.date} · ${meta.cpuModel} × ${meta.cpuCount} · Node ${meta.node}${meta.php ? ' · PHP ' + meta.php : ''} · ${meta.platform}`,
-    `${meta.quick ? 'quick run' : 'full run'}, ${meta.reps} repetition(s), medians across repetitions, ${meta.seconds.toFixed(0)} s.`,
     '',
-    ...notes.map((n) => `> ${n}`),
-    ...(notes.length ? [''] : []),
-    ...targetsSection(s),
-    ...latencySection(s, pinModes),
-    ...throughputSection(s),
-    ...phpSection(s, pinModes),
-    ...memorySection(s),
+    `**${meta.quick ? 'QUICK RUN (few repetitions, short windows: rough figures, for a smoke test only)' : 'Full run'}**: ${meta.reps} repetitions, ${meta.seconds.toFixed(0)} s, ${pin}; load average ${meta.loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the start, ${meta.loadAverageEnd.map((l) => l.toFixed(2)).join(' / ')} at the end.`,
+    '',
+    'How to read it: in every repetition the contenders take turns point by point (order rotated), so a',
+    'change in the machine\'s load hits them alike. A ratio is the **median over repetitions of the',
+    'per-repetition ratio** to the baseline, followed by its **95% interval** in brackets (percentile',
+    'bootstrap over repetitions, fixed seed). "Baseline spread" is the baseline\'s own coefficient of',
+    `variation across repetitions; above ${(NOISY_CV * 100).toFixed(0)}% the figure is marked noisy. A target is **met** only when the`,
+    'whole interval is on its side; **missed** when the whole interval is on the other side; otherwise',
+    'the run cannot tell (unclear).',
+    '',
   ];
-  return lines.join('\n').trimEnd();
 }
 
-module.exports = { summarize, renderMarkdown, judge };
+function noiseBanner(results) {
+  const { noise } = results.analysis;
+  const out = [];
+  if (noise.noisy) {
+    out.push(`> **NOISY RUN**: the baseline's spread passed ${(NOISY_CV * 100).toFixed(0)}% for ${noise.noisyTargets} of the judged figures (worst ${(noise.worstBaselineCv * 100).toFixed(0)}%). Intervals are wide; read verdicts of "unclear" as "not measurable here", not as regressions.`);
+  }
+  for (const note of results.notes) out.push(`> ${note}`);
+  return out.length ? [...out, ''] : [];
+}
+
+function targetsSection(results) {
+  const rows = results.analysis.targets.map((t) => [t.figure, t.who, targetText(t.target),
+    t.absolute || fmtRatio(t.cmp), t.cmp ? fmtCv(t.cmp.baseCv) : '', VERDICT[t.verdict]]);
+  const counts = { met: 0, missed: 0, unclear: 0 };
+  for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  return ['### Targets', '',
+    `${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear. Ratios are to the raw baseline (PHP: to the plain PHP loop).`, '',
+    table(['figure', 'who', 'target', 'ratio [95% interval]', 'baseline spread', 'verdict'], rows), ''];
+}
+
+function latencySection(f, results) {
+  const rows = SIZES.map((keys) => {
+    const raw = f.value('latency', keys, 'raw', 'median');
+    const rawP99 = f.value('latency', keys, 'raw', 'p99');
+    return [sizeName(keys), SEED_MS[keys] ? fmtNumber(SEED_MS[keys] * 1000) : '', fmtNumber(raw.value), fmtCv(raw.cv),
+      withRatio(f.compare('latency', keys, 'srv', 'raw', 'median')), withRatio(f.compare('latency', keys, 'ours', 'raw', 'median')),
+      fmtNumber(rawP99.value), withRatio(f.compare('latency', keys, 'srv', 'raw', 'p99')), withRatio(f.compare('latency', keys, 'ours', 'raw', 'p99'))];
+  });
+  if (!rows.some((r) => r[2] !== '–')) return [];
+  return [`### Sequential round trips, µs (${results.meta.pinned ? 'pinned' : 'unpinned'})`,
+    'Messages of N keys of 1,024 characters. Each cell: median µs · ratio to the raw baseline [95% interval]. The seed column is the original pixl-ipc\'s published figure (another machine).', '',
+    table(['size', 'seed', 'raw median', 'raw spread', 'our server + raw client', 'our server + our client', 'raw p99', 'our server p99', 'our stack p99'], rows), ''];
+}
+
+function pipelinedSection(f) {
+  const rows = IN_FLIGHT.map((w) => {
+    const raw = f.value('pipelined', w, 'raw', 'perSecond');
+    const rawCpu = f.value('pipelined', w, 'raw', 'cpuPerMsg');
+    return [`1 conn × ${w}`, fmtNumber(raw.value), fmtCv(raw.cv), withRatio(f.compare('pipelined', w, 'srv', 'raw', 'perSecond')), withRatio(f.compare('pipelined', w, 'ours', 'raw', 'perSecond')),
+      fmtNumber(rawCpu.value), withRatio(f.compare('pipelined', w, 'srv', 'raw', 'cpuPerMsg')), withRatio(f.compare('pipelined', w, 'ours', 'raw', 'cpuPerMsg'))];
+  }).filter((r) => r[1] !== '–');
+  if (!rows.length) return [];
+  return ['### Pipelined ~100-byte messages, one connection', 'Messages per second (higher is better) and the server\'s CPU µs per message (lower is better).', '',
+    table(['in flight', 'raw msg/s', 'raw spread', 'our server + raw client', 'our server + our client', 'raw server CPU µs/msg', 'our server CPU (raw client)', 'our server CPU (our client)'], rows), ''];
+}
+
+function phpSection(f) {
+  const rows = SIZES.map((keys) => {
+    const loop = f.value('php', keys, 'loop', 'median');
+    const loopP99 = f.value('php', keys, 'loop', 'p99');
+    return [sizeName(keys), fmtNumber(loop.value), fmtCv(loop.cv), withRatio(f.compare('php', keys, 'client', 'loop', 'median')), fmtNumber(loopP99.value), withRatio(f.compare('php', keys, 'client', 'loop', 'p99'))];
+  }).filter((r) => r[1] !== '–');
+  if (!rows.length) return [];
+  return ['### PHP round trips against our server, µs', 'Median µs · ratio to a plain PHP stream-socket loop (json_encode, fwrite, fgets, json_decode) [95% interval].', '',
+    table(['size', 'plain loop median', 'loop spread', 'our PHP client', 'plain loop p99', 'our PHP client p99'], rows), ''];
+}
+
+function variantsSection(f, results) {
+  const variants = results.meta.variants;
+  const out = ['### Feature switches (cost of each, on and off)'];
+  if (!variants.length) {
+    return out.concat('', 'No variants were measured in this run (`--variants`; see bench/variants.js).', '');
+  }
+  out.push('Each variant is our server with config overrides and our Node client with options (bench/variants.js), measured in the same repetitions as the rest. "vs base" is the ratio to our server and client with defaults (above 1 = the variant costs more); "vs raw" to the raw baseline.', '');
+  const rows = variants.map((v) => {
+    const c = `v:${v.name}`;
+    const cells = [];
+    for (const keys of VARIANT_SIZES) cells.push(fmtRatio(f.compare('latency', keys, c, 'ours', 'median')), fmtRatio(f.compare('latency', keys, c, 'raw', 'median')));
+    for (const w of VARIANT_IN_FLIGHT) {
+      const m = w === 1 ? 'cpuPerMsg' : 'perSecond';
+      cells.push(fmtRatio(f.compare('pipelined', w, c, 'ours', m)), fmtRatio(f.compare('pipelined', w, c, 'raw', m)));
+    }
+    return [v.name, v.about, ...cells];
+  });
+  out.push(table(['variant', 'what', '1 KiB round trip vs base', 'vs raw', '1 MiB round trip vs base', 'vs raw', 'server CPU/msg, 1 in flight, vs base', 'vs raw', 'msg/s, 64 in flight, vs base', 'vs raw'], rows), '');
+  return out;
+}
+
+const SERIES_STYLE = {
+  raw: { symbol: 'r', color: '#444', name: 'raw baseline' },
+  srv: { symbol: 's', color: '#d62728', name: 'our server + raw client' },
+  ours: { symbol: 'o', color: '#1f77b4', name: 'our server + our client' },
+};
+
+function growthText(g, what, { higherIsWorse = true } = {}) {
+  if (!g || !Number.isFinite(g.ratio)) return null;
+  const worse = higherIsWorse ? g.lo > 1 && g.ratio > 1.05 : g.hi < 1 && g.ratio < 0.95;
+  const interval = g.n > 1 ? ` [${g.lo.toFixed(2)}–${g.hi.toFixed(2)}]` : '';
+  return `${worse ? '**FLAG: grows faster than the baseline.** ' : ''}${what}: ${fmtX(g.ratio)}${interval} ${worse ? '' : '(within noise of the baseline\'s growth, or slower)'}`.trim();
+}
+
+function sizeCurve(f, results, charts) {
+  const bytesList = results.meta.curveBytes;
+  if (!f.value('sizes', bytesList[0], 'raw', 'median').n) return [];
+  const rows = bytesList.map((b) => {
+    const raw = f.value('sizes', b, 'raw', 'median');
+    return [formatBytes(b), fmtNumber(raw.value), fmtCv(raw.cv), withRatio(f.compare('sizes', b, 'srv', 'raw', 'median')), withRatio(f.compare('sizes', b, 'ours', 'raw', 'median')),
+      Number.isFinite(raw.value) ? fmtNumber((b / MiB) / (raw.value / 1e6)) : '–'];
+  });
+  const series = ['raw', 'srv', 'ours'].map((c) => Object.assign({}, SERIES_STYLE[c], { points: bytesList.map((b) => ({ x: b, y: f.value('sizes', b, c, 'median').value })) }));
+  const opts = { title: 'Round trip vs message size', xLabel: 'message data size', yLabel: 'median round trip, µs', xLog: true, yLog: true, xFormat: formatBytes, yFormat: fmtNumber };
+  charts['size-curve.svg'] = svgChart(series, opts);
+  const first = bytesList[0];
+  const last = bytesList[bytesList.length - 1];
+  const flags = ['srv', 'ours'].map((c) => growthText(f.growth('sizes', first, last, c, 'raw', 'median'), `${label(c)}: ratio to the baseline at ${formatBytes(last)} over the ratio at ${formatBytes(first)}`)).filter(Boolean);
+  return ['#### (a) Round trip against message size, 100 B to 32 MiB', `One string of the given size as the request data, echoed back; sequential, ${results.meta.pinned ? 'pinned' : 'unpinned'}. Median µs · ratio [95% interval]. The last size is 32 MiB less 4 KiB (room for the envelope under max_message_size).`, '',
+    table(['data size', 'raw µs', 'raw spread', 'our server + raw client', 'our server + our client', 'raw MiB/s (each way)'], rows), '',
+    ...flags.map((t) => `- ${t}`), '', '```text', asciiChart(series, opts), '```', '', '![round trip vs size](charts/size-curve.svg)', ''];
+}
+
+function connectionCurve(f, results, charts) {
+  const counts = results.meta.connectionCounts;
+  if (!f.value('connections', counts[0], 'raw', 'perSecond').n) return [];
+  const rows = counts.map((n) => {
+    const raw = f.value('connections', n, 'raw', 'perSecond');
+    const rawCpu = f.value('connections', n, 'raw', 'cpuPerMsg');
+    return [`${n.toLocaleString('en-US')} × ${CONNECTIONS_IN_FLIGHT}`, fmtNumber(raw.value), fmtCv(raw.cv), withRatio(f.compare('connections', n, 'srv', 'raw', 'perSecond')), withRatio(f.compare('connections', n, 'ours', 'raw', 'perSecond')),
+      fmtNumber(rawCpu.value), withRatio(f.compare('connections', n, 'srv', 'raw', 'cpuPerMsg')), withRatio(f.compare('connections', n, 'ours', 'raw', 'cpuPerMsg'))];
+  });
+  const series = ['raw', 'srv', 'ours'].map((c) => Object.assign({}, SERIES_STYLE[c], { points: counts.map((n) => ({ x: n, y: f.value('connections', n, c, 'perSecond').value })) }));
+  const opts = { title: `Throughput vs connections (each pipelining ${CONNECTIONS_IN_FLIGHT})`, xLabel: 'connections', yLabel: 'messages per second', xLog: true, yLog: false, xFormat: (n) => n.toLocaleString('en-US'), yFormat: fmtNumber };
+  charts['connections-curve.svg'] = svgChart(series, opts);
+  const first = counts[0];
+  const last = counts[counts.length - 1];
+  const flags = [];
+  for (const c of ['srv', 'ours']) {
+    flags.push(growthText(f.growth('connections', first, last, c, 'raw', 'perSecond'), `${label(c)}: throughput ratio at ${last} connections over the ratio at ${first}`, { higherIsWorse: false }));
+    flags.push(growthText(f.growth('connections', first, last, c, 'raw', 'cpuPerMsg'), `${label(c)}: server CPU per message ratio at ${last} connections over the ratio at ${first}`));
+  }
+  return [`#### (b) Throughput against connections, each pipelining ${CONNECTIONS_IN_FLIGHT} ~100-byte messages`, 'Messages per second (higher is better) and server CPU µs per message (lower is better) · ratio to the raw baseline [95% interval]. All connections come from one client process.', '',
+    table(['connections', 'raw msg/s', 'raw spread', 'our server + raw client', 'our server + our client', 'raw CPU µs/msg', 'our server CPU (raw client)', 'our server CPU (our client)'], rows), '',
+    ...flags.filter(Boolean).map((t) => `- ${t}`), '', '```text', asciiChart(series, opts), '```', '', '![throughput vs connections](charts/connections-curve.svg)', ''];
+}
+
+function memoryCurve(f, results, charts) {
+  const counts = results.meta.memoryCounts;
+  if (!f.value('memory', counts[0], 'raw', 'idlePerConn').n) return [];
+  const rows = counts.map((n) => {
+    const cell = (c, m) => f.value('memory', n, c, m).value;
+    return [n.toLocaleString('en-US'), fmtKiB(cell('raw', 'idlePerConn')), fmtKiB(cell('srv', 'idlePerConn')), fmtX(cell('srv', 'idlePerConn') / cell('raw', 'idlePerConn')),
+      fmtKiB(cell('raw', 'idleHeapPerConn')), fmtKiB(cell('srv', 'idleHeapPerConn')),
+      fmtKiB(cell('raw', 'busyPerConn')), fmtKiB(cell('srv', 'busyPerConn')), fmtX(cell('srv', 'busyPerConn') / cell('raw', 'busyPerConn'))];
+  });
+  const points = (c, m) => counts.map((n) => ({ x: n, y: f.value('memory', n, c, m).value / KiB }));
+  const series = [
+    { name: 'raw, idle', symbol: 'r', color: '#444', points: points('raw', 'idlePerConn') },
+    { name: 'ours, idle', symbol: 'o', color: '#1f77b4', points: points('srv', 'idlePerConn') },
+    { name: 'raw, busy', symbol: 'R', color: '#444', dashed: true, points: points('raw', 'busyPerConn') },
+    { name: 'ours, busy', symbol: 'O', color: '#1f77b4', dashed: true, points: points('srv', 'busyPerConn') },
+  ];
+  const opts = { title: 'Server memory per connection', xLabel: 'connections', yLabel: 'RSS growth per connection, KiB', xLog: true, yLog: false, xFormat: (n) => n.toLocaleString('en-US'), yFormat: fmtNumber };
+  charts['memory-curve.svg'] = svgChart(series, opts);
+  const last = counts[counts.length - 1];
+  const flags = [];
+  for (const m of ['idlePerConn', 'busyPerConn']) {
+    const ours = f.value('memory', last, 'srv', m).value;
+    const raw = f.value('memory', last, 'raw', m).value;
+    const what = m === 'idlePerConn' ? 'idle' : 'busy';
+    if (ours > raw * 1.25 && ours - raw > 2 * KiB) flags.push(`**FLAG: more memory per ${what} connection than the baseline** at ${last.toLocaleString('en-US')} connections: ${fmtKiB(ours)} KiB against ${fmtKiB(raw)} KiB.`);
+    else flags.push(`Per ${what} connection at ${last.toLocaleString('en-US')} connections: ${fmtKiB(ours)} KiB (raw ${fmtKiB(raw)} KiB): no more than the baseline's, give or take 25%.`);
+  }
+  return ['#### (c) Server memory per connection', `A fresh server per point, the raw client on both, medians of ${results.meta.memoryReps} repetition(s). Idle: N connections that each answered one request, RSS (and JS heap) after a full GC, less the same before they connected, over N. Busy: peak RSS while all N pipeline ${CONNECTIONS_IN_FLIGHT} (garbage included, as the kernel sees it), less RSS before, over N. Small N are dominated by heap growth steps.`, '',
+    table(['connections', 'raw idle KiB/conn', 'our idle KiB/conn', 'ratio', 'raw idle JS heap KiB/conn', 'our idle JS heap KiB/conn', 'raw busy KiB/conn', 'our busy KiB/conn', 'ratio'], rows), '',
+    ...flags.map((t) => `- ${t}`), '', '```text', asciiChart(series, opts), '```', '', '![memory per connection](charts/memory-curve.svg)', ''];
+}
+
+function floodSection(f, results) {
+  const count = results.meta.floodCount;
+  const raw = f.value('flood', count, 'raw', 'growth');
+  const ours = f.value('flood', count, 'srv', 'growth');
+  if (!raw.n && !ours.n) return [];
+  const written = (c) => f.value('flood', count, c, 'written').value;
+  const stalled = (c) => f.value('flood', count, c, 'stalled').value > 0;
+  const describe = (c) => `${fmtNumber(written(c))} of ${count.toLocaleString('en-US')} requests accepted${stalled(c) ? ' (then writes stalled: the server stopped reading)' : ''}`;
+  return ['#### A client that floods requests and never reads', '',
+    table(['server', 'RSS growth, MiB', 'what the socket took'], [
+      ['raw baseline', Number.isFinite(raw.value) ? (raw.value / MiB).toFixed(1) : '–', describe('raw')],
+      ['our server', Number.isFinite(ours.value) ? (ours.value / MiB).toFixed(1) : '–', describe('srv')],
+    ]), ''];
+}
+
+/** The markdown report and the SVG charts ({ file name: svg text }). */
+function render(results) {
+  const f = results.analysis.figures;
+  const charts = {};
+  const curves = [...sizeCurve(f, results, charts), ...connectionCurve(f, results, charts), ...memoryCurve(f, results, charts), ...floodSection(f, results)];
+  const lines = [
+    ...header(results),
+    ...noiseBanner(results),
+    ...targetsSection(results),
+    ...latencySection(f, results),
+    ...pipelinedSection(f),
+    ...phpSection(f),
+    ...variantsSection(f, results),
+    ...(curves.length ? ['### How cost grows', '', ...curves] : []),
+  ];
+  return { markdown: lines.join('\n').trimEnd() + '\n', charts };
+}
+
+module.exports = { render, fmtRatio };

@@ -1,0 +1,329 @@
+'use strict';
+// Runs the measurements of one benchmark run and records every figure of every
+// repetition as { w: workload, p: point, c: contender, r: repetition, m: metric, v: value }.
+//
+// Method: each repetition starts fresh servers (the raw baseline, ours, and
+// ours once per variant) and one client agent per contender, all kept for the
+// whole repetition. Contenders then take turns point by point, in an order
+// rotated by repetition and point (A B C, B C A, ...), so drifts in the
+// machine's load hit every contender alike and cancel in the per-repetition
+// ratios that bench/analysis.js turns into intervals.
+const path = require('path');
+const processes = require('./processes');
+const { SIZES } = require('./messages');
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rotate a list by `n`, so no contender always runs first. */
+const rotate = (list, n) => list.map((_, i) => list[(i + n) % list.length]);
+
+/** Points the variants are measured at (their cost, not a full sweep). */
+const VARIANT_SIZES = [1, 1024];
+const VARIANT_IN_FLIGHT = [1, 64];
+const IN_FLIGHT = [1, 16, 64, 256];
+const CONNECTIONS_IN_FLIGHT = 16;
+
+class Orchestrator {
+  /**
+   * `options`: { settings, reps, only, variants, pinned, rawVsRaw }; see run.js.
+   * `progress(text)` reports what is going on.
+   */
+  constructor(options, progress) {
+    this.o = options;
+    this.s = options.settings;
+    this.progress = progress;
+    this.records = [];
+    this.notes = [];
+    this.connectRetries = 0;
+    const biggest = Math.max(...this.s.connectionCounts, ...this.s.memory.counts);
+    // Every connection is a descriptor on both sides; leave room for the rest.
+    const needed = biggest + 256;
+    const limits = processes.fdLimits();
+    this.fds = limits.soft >= needed ? 0 : needed;
+    if (this.fds && limits.hard < needed) {
+      this.notes.push(`The open-file limit (hard ${limits.hard}) is below the ${needed} descriptors ${biggest} connections need: those points may fail.`);
+      this.fds = limits.hard;
+    } else if (this.fds) {
+      this.notes.push(`The soft open-file limit (${limits.soft}) was raised to ${needed} for the benchmark's processes.`);
+    }
+  }
+
+  record(w, p, c, r, m, v) {
+    if (Number.isFinite(v)) this.records.push({ w, p, c, r, m, v });
+  }
+
+  serverKind(kind) {
+    return this.o.rawVsRaw ? 'raw' : kind;
+  }
+
+  clientKind(kind) {
+    return this.o.rawVsRaw ? 'raw' : kind;
+  }
+
+  /** Contenders of the Node workloads: who serves and who asks. */
+  contenders() {
+    const list = [
+      { id: 'raw', server: 'raw', client: 'raw' },
+      { id: 'srv', server: 'base', client: 'raw' },
+      { id: 'ours', server: 'base', client: 'ipc', clientOptions: {} },
+    ];
+    for (const v of this.o.variants) list.push({ id: `v:${v.name}`, server: `v:${v.name}`, client: 'ipc', clientOptions: v.client, variant: true });
+    return list;
+  }
+
+  async startServers() {
+    const servers = {};
+    const start = (key, kind, config) => processes.startServer(this.serverKind(kind), { pinned: this.o.pinned, config, fds: this.fds, label: key })
+      .then((server) => { servers[key] = server; });
+    await start('raw', 'raw', {});
+    await start('base', 'ipc', {});
+    for (const v of this.o.variants) await start(`v:${v.name}`, 'ipc', v.server);
+    return servers;
+  }
+
+  async startAgents(contenders) {
+    const agents = {};
+    for (const c of contenders) agents[c.id] = processes.startAgent({ pinned: this.o.pinned, fds: this.fds, label: c.id });
+    return agents;
+  }
+
+  async connect(agent, contender, server, connections = 1) {
+    const result = await agent.call('connect', {
+      kind: this.clientKind(contender.client),
+      socketPath: server.socketPath,
+      connections,
+      clientOptions: contender.clientOptions || {},
+    });
+    this.connectRetries += result.connectRetries;
+    return result;
+  }
+
+  /** A pipelined window with the server's CPU time taken around it: { perSecond, cpuPerMsg }. */
+  async measuredPipelined(agent, server, inFlight, warmupMs, durationMs) {
+    let before = null;
+    const result = await agent.call('pipelined', { inFlight, warmupMs, durationMs }, {
+      onReady: async () => { before = await server.stats(); },
+    });
+    const after = await server.stats();
+    const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+    return { perSecond: result.perSecond, cpuPerMsg: cpuMicros / result.completed };
+  }
+
+  /** One repetition of every Node and PHP workload, with fresh servers and agents. */
+  async repetition(rep) {
+    const only = this.o.only;
+    const contenders = this.contenders();
+    const servers = await this.startServers();
+    const agents = await this.startAgents(contenders);
+    const serverOf = (c) => servers[c.server];
+    try {
+      const needsOneConnection = ['latency', 'pipelined', 'sizes'].some((w) => only.includes(w));
+      if (needsOneConnection) for (const c of contenders) await this.connect(agents[c.id], c, serverOf(c));
+      if (only.includes('latency')) await this.latency(rep, contenders, agents);
+      if (only.includes('pipelined')) await this.pipelined(rep, contenders, agents, serverOf);
+      if (only.includes('sizes')) await this.sizes(rep, contenders.filter((c) => !c.variant), agents);
+      if (only.includes('connections')) await this.connections(rep, contenders.filter((c) => !c.variant), agents, serverOf);
+      if (only.includes('php')) await this.php(rep, servers.base);
+    } finally {
+      await Promise.all(Object.values(agents).map((a) => a.exit()));
+      await Promise.all(Object.values(servers).map((s) => s.stop()));
+    }
+  }
+
+  async latency(rep, contenders, agents) {
+    const cfg = this.s.latency;
+    for (const [i, keys] of SIZES.entries()) {
+      const here = contenders.filter((c) => !c.variant || VARIANT_SIZES.includes(keys));
+      for (const c of rotate(here, rep + i)) {
+        const result = await agents[c.id].call('latency', Object.assign({ spec: { keys } }, cfg));
+        this.record('latency', keys, c.id, rep, 'median', result.median);
+        this.record('latency', keys, c.id, rep, 'p99', result.p99);
+      }
+      this.progress(`latency ${keys} KiB`);
+    }
+  }
+
+  async pipelined(rep, contenders, agents, serverOf) {
+    const cfg = this.s.pipelined;
+    for (const [i, inFlight] of IN_FLIGHT.entries()) {
+      const here = contenders.filter((c) => !c.variant || VARIANT_IN_FLIGHT.includes(inFlight));
+      for (const c of rotate(here, rep + i)) {
+        const figures = await this.measuredPipelined(agents[c.id], serverOf(c), inFlight, cfg.warmupMs, cfg.durationMs);
+        this.record('pipelined', inFlight, c.id, rep, 'perSecond', figures.perSecond);
+        this.record('pipelined', inFlight, c.id, rep, 'cpuPerMsg', figures.cpuPerMsg);
+      }
+      this.progress(`pipelined ${inFlight} in flight`);
+    }
+  }
+
+  /** (a) Round trip against message size. */
+  async sizes(rep, contenders, agents) {
+    const cfg = this.s.sizes;
+    for (const [i, bytes] of this.s.curveBytes.entries()) {
+      for (const c of rotate(contenders, rep + i)) {
+        const result = await agents[c.id].call('latency', Object.assign({ spec: { bytes } }, cfg));
+        this.record('sizes', bytes, c.id, rep, 'median', result.median);
+      }
+      this.progress(`size curve ${bytes} B`);
+    }
+  }
+
+  /** (b) Throughput against connections, each pipelining 16. */
+  async connections(rep, contenders, agents, serverOf) {
+    const cfg = this.s.pipelined;
+    for (const [i, count] of this.s.connectionCounts.entries()) {
+      for (const c of rotate(contenders, rep + i)) {
+        await this.connect(agents[c.id], c, serverOf(c), count);
+        const figures = await this.measuredPipelined(agents[c.id], serverOf(c), CONNECTIONS_IN_FLIGHT, cfg.warmupMs, cfg.durationMs);
+        await agents[c.id].call('close');
+        this.record('connections', count, c.id, rep, 'perSecond', figures.perSecond);
+        this.record('connections', count, c.id, rep, 'cpuPerMsg', figures.cpuPerMsg);
+      }
+      this.progress(`connection curve ${count} × ${CONNECTIONS_IN_FLIGHT}`);
+    }
+  }
+
+  async php(rep, server) {
+    if (!processes.hasPhp()) {
+      this.skip('php', 'php is not installed');
+      return;
+    }
+    const cfg = this.s.latency;
+    const scripts = { loop: 'php-raw.php', client: this.o.rawVsRaw ? 'php-raw.php' : 'php-client.php' };
+    for (const [i, keys] of SIZES.entries()) {
+      for (const which of rotate(['loop', 'client'], rep + i)) {
+        const args = [path.join(__dirname, scripts[which]), `--socket=${server.socketPath}`, `--sizes=${keys}`, `--warmup_ms=${cfg.warmupMs}`,
+          `--warmup_min=${cfg.warmupMin}`, `--budget_ms=${cfg.budgetMs}`, `--min_count=${cfg.minCount}`, `--max_count=${cfg.maxCount}`];
+        const run = await processes.runCommand('php', args, { pinned: this.o.pinned });
+        if (run.code !== 0) throw new Error(`${scripts[which]} failed (${run.code}): ${run.stderr.trim() || run.stdout.trim()}`);
+        const result = JSON.parse(run.stdout.trim().split('\n').pop());
+        if (result.skipped) {
+          this.skip('php', result.skipped);
+          return;
+        }
+        this.record('php', keys, which, rep, 'median', result.sizes[0].median);
+        this.record('php', keys, which, rep, 'p99', result.sizes[0].p99);
+      }
+    }
+    this.progress('php');
+  }
+
+  skip(workload, why) {
+    const note = `${workload}: skipped (${why}).`;
+    if (!this.notes.includes(note)) this.notes.push(note);
+  }
+
+  /** Highest RSS seen until `done` settles, sampled every 20 ms. */
+  async peakRss(server, done) {
+    let peak = server.rss();
+    let finished = false;
+    done.then(() => { finished = true; }, () => { finished = true; });
+    while (!finished) {
+      peak = Math.max(peak, server.rss());
+      await sleep(20);
+    }
+    return Math.max(peak, server.rss());
+  }
+
+  /** Waits until the server has used less than 5 ms of CPU in 200 ms (at most `maxMs`). */
+  async untilIdle(server, maxMs) {
+    const deadline = Date.now() + maxMs;
+    let before = await server.stats();
+    while (Date.now() < deadline) {
+      await sleep(200);
+      const now = await server.stats();
+      const used = now.cpu.user + now.cpu.system - before.cpu.user - before.cpu.system;
+      if (used < 5000) return;
+      before = now;
+    }
+  }
+
+  /**
+   * (c) Memory per connection: a fresh server per point (started with
+   * --expose-gc). Idle: N connections that each answered one request, RSS and
+   * JS heap after a full GC, less the same before they connected, over N.
+   * Busy: the peak RSS while all N pipeline 16 (garbage included, as the
+   * operating system sees it), less RSS before, over N. The raw client
+   * connects to both servers: this is the server's cost.
+   */
+  async memory(rep) {
+    const cfg = this.s.memory;
+    for (const [i, count] of cfg.counts.entries()) {
+      for (const id of rotate(['raw', 'srv'], rep + i)) {
+        const server = await processes.startServer(this.serverKind(id === 'raw' ? 'raw' : 'ipc'), { pinned: this.o.pinned, fds: this.fds, label: `${id} memory`, nodeArgs: ['--expose-gc'] });
+        const agent = processes.startAgent({ pinned: this.o.pinned, fds: this.fds, label: `${id} memory` });
+        try {
+          await this.untilIdle(server, 3000);
+          const before = await server.stats({ gc: true });
+          await this.connect(agent, { client: 'raw' }, server, count);
+          await agent.call('touch');
+          await this.untilIdle(server, 3000);
+          const idle = await server.stats({ gc: true });
+          let busyDone = null;
+          const busy = new Promise((resolve) => { busyDone = resolve; });
+          const peak = this.peakRss(server, busy);
+          await agent.call('pipelined', { inFlight: CONNECTIONS_IN_FLIGHT, warmupMs: cfg.busyMs / 2, durationMs: cfg.busyMs }).finally(busyDone);
+          this.record('memory', count, id, rep, 'idlePerConn', (idle.rss - before.rss) / count);
+          this.record('memory', count, id, rep, 'idleHeapPerConn', (idle.heapUsed - before.heapUsed) / count);
+          this.record('memory', count, id, rep, 'busyPerConn', ((await peak) - before.rss) / count);
+          this.record('memory', count, id, rep, 'baseRss', before.rss);
+        } finally {
+          await agent.exit();
+          await server.stop();
+        }
+      }
+      this.progress(`memory ${count} connections`);
+    }
+  }
+
+  /** A fresh server flooded by a client that never reads: how far its RSS climbs. */
+  async flood(rep) {
+    const cfg = this.s.memory;
+    for (const id of rotate(['raw', 'srv'], rep)) {
+      const server = await processes.startServer(this.serverKind(id === 'raw' ? 'raw' : 'ipc'), { pinned: false, label: `${id} flood` });
+      const agent = processes.startAgent({ label: `${id} flood` });
+      try {
+        await this.untilIdle(server, 3000);
+        const before = server.rss();
+        let settled = null;
+        const done = new Promise((resolve) => { settled = resolve; });
+        const peak = this.peakRss(server, done);
+        let written = 0;
+        let stalled = false;
+        await agent.call('flood', { socketPath: server.socketPath, count: cfg.floodCount, batch: 1000, stallMs: cfg.stallMs }, {
+          onReady: async (message) => {
+            ({ written, stalled } = message);
+            await this.untilIdle(server, 20000);
+            settled();
+          },
+        }).finally(settled);
+        this.record('flood', cfg.floodCount, id, rep, 'growth', (await peak) - before);
+        this.record('flood', cfg.floodCount, id, rep, 'written', written);
+        this.record('flood', cfg.floodCount, id, rep, 'stalled', stalled ? 1 : 0);
+      } finally {
+        await agent.exit();
+        await server.stop();
+      }
+    }
+    this.progress('flood');
+  }
+
+  async run() {
+    const only = this.o.only;
+    const perRep = ['latency', 'pipelined', 'sizes', 'connections', 'php'].some((w) => only.includes(w));
+    for (let rep = 0; perRep && rep < this.o.reps; rep++) {
+      this.progress(`repetition ${rep + 1} of ${this.o.reps}`);
+      await this.repetition(rep);
+    }
+    if (only.includes('memory')) {
+      for (let rep = 0; rep < this.s.memory.reps; rep++) {
+        this.progress(`memory repetition ${rep + 1} of ${this.s.memory.reps}`);
+        await this.memory(rep);
+      }
+      await this.flood(0);
+    }
+    if (this.connectRetries) this.notes.push(`Connects retried after EAGAIN or a refusal: ${this.connectRetries} times.`);
+  }
+}
+
+module.exports = { Orchestrator, IN_FLIGHT, VARIANT_SIZES, VARIANT_IN_FLIGHT, CONNECTIONS_IN_FLIGHT };
