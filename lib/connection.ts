@@ -1,11 +1,14 @@
 /**
- * One accepted client: reads its requests, writes its responses (several per
- * write when they are ready together), tracks what is in flight, and applies
- * the per-connection limits: line size, requests in flight, unsent output.
+ * One accepted client: reads its lines, hands each request to the host, writes
+ * the answers it is given (several per write when they are ready together),
+ * and applies the per-connection limits: line size, requests in flight, unsent
+ * output. What it counts it reports to the host's stats as it happens.
  */
 import type { Socket } from 'net';
+import { Call } from './call';
 import { LineReader } from './framing';
-import { ServerErrorCode, errorLine, isRequestId, pushLine, responseLine, sniffRequestId } from './protocol';
+import { Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId } from './protocol';
+import type { ServerStats } from './stats';
 import type { DisconnectReason, IPCRequest, Transport } from './types';
 
 export interface ConnectionLimits {
@@ -17,34 +20,36 @@ export interface ConnectionLimits {
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
   readonly limits: ConnectionLimits;
-  /** A well-formed request. The host must settle it exactly once with respond() or respondError(). */
-  handleRequest(connection: Connection, request: IPCRequest): void;
-  /** A line refused before it became a request (bad JSON, wrong shape, too long). */
-  requestRefused(connection: Connection, code: string, message: string): void;
+  /** Server-wide counts: the connection reports every count here as it happens. */
+  readonly stats: ServerStats;
+  /** A well-formed request. Its answer comes back exactly once through connection.answer(). */
+  requestReceived(call: Call): void;
+  /** A line refused before it became a request (bad JSON, wrong shape, too long), for the log. */
+  lineRefused(connection: Connection, code: string, message: string): void;
   connectionClosed(connection: Connection, reason: DisconnectReason): void;
 }
 
 export interface ConnectionCounters {
   requests: number;
+  /** Answer lines sent, errors included. */
   responses: number;
+  /** Error answers and refused lines. */
   errors: number;
   pushes: number;
+  /** Answers not sent because the connection had closed. */
   droppedResponses: number;
   bytesIn: number;
+  bytesOut: number;
 }
 
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
 
 /**
- * JSON.parse's reason for refusing a line, without the excerpt of the line that
- * V8 quotes in some messages: the line may carry a secret (a malformed auth
- * request), and the reason is logged.
+ * Output bytes are read from the socket's own count, which sums what is still
+ * queued: read it only while little is queued (or at 'drain' and close).
  */
-function jsonErrorReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.includes(' is not valid JSON') ? 'unexpected token' : message;
-}
+const CHEAP_BYTES_OUT_READ = 64 * 1024;
 
 function flushConnection(connection: Connection): void {
   connection.flush();
@@ -59,16 +64,19 @@ export class Connection {
   /** The client's user agent, as it last reported it. */
   userAgent: string | null = null;
   authenticated: boolean;
-  readonly counters: ConnectionCounters = { requests: 0, responses: 0, errors: 0, pushes: 0, droppedResponses: 0, bytesIn: 0 };
+  readonly counters: ConnectionCounters = { requests: 0, responses: 0, errors: 0, pushes: 0, droppedResponses: 0, bytesIn: 0, bytesOut: 0 };
   /** Requests received and not answered yet. */
   inFlight = 0;
   /** Last time the client sent anything (ms since epoch). */
   lastActivity = Date.now();
   /** Free for the application's own per-connection state. */
   readonly state: Record<string, unknown> = {};
+  /** The last socket error, if any (a vanished client shows up here as EPIPE or ECONNRESET). */
+  lastError: NodeJS.ErrnoException | null = null;
 
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
+  private readonly stats: ServerStats;
   private readonly reader: LineReader;
   private outQueue: string[] = [];
   private flushScheduled = false;
@@ -83,6 +91,7 @@ export class Connection {
     this.socket = socket;
     this.transport = transport;
     this.host = host;
+    this.stats = host.stats;
     this.authenticated = authenticated;
     this.reader = new LineReader(host.limits.maxMessageSize, {
       onLine: (line) => this.onLine(line),
@@ -99,16 +108,14 @@ export class Connection {
     socket.on('close', () => this.onClose());
   }
 
-  /** The last socket error, if any (a vanished client shows up here as EPIPE or ECONNRESET). */
-  lastError: NodeJS.ErrnoException | null = null;
-
   get isOpen(): boolean {
     return !this.closed && !this.closeReason;
   }
 
   /** Bytes written to this client so far. */
   get bytesOut(): number {
-    return this.socket.bytesWritten;
+    this.countBytesOut();
+    return this.counters.bytesOut;
   }
 
   get remoteAddress(): string | null {
@@ -123,25 +130,30 @@ export class Connection {
     if (!this.isOpen) return false;
     this.write(pushLine(uri, data));
     this.counters.pushes++;
+    this.stats.push();
     return true;
   }
 
-  /** Answers a request with `data`. */
-  respond(request: IPCRequest, data: unknown): void {
-    let line: string;
-    try {
-      line = responseLine(request.ipcReqID, data);
-    } catch (err) {
-      this.respondError(request, ServerErrorCode.handlerError, `Response to ${request.uri} could not be serialized: ${(err as Error).message}`);
-      return;
+  /**
+   * Sends a request's single answer (`line` is null for a noReply request,
+   * which gets nothing). Every answer is counted here, sent or not.
+   */
+  answer(call: Call, line: string | null, isError: boolean): void {
+    this.inFlight--;
+    if (isError) this.counters.errors++;
+    if (call.request.noReply) {
+      // Fire-and-forget: nothing goes back, not even an error.
+      this.stats.answered(isError, 'noReply');
+    } else if (this.closed || this.socket.destroyed || this.socket.writableEnded || line === null) {
+      this.counters.droppedResponses++;
+      this.stats.answered(isError, 'dropped');
+    } else {
+      this.counters.responses++;
+      this.stats.answered(isError, 'sent');
+      this.write(line);
     }
-    this.settle(request, line);
-  }
-
-  /** Answers a request with an error code and message. */
-  respondError(request: IPCRequest, code: string, message: string): void {
-    this.counters.errors++;
-    this.settle(request, errorLine(request.ipcReqID, code, message));
+    if (this.readingPaused) this.updateReading();
+    if (this.peerEnded && this.inFlight === 0) this.close('client');
   }
 
   /** Ends the connection gracefully: queued output is sent, then the client sees end-of-file. */
@@ -174,7 +186,9 @@ export class Connection {
     this.outQueue = [];
     if (this.socket.destroyed || this.socket.writableEnded) return;
     const writable = this.socket.write(queue.length === 1 ? queue[0] : queue.join(''));
-    if (!writable && this.socket.writableLength > this.host.limits.maxOutputBuffer) {
+    const queued = this.socket.writableLength;
+    if (queued < CHEAP_BYTES_OUT_READ) this.countBytesOut();
+    if (!writable && queued > this.host.limits.maxOutputBuffer) {
       // The client is not reading: stop reading its requests until it catches up.
       this.blockedByOutput = true;
       this.updateReading();
@@ -182,15 +196,18 @@ export class Connection {
   }
 
   toJSON(): Record<string, unknown> {
+    this.countBytesOut();
     return {
       id: this.id,
       transport: this.transport,
       pid: this.pid,
       userAgent: this.userAgent,
       connectedAt: this.connectedAt,
+      lastActivity: this.lastActivity,
       authenticated: this.authenticated,
       inFlight: this.inFlight,
-      counters: { ...this.counters, bytesOut: this.bytesOut },
+      queuedOutputBytes: this.socket.writableLength,
+      counters: { ...this.counters },
     };
   }
 
@@ -202,79 +219,54 @@ export class Connection {
     }
   }
 
-  private settle(request: IPCRequest, line: string): void {
-    this.inFlight--;
-    if (request.noReply) {
-      // Fire-and-forget: nothing goes back, not even an error.
-    } else if (this.closed || this.socket.destroyed || this.socket.writableEnded) {
-      this.counters.droppedResponses++;
-    } else {
-      this.counters.responses++;
-      this.write(line);
-    }
-    if (this.readingPaused) this.updateReading();
-    if (this.peerEnded && this.inFlight === 0) this.close('client');
+  /** Brings counters.bytesOut (and the server's total) up to the socket's count. */
+  private countBytesOut(): void {
+    const written = this.socket.bytesWritten;
+    if (typeof written !== 'number') return;
+    const added = written - this.counters.bytesOut;
+    if (added <= 0) return;
+    this.counters.bytesOut = written;
+    this.stats.bytesOut(added);
   }
 
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
+    this.stats.bytesIn(chunk.length);
     this.lastActivity = Date.now();
     this.reader.push(chunk);
   }
 
   private onLine(line: string): void {
-    let message: any;
-    try {
-      message = JSON.parse(line);
-    } catch (err) {
-      if (line.trim() === '') return; // blank lines are allowed
-      this.refuseLine(null, ServerErrorCode.badJson, `Request is not valid JSON: ${jsonErrorReason(err)}`);
+    const parsed = parseRequest(line);
+    if (parsed === null) return;
+    if (parsed instanceof Refusal) {
+      this.refuseLine(parsed.id, parsed.code, parsed.message, parsed.noReply);
       return;
     }
-    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-      this.refuseLine(null, ServerErrorCode.badRequest, 'Request must be a JSON object');
-      return;
-    }
-    const id = message.ipcReqID;
-    if (id === undefined || id === null) {
-      message.ipcReqID = null;
-    } else if (!isRequestId(id)) {
-      this.refuseLine(null, ServerErrorCode.badRequest, 'ipcReqID must be a string or a number');
-      return;
-    }
-    const uri = message.uri;
-    if (typeof uri !== 'string' || uri === '') {
-      if (uri === undefined || uri === null || uri === '') {
-        this.refuseLine(message.ipcReqID, ServerErrorCode.noUri, 'Missing required uri parameter from request', message.noReply === true);
-      } else {
-        this.refuseLine(message.ipcReqID, ServerErrorCode.badRequest, 'uri must be a string', message.noReply === true);
-      }
-      return;
-    }
-    // Only a literal true marks fire-and-forget (as PROTOCOL.md says), here as for refused lines.
-    message.noReply = message.noReply === true;
-    if (typeof message.pid === 'number') this.pid = message.pid;
-    if (typeof message.userAgent === 'string') this.userAgent = message.userAgent;
-    message.connection = this;
+    const request = parsed as IPCRequest;
+    if (typeof request.pid === 'number') this.pid = request.pid;
+    else if (request.pid === undefined && this.pid !== null) request.pid = this.pid;
+    if (typeof request.userAgent === 'string') this.userAgent = request.userAgent;
+    else if (request.userAgent === undefined && this.userAgent !== null) request.userAgent = this.userAgent;
+    request.connection = this;
     this.counters.requests++;
+    this.stats.request();
     this.inFlight++;
     if (this.inFlight >= this.host.limits.maxInFlight) this.updateReading();
-    this.host.handleRequest(this, message as IPCRequest);
+    // The chunk's arrival time stands for the line's: no clock read per request.
+    this.host.requestReceived(new Call(request, this, this.lastActivity));
   }
 
-  private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply = false): void {
+  private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply: boolean): void {
     this.counters.errors++;
-    this.host.requestRefused(this, code, message);
+    this.stats.error();
+    this.host.lineRefused(this, code, message);
     if (!noReply && this.isOpen) this.write(errorLine(id, code, message));
   }
 
   private onOverflow(head: Buffer): void {
-    const id = sniffRequestId(head);
     const limit = this.host.limits.maxMessageSize;
-    const message = `Message exceeds the server's limit of ${limit} bytes (max_message_size)`;
-    this.counters.errors++;
-    this.host.requestRefused(this, ServerErrorCode.messageTooLarge, message);
-    this.write(errorLine(id, ServerErrorCode.messageTooLarge, message));
+    this.refuseLine(sniffRequestId(head), ServerErrorCode.messageTooLarge, `Message exceeds the server's limit of ${limit} bytes (max_message_size)`, false);
     this.close('message_too_large');
     // Keep reading (and dropping) what the client is still sending, so a
     // blocking client can finish its write and read the error.
@@ -289,6 +281,7 @@ export class Connection {
   }
 
   private onDrain(): void {
+    this.countBytesOut();
     if (!this.blockedByOutput) return;
     this.blockedByOutput = false;
     this.updateReading();
@@ -312,6 +305,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.outQueue = [];
+    this.countBytesOut();
     const reason = this.closeReason ?? 'client';
     if (!this.closeReason) this.closeReason = reason;
     this.host.connectionClosed(this, reason);

@@ -1,22 +1,30 @@
 /**
- * Runs one request through the middleware chain and its handler, and turns
- * whatever they do (callback, promise, throw, next(err)) into exactly one outcome.
+ * Runs one call through the middleware chain and its handler, and turns
+ * whatever they do (callback, promise, throw, next(err)) into exactly one answer.
  */
+import type { Call } from './call';
 import { ServerErrorCode } from './protocol';
 import type { Route, Router } from './router';
-import type { Handler, IPCRequest, Middleware } from './types';
+import type { Handler, Middleware } from './types';
 
-/** The single outcome of a request: an error (code and message) or data. */
-export type Outcome = (error: { code: string; message: string } | null, data?: unknown) => void;
+/** An error answer: the code and message the client sees. */
+export interface AnswerError {
+  code: string;
+  message: string;
+}
+
+/** Receives the single answer of a call: an error, or data. */
+export type SettleCall = (call: Call, error: AnswerError | null, data?: unknown) => void;
 
 export interface DispatchLog {
   /** A handler or middleware failed; `error` is what it threw. */
-  handlerFailed(name: string, request: IPCRequest, error: unknown): void;
+  handlerFailed(name: string, call: Call, error: unknown): void;
   /** A handler called its callback more than once; the extra call was ignored. */
-  callbackTwice(name: string, request: IPCRequest): void;
+  callbackTwice(name: string, call: Call): void;
 }
 
-function toOutcomeError(err: unknown, fallbackCode: string): { code: string; message: string } {
+/** The client-facing code and message of whatever a handler or middleware failed with. */
+export function toAnswerError(err: unknown, fallbackCode: string = ServerErrorCode.handlerError): AnswerError {
   if (err && typeof err === 'object') {
     const { code, message } = err as { code?: unknown; message?: unknown };
     return {
@@ -35,18 +43,23 @@ export class Dispatcher {
   readonly middleware: Middleware[] = [];
   defaultRoute: Route;
 
-  constructor(private readonly router: Router, defaultHandler: Handler, private readonly log: DispatchLog) {
+  constructor(
+    private readonly router: Router,
+    defaultHandler: Handler,
+    private readonly settle: SettleCall,
+    private readonly log: DispatchLog,
+  ) {
     this.defaultRoute = { pattern: '', name: 'DefaultHandler', handler: defaultHandler };
   }
 
-  dispatch(request: IPCRequest, outcome: Outcome): void {
-    if (this.middleware.length === 0) this.runHandler(request, outcome);
-    else this.runMiddleware(0, request, outcome);
+  dispatch(call: Call): void {
+    if (this.middleware.length === 0) this.runHandler(call);
+    else this.runMiddleware(0, call);
   }
 
-  private runMiddleware(index: number, request: IPCRequest, outcome: Outcome): void {
+  private runMiddleware(index: number, call: Call): void {
     if (index === this.middleware.length) {
-      this.runHandler(request, outcome);
+      this.runHandler(call);
       return;
     }
     const fn = this.middleware[index];
@@ -55,45 +68,47 @@ export class Dispatcher {
       if (called) return;
       called = true;
       const [err, data] = args;
-      if (err) outcome(toOutcomeError(err, ServerErrorCode.handlerError));
-      else if (args.length >= 2) outcome(null, data);
-      else this.runMiddleware(index + 1, request, outcome);
+      if (err) this.settle(call, toAnswerError(err));
+      else if (args.length >= 2) this.settle(call, null, data);
+      else this.runMiddleware(index + 1, call);
     };
     const fail = (err: unknown) => {
       if (called) return;
       called = true;
-      this.log.handlerFailed(fn.name || `middleware #${index}`, request, err);
-      outcome(toOutcomeError(err, ServerErrorCode.handlerError));
+      this.log.handlerFailed(fn.name || `middleware #${index}`, call, err);
+      this.settle(call, toAnswerError(err));
     };
     try {
-      const result = fn(request, next);
-      if (isThenable(result)) result.then(undefined, fail);
+      const result = fn(call.request, next);
+      // As in fastify: an async middleware that resolves without calling next() passed the request on.
+      if (isThenable(result)) result.then(() => next(), fail);
     } catch (err) {
       fail(err);
     }
   }
 
-  private runHandler(request: IPCRequest, outcome: Outcome): void {
-    const route = this.router.match(request.uri) ?? this.defaultRoute;
+  private runHandler(call: Call): void {
+    const route = this.router.match(call.request.uri) ?? this.defaultRoute;
     const handler = route.handler;
+    call.handlerName = route.name;
     let answered = false;
     const callback = (result?: unknown) => {
       if (answered) {
-        this.log.callbackTwice(route.name, request);
+        this.log.callbackTwice(route.name, call);
         return;
       }
       answered = true;
-      outcome(null, result);
+      this.settle(call, null, result);
     };
     const fail = (err: unknown) => {
       if (answered) return;
       answered = true;
-      this.log.handlerFailed(route.name, request, err);
-      outcome(toOutcomeError(err, ServerErrorCode.handlerError));
+      this.log.handlerFailed(route.name, call, err);
+      this.settle(call, toAnswerError(err));
     };
     let result: unknown;
     try {
-      result = handler(request, callback);
+      result = handler(call.request, callback);
     } catch (err) {
       fail(err);
       return;
@@ -103,12 +118,12 @@ export class Dispatcher {
         // An async handler that takes a callback and resolves to nothing answers through the callback.
         if (answered || (value === undefined && handler.length >= 2)) return;
         answered = true;
-        outcome(null, value);
+        this.settle(call, null, value);
       }, fail);
     } else if (result !== undefined && handler.length < 2 && !answered) {
       // A plain function that takes no callback answers with what it returns.
       answered = true;
-      outcome(null, result);
+      this.settle(call, null, result);
     }
   }
 }

@@ -20,7 +20,7 @@ export interface LineReaderEvents {
   /** A complete line, decoded as UTF-8, without its `\n` (or `\r\n`). Never empty. */
   onLine(line: string): void;
   /** The line being read passed the limit. `head` is its first bytes. The reader stops until reset(). */
-  onOverflow(head: Buffer, bytesSeen: number): void;
+  onOverflow(head: Buffer): void;
 }
 
 export class LineReader {
@@ -31,8 +31,8 @@ export class LineReader {
   private tail: Buffer[] = [];
   private tailBytes = 0;
   /** A chunk whose scanning was interrupted by pause(), and where to resume. */
-  private held: Buffer | null = null;
-  private heldOffset = 0;
+  private pausedChunk: Buffer | null = null;
+  private pausedOffset = 0;
   private paused = false;
   private overflowed = false;
 
@@ -41,9 +41,9 @@ export class LineReader {
     this.events = events;
   }
 
-  /** Bytes held for a line that is not complete yet. */
+  /** Bytes buffered for a line that is not complete yet. */
   get bufferedBytes(): number {
-    return this.tailBytes + (this.held ? this.held.length - this.heldOffset : 0);
+    return this.tailBytes + (this.pausedChunk ? this.pausedChunk.length - this.pausedOffset : 0);
   }
 
   get isPaused(): boolean {
@@ -53,10 +53,10 @@ export class LineReader {
   /** Feed one chunk. Lines are delivered synchronously, in order. */
   push(chunk: Buffer): void {
     if (this.overflowed) return;
-    if (this.paused || this.held) {
+    if (this.paused || this.pausedChunk) {
       // Only reachable if the caller keeps feeding while paused: keep the order.
-      this.held = this.held ? Buffer.concat([this.held.subarray(this.heldOffset), chunk]) : chunk;
-      this.heldOffset = 0;
+      this.pausedChunk = this.pausedChunk ? Buffer.concat([this.pausedChunk.subarray(this.pausedOffset), chunk]) : chunk;
+      this.pausedOffset = 0;
       if (!this.paused) this.resume();
       return;
     }
@@ -65,28 +65,28 @@ export class LineReader {
 
   /**
    * Stop delivering lines. May be called from inside onLine: the rest of the
-   * current chunk is held, unscanned, until resume().
+   * current chunk is kept, unscanned, until resume().
    */
   pause(): void {
     this.paused = true;
   }
 
-  /** Deliver what was held by pause(), then continue with new chunks. */
+  /** Deliver what pause() kept back, then continue with new chunks. */
   resume(): void {
-    if (!this.paused && !this.held) return;
+    if (!this.paused && !this.pausedChunk) return;
     this.paused = false;
-    const held = this.held;
-    if (!held) return;
-    this.held = null;
-    this.scan(held, this.heldOffset);
+    const chunk = this.pausedChunk;
+    if (!chunk) return;
+    this.pausedChunk = null;
+    this.scan(chunk, this.pausedOffset);
   }
 
   /** Forget any partial line and the overflow state (used after a reconnect). */
   reset(): void {
     this.tail = [];
     this.tailBytes = 0;
-    this.held = null;
-    this.heldOffset = 0;
+    this.pausedChunk = null;
+    this.pausedOffset = 0;
     this.paused = false;
     this.overflowed = false;
   }
@@ -97,7 +97,7 @@ export class LineReader {
     while (newline !== -1) {
       const lineBytes = this.tailBytes + (newline - start);
       if (lineBytes > this.maxLineBytes) {
-        this.overflow(chunk.subarray(start, newline), lineBytes);
+        this.overflow(chunk.subarray(start, newline));
         return;
       }
       this.emitLine(chunk, start, newline);
@@ -105,8 +105,8 @@ export class LineReader {
       if (this.overflowed) return;
       if (this.paused) {
         if (start < length) {
-          this.held = chunk;
-          this.heldOffset = start;
+          this.pausedChunk = chunk;
+          this.pausedOffset = start;
         }
         return;
       }
@@ -115,7 +115,7 @@ export class LineReader {
     if (start < length) {
       this.tail.push(start === 0 ? chunk : chunk.subarray(start));
       this.tailBytes += length - start;
-      if (this.tailBytes > this.maxLineBytes) this.overflow(null, this.tailBytes);
+      if (this.tailBytes > this.maxLineBytes) this.overflow(null);
     }
   }
 
@@ -139,7 +139,7 @@ export class LineReader {
   }
 
   /** `rest` is the part of the line not in the tail yet, if any. */
-  private overflow(rest: Buffer | null, bytesSeen: number): void {
+  private overflow(rest: Buffer | null): void {
     // The head is the line's first bytes, which may span several chunks: the
     // first chunk alone can end inside the request id.
     const parts = rest ? [...this.tail, rest] : this.tail;
@@ -154,8 +154,8 @@ export class LineReader {
     const head = Buffer.concat(pieces, headBytes);
     this.tail = [];
     this.tailBytes = 0;
-    this.held = null;
+    this.pausedChunk = null;
     this.overflowed = true;
-    this.events.onOverflow(head, bytesSeen);
+    this.events.onOverflow(head);
   }
 }

@@ -69,6 +69,82 @@ export const ServerErrorCode = {
 
 export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 
+/**
+ * Codes after which the server closes the connection (PROTOCOL.md lists the
+ * same). Also `access` when it answers `/ipcserver/auth` (wrong credentials);
+ * an `access` answer to any other request leaves the connection open.
+ */
+export const CLOSING_CODES: readonly string[] = Object.freeze([
+  ServerErrorCode.messageTooLarge,
+  ServerErrorCode.tooManyConnections,
+  ServerErrorCode.shuttingDown,
+  ServerErrorCode.idleTimeout,
+  ServerErrorCode.authTimeout,
+]);
+
+/** A request line that passed the shape checks: the decoded object, id and noReply normalized. */
+export interface ParsedRequest extends Omit<RequestMessage, 'ipcReqID' | 'noReply'> {
+  ipcReqID: RequestId | null;
+  noReply: boolean;
+  [field: string]: unknown;
+}
+
+/** A line the server refuses before it becomes a request, and how to answer it. */
+export class Refusal {
+  constructor(
+    /** The id to answer with (null when the line has none or it cannot be trusted). */
+    readonly id: RequestId | null,
+    readonly code: string,
+    readonly message: string,
+    /** The line asked for no answer: the refusal is counted but not sent. */
+    readonly noReply: boolean,
+  ) {}
+}
+
+/**
+ * JSON.parse's reason for refusing a line, without the excerpt of the line that
+ * V8 quotes in some messages: the line may carry a secret (a malformed auth
+ * request), and the reason is logged.
+ */
+function jsonErrorReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.includes(' is not valid JSON') ? 'unexpected token' : message;
+}
+
+/**
+ * Checks one line's shape. Returns the request, a Refusal, or null for a blank
+ * line (which is ignored). Pure: it looks at nothing but the line.
+ */
+export function parseRequest(line: string): ParsedRequest | Refusal | null {
+  let message: any;
+  try {
+    message = JSON.parse(line);
+  } catch (err) {
+    if (line.trim() === '') return null;
+    return new Refusal(null, ServerErrorCode.badJson, `Request is not valid JSON: ${jsonErrorReason(err)}`, false);
+  }
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    return new Refusal(null, ServerErrorCode.badRequest, 'Request must be a JSON object', false);
+  }
+  const id = message.ipcReqID;
+  if (id === undefined || id === null) {
+    message.ipcReqID = null;
+  } else if (!isRequestId(id)) {
+    return new Refusal(null, ServerErrorCode.badRequest, 'ipcReqID must be a string or a number', false);
+  }
+  const uri = message.uri;
+  if (typeof uri !== 'string' || uri === '') {
+    const noReply = message.noReply === true;
+    if (uri === undefined || uri === null || uri === '') {
+      return new Refusal(message.ipcReqID, ServerErrorCode.noUri, 'Missing required uri parameter from request', noReply);
+    }
+    return new Refusal(message.ipcReqID, ServerErrorCode.badRequest, 'uri must be a string', noReply);
+  }
+  // Only a literal true marks fire-and-forget, for handled and refused requests alike.
+  message.noReply = message.noReply === true;
+  return message as ParsedRequest;
+}
+
 function encodeId(id: RequestId | null | undefined): string {
   if (id === undefined || id === null) return 'null';
   if (typeof id === 'number') return String(id);
@@ -77,8 +153,8 @@ function encodeId(id: RequestId | null | undefined): string {
 
 /**
  * True when JSON.stringify would only add the quotes (printable ASCII without
- * `"` or `\`), as with ids like "rq17". Quoting those directly takes half the
- * time, and an id is encoded on every request and every response.
+ * `"` or `\`), as with ids like "rq17": quoted directly, since an id is
+ * encoded on every request and every response.
  */
 function needsNoEscaping(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -110,11 +186,7 @@ export function pushLine(uri: string, data: unknown): string {
   return '{"uri":' + JSON.stringify(uri) + encodeDataField(data) + '}\n';
 }
 
-/**
- * Clients send the same uri and the same pid/userAgent over and over: their
- * encoded forms are kept from the previous call instead of re-encoded (the
- * hot path of a busy client).
- */
+/** A busy client sends the same uri and pid/userAgent over and over: keep their last encoding. */
 let lastUri: string | null = null;
 let lastUriJson = '';
 let lastPid = 0;

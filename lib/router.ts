@@ -56,8 +56,4 @@ export class Router {
     this.cache.set(uri, found);
     return found;
   }
-
-  list(): Route[] {
-    return this.routes.slice();
-  }
 }

@@ -1,6 +1,8 @@
 /**
  * Server counters: an interval that is cycled (by the host's timer event or
- * logIntervalStats()), the last completed cycle, and running totals.
+ * logIntervalStats()), the last completed cycle, and running totals. The one
+ * place server-wide counts live: connections report here as things happen,
+ * so nothing is summed from live connections and a closed one loses nothing.
  */
 
 export interface IntervalStats {
@@ -15,8 +17,12 @@ export interface IntervalStats {
   duration: number;
 }
 
+/** What became of an answer: sent, not wanted (noReply), or dropped (the client had gone). */
+export type AnswerDelivery = 'sent' | 'noReply' | 'dropped';
+
 export interface TotalStats {
   requests: number;
+  /** Requests answered with data (sent or not); error answers count in `errors`. */
   responses: number;
   /** Fire-and-forget requests run. */
   notifications: number;
@@ -61,9 +67,41 @@ export class ServerStats {
     this.totals.requests++;
   }
 
+  /**
+   * A request got its single answer: an error or data, and whether the line
+   * was sent, not wanted (noReply) or dropped (the client had gone).
+   */
+  answered(isError: boolean, delivery: AnswerDelivery): void {
+    if (isError) this.error();
+    else this.totals.responses++;
+    if (delivery === 'noReply') this.totals.notifications++;
+    else if (delivery === 'dropped') this.totals.droppedResponses++;
+  }
+
+  /** An error answer or a refused line. */
   error(): void {
     this.interval.errors++;
     this.totals.errors++;
+  }
+
+  push(): void {
+    this.totals.pushes++;
+  }
+
+  bytesIn(count: number): void {
+    this.totals.bytesIn += count;
+  }
+
+  bytesOut(count: number): void {
+    this.totals.bytesOut += count;
+  }
+
+  authFailure(): void {
+    this.totals.authFailures++;
+  }
+
+  rejected(): void {
+    this.totals.connectionsRejected++;
   }
 
   slow(): void {

@@ -1,0 +1,26 @@
+/**
+ * One request on its way from the line that carried it to its single answer.
+ * The connection creates it, the pipeline takes it through its gates, and the
+ * connection sends its answer. The handler sees `call.request`; what the
+ * server needs to know about the request's progress lives here.
+ */
+import type { Connection } from './connection';
+import type { IPCRequest } from './types';
+
+export class Call {
+  /** When the line was read (ms since epoch). */
+  readonly receivedAt: number;
+  /** When it reached middleware and its handler (later than receivedAt if it waited for auth). */
+  startedAt: number;
+  /** When it was answered (0 until then). */
+  settledAt = 0;
+  /** The name of the handler that ran it (null until routed; "DefaultHandler" for unmatched uris). */
+  handlerName: string | null = null;
+  /** True once answered: anything later is ignored. */
+  settled = false;
+
+  constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number) {
+    this.receivedAt = receivedAt;
+    this.startedAt = receivedAt;
+  }
+}

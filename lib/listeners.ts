@@ -1,0 +1,114 @@
+/**
+ * The listening sockets: the Unix socket (and its file), and optionally TCP
+ * and TLS. Hands every accepted socket to `onSocket`; knows nothing of what
+ * happens to it next.
+ */
+import { chmodSync, lstatSync, readFileSync } from 'fs';
+import * as net from 'net';
+import * as tls from 'tls';
+import type { Settings } from './config';
+import { prepareSocketPath, removeSocketFile } from './socket-file';
+import type { Transport } from './types';
+
+export interface ListenerLog {
+  debug(level: number, message: string, data?: unknown): void;
+  error(code: string, message: string, data?: unknown): void;
+}
+
+export type SocketHandler = (socket: net.Socket, transport: Transport) => void;
+
+export class Listeners {
+  /** The bound TCP port when `listen_port` is set (null otherwise). */
+  tcpPort: number | null = null;
+  /** The bound TLS port when `tls_port` is set (null otherwise). */
+  tlsPort: number | null = null;
+
+  private servers: net.Server[] = [];
+  private socketPath: string | null = null;
+  /** The inode of the socket file this process created, so it never removes another's. */
+  private socketInode: number | null = null;
+
+  constructor(private readonly onSocket: SocketHandler, private readonly log: ListenerLog) {}
+
+  /** Opens every configured listener; rejects (leaving none open) if one cannot be. */
+  async open(s: Settings): Promise<void> {
+    try {
+      const prepared = await prepareSocketPath(s.socketPath);
+      if (prepared === 'stale_removed') this.log.debug(3, `Removed stale socket file ${s.socketPath}`);
+      await this.listen(net.createServer({ allowHalfOpen: true }), 'unix', s.socketPath);
+      this.socketPath = s.socketPath;
+      this.socketInode = lstatSync(s.socketPath).ino;
+      if (s.socketMode !== null) chmodSync(s.socketPath, s.socketMode);
+      this.log.debug(5, `IPCServer listening on ${s.socketPath}`);
+
+      if (s.listenPort) {
+        this.tcpPort = await this.listen(net.createServer({ allowHalfOpen: true }), 'tcp', s.listenPort, s.listenHost);
+        this.log.debug(5, `IPCServer listening on tcp://${s.listenHost}:${this.tcpPort}`);
+      }
+      if (s.tlsPort) {
+        // Not allowHalfOpen here: a client that hangs up during the handshake
+        // must close the socket. Half-open is turned on once the handshake is done.
+        const tlsOptions: tls.TlsOptions = { key: readFileSync(s.tlsKey), cert: readFileSync(s.tlsCert) };
+        if (s.tlsCa) {
+          tlsOptions.ca = readFileSync(s.tlsCa);
+          tlsOptions.requestCert = true;
+          tlsOptions.rejectUnauthorized = true;
+        }
+        this.tlsPort = await this.listen(tls.createServer(tlsOptions), 'tls', s.tlsPort, s.listenHost);
+        this.log.debug(5, `IPCServer listening on tls://${s.listenHost}:${this.tlsPort}`);
+      }
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  /** Stops accepting. The socket file stays until removeSocketFile(). */
+  close(): void {
+    for (const server of this.servers) server.close();
+    this.servers = [];
+  }
+
+  /** Removes the socket file only if it is still the one this process created. */
+  removeSocketFile(): void {
+    const path = this.socketPath;
+    if (path === null || this.socketInode === null) return;
+    try {
+      if (lstatSync(path).ino !== this.socketInode) return;
+    } catch {
+      return;
+    }
+    removeSocketFile(path);
+    this.socketInode = null;
+  }
+
+  private listen(server: net.Server, transport: Transport, pathOrPort: string | number, host?: string): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`IPCServer cannot listen on ${transport} ${pathOrPort}: ${err.message}`));
+      server.once('error', onError);
+      const onListening = () => {
+        server.removeListener('error', onError);
+        server.on('error', (err) => this.log.error('ipc_server_err', `${transport} listener error: ${err.message}`));
+        this.servers.push(server);
+        const address = server.address();
+        resolve(address && typeof address === 'object' ? address.port : null);
+      };
+      if (transport === 'tls') {
+        server.on('secureConnection', (socket: tls.TLSSocket) => {
+          // Like the other listeners: a client that ends its side still gets its answers.
+          socket.allowHalfOpen = true;
+          this.onSocket(socket, transport);
+        });
+        server.on('tlsClientError', (err, socket: tls.TLSSocket) => {
+          this.log.debug(5, `TLS handshake failed: ${err.message}`);
+          // Node reports a handshake timeout here without closing the socket.
+          socket.destroy();
+        });
+      } else {
+        server.on('connection', (socket: net.Socket) => this.onSocket(socket, transport));
+      }
+      if (typeof pathOrPort === 'string') server.listen(pathOrPort, onListening);
+      else server.listen(pathOrPort, host, onListening);
+    });
+  }
+}
