@@ -4,13 +4,15 @@
 //
 // Method: each repetition starts fresh servers (the raw baseline, ours, and
 // ours once per variant) and one client agent per contender, all kept for the
-// whole repetition. Contenders then take turns point by point, in an order
-// rotated by repetition and point (A B C, B C A, ...), so drifts in the
-// machine's load hit every contender alike and cancel in the per-repetition
-// ratios that bench/analysis.js turns into intervals.
+// whole repetition. Contenders then take turns point by point, and within a
+// point in short slices (A B C A B C ..., the order rotated by repetition,
+// point and slice), each contender's slices pooled into one figure, so bursts
+// of load from other work hit every contender alike and cancel in the
+// per-repetition ratios that bench/analysis.js turns into intervals.
 const path = require('path');
 const processes = require('./processes');
 const { SIZES } = require('./messages');
+const { median, quantile } = require('./stats');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -98,7 +100,7 @@ class Orchestrator {
     return result;
   }
 
-  /** A pipelined window with the server's CPU time taken around it: { perSecond, cpuPerMsg }. */
+  /** A pipelined window with the server's CPU time taken around it: { completed, elapsedMs, cpuMicros }. */
   async measuredPipelined(agent, server, inFlight, warmupMs, durationMs) {
     let before = null;
     const result = await agent.call('pipelined', { inFlight, warmupMs, durationMs }, {
@@ -106,7 +108,50 @@ class Orchestrator {
     });
     const after = await server.stats();
     const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-    return { perSecond: result.perSecond, cpuPerMsg: cpuMicros / result.completed };
+    return { completed: result.completed, elapsedMs: result.elapsedMs, cpuMicros };
+  }
+
+  /**
+   * Sequential round trips for every contender at one point, in `slices`
+   * turns (order rotated each turn); each contender's samples pooled.
+   * Returns { id: { median, p99 } }.
+   */
+  async latencyPoint(contenders, agents, spec, cfg, turn) {
+    const slices = Math.max(1, Math.min(cfg.slices || 1, cfg.minCount));
+    const samples = Object.fromEntries(contenders.map((c) => [c.id, []]));
+    for (let slice = 0; slice < slices; slice++) {
+      for (const c of rotate(contenders, turn + slice)) {
+        const result = await agents[c.id].call('latency', {
+          spec,
+          samples: true,
+          // The first slice warms up fully; later ones only re-warm caches with a few round trips.
+          warmupMs: slice === 0 ? cfg.warmupMs : 0,
+          warmupMin: slice === 0 ? cfg.warmupMin : cfg.rewarmMin,
+          budgetMs: cfg.budgetMs / slices,
+          minCount: Math.ceil(cfg.minCount / slices),
+          maxCount: Math.ceil(cfg.maxCount / slices),
+        });
+        samples[c.id].push(...result.samples);
+      }
+    }
+    return Object.fromEntries(Object.entries(samples).map(([id, list]) => [id, { median: median(list), p99: quantile(list, 0.99) }]));
+  }
+
+  /**
+   * Pipelined windows for every contender (agents already connected) in
+   * `slices` turns; each contender's windows summed. Returns { id: { perSecond, cpuPerMsg } }.
+   */
+  async pipelinedPoint(contenders, agents, serverOf, inFlight, cfg, turn) {
+    const slices = Math.max(1, cfg.slices || 1);
+    const sums = Object.fromEntries(contenders.map((c) => [c.id, { completed: 0, elapsedMs: 0, cpuMicros: 0 }]));
+    for (let slice = 0; slice < slices; slice++) {
+      for (const c of rotate(contenders, turn + slice)) {
+        const warmupMs = slice === 0 ? cfg.warmupMs : Math.min(cfg.warmupMs, 30);
+        const figures = await this.measuredPipelined(agents[c.id], serverOf(c), inFlight, warmupMs, cfg.durationMs / slices);
+        for (const key of ['completed', 'elapsedMs', 'cpuMicros']) sums[c.id][key] += figures[key];
+      }
+    }
+    return Object.fromEntries(Object.entries(sums).map(([id, sum]) => [id, { perSecond: sum.completed / (sum.elapsedMs / 1000), cpuPerMsg: sum.cpuMicros / sum.completed }]));
   }
 
   /** One repetition of every Node and PHP workload, with fresh servers and agents. */
@@ -131,26 +176,24 @@ class Orchestrator {
   }
 
   async latency(rep, contenders, agents) {
-    const cfg = this.s.latency;
     for (const [i, keys] of SIZES.entries()) {
       const here = contenders.filter((c) => !c.variant || VARIANT_SIZES.includes(keys));
-      for (const c of rotate(here, rep + i)) {
-        const result = await agents[c.id].call('latency', Object.assign({ spec: { keys } }, cfg));
-        this.record('latency', keys, c.id, rep, 'median', result.median);
-        this.record('latency', keys, c.id, rep, 'p99', result.p99);
+      const figures = await this.latencyPoint(here, agents, { keys }, this.s.latency, rep + i);
+      for (const [id, f] of Object.entries(figures)) {
+        this.record('latency', keys, id, rep, 'median', f.median);
+        this.record('latency', keys, id, rep, 'p99', f.p99);
       }
       this.progress(`latency ${keys} KiB`);
     }
   }
 
   async pipelined(rep, contenders, agents, serverOf) {
-    const cfg = this.s.pipelined;
     for (const [i, inFlight] of IN_FLIGHT.entries()) {
       const here = contenders.filter((c) => !c.variant || VARIANT_IN_FLIGHT.includes(inFlight));
-      for (const c of rotate(here, rep + i)) {
-        const figures = await this.measuredPipelined(agents[c.id], serverOf(c), inFlight, cfg.warmupMs, cfg.durationMs);
-        this.record('pipelined', inFlight, c.id, rep, 'perSecond', figures.perSecond);
-        this.record('pipelined', inFlight, c.id, rep, 'cpuPerMsg', figures.cpuPerMsg);
+      const figures = await this.pipelinedPoint(here, agents, serverOf, inFlight, this.s.pipelined, rep + i);
+      for (const [id, f] of Object.entries(figures)) {
+        this.record('pipelined', inFlight, id, rep, 'perSecond', f.perSecond);
+        this.record('pipelined', inFlight, id, rep, 'cpuPerMsg', f.cpuPerMsg);
       }
       this.progress(`pipelined ${inFlight} in flight`);
     }
@@ -158,26 +201,22 @@ class Orchestrator {
 
   /** (a) Round trip against message size. */
   async sizes(rep, contenders, agents) {
-    const cfg = this.s.sizes;
     for (const [i, bytes] of this.s.curveBytes.entries()) {
-      for (const c of rotate(contenders, rep + i)) {
-        const result = await agents[c.id].call('latency', Object.assign({ spec: { bytes } }, cfg));
-        this.record('sizes', bytes, c.id, rep, 'median', result.median);
-      }
+      const figures = await this.latencyPoint(contenders, agents, { bytes }, this.s.sizes, rep + i);
+      for (const [id, f] of Object.entries(figures)) this.record('sizes', bytes, id, rep, 'median', f.median);
       this.progress(`size curve ${bytes} B`);
     }
   }
 
-  /** (b) Throughput against connections, each pipelining 16. */
+  /** (b) Throughput against connections, each pipelining 16; every contender holds its N connections at once. */
   async connections(rep, contenders, agents, serverOf) {
-    const cfg = this.s.pipelined;
     for (const [i, count] of this.s.connectionCounts.entries()) {
-      for (const c of rotate(contenders, rep + i)) {
-        await this.connect(agents[c.id], c, serverOf(c), count);
-        const figures = await this.measuredPipelined(agents[c.id], serverOf(c), CONNECTIONS_IN_FLIGHT, cfg.warmupMs, cfg.durationMs);
-        await agents[c.id].call('close');
-        this.record('connections', count, c.id, rep, 'perSecond', figures.perSecond);
-        this.record('connections', count, c.id, rep, 'cpuPerMsg', figures.cpuPerMsg);
+      for (const c of contenders) await this.connect(agents[c.id], c, serverOf(c), count);
+      const figures = await this.pipelinedPoint(contenders, agents, serverOf, CONNECTIONS_IN_FLIGHT, this.s.pipelined, rep + i);
+      for (const c of contenders) await agents[c.id].call('close');
+      for (const [id, f] of Object.entries(figures)) {
+        this.record('connections', count, id, rep, 'perSecond', f.perSecond);
+        this.record('connections', count, id, rep, 'cpuPerMsg', f.cpuPerMsg);
       }
       this.progress(`connection curve ${count} × ${CONNECTIONS_IN_FLIGHT}`);
     }
@@ -189,20 +228,28 @@ class Orchestrator {
       return;
     }
     const cfg = this.s.latency;
+    const slices = Math.max(1, Math.min(cfg.slices || 1, cfg.minCount));
     const scripts = { loop: 'php-raw.php', client: this.o.rawVsRaw ? 'php-raw.php' : 'php-client.php' };
     for (const [i, keys] of SIZES.entries()) {
-      for (const which of rotate(['loop', 'client'], rep + i)) {
-        const args = [path.join(__dirname, scripts[which]), `--socket=${server.socketPath}`, `--sizes=${keys}`, `--warmup_ms=${cfg.warmupMs}`,
-          `--warmup_min=${cfg.warmupMin}`, `--budget_ms=${cfg.budgetMs}`, `--min_count=${cfg.minCount}`, `--max_count=${cfg.maxCount}`];
-        const run = await processes.runCommand('php', args, { pinned: this.o.pinned });
-        if (run.code !== 0) throw new Error(`${scripts[which]} failed (${run.code}): ${run.stderr.trim() || run.stdout.trim()}`);
-        const result = JSON.parse(run.stdout.trim().split('\n').pop());
-        if (result.skipped) {
-          this.skip('php', result.skipped);
-          return;
+      const samples = { loop: [], client: [] };
+      for (let slice = 0; slice < slices; slice++) {
+        for (const which of rotate(['loop', 'client'], rep + i + slice)) {
+          const args = [path.join(__dirname, scripts[which]), `--socket=${server.socketPath}`, `--sizes=${keys}`, '--samples=1',
+            `--warmup_ms=${slice === 0 ? cfg.warmupMs : cfg.warmupMs / slices}`, `--warmup_min=${cfg.warmupMin}`, `--budget_ms=${cfg.budgetMs / slices}`,
+            `--min_count=${Math.ceil(cfg.minCount / slices)}`, `--max_count=${Math.ceil(cfg.maxCount / slices)}`];
+          const run = await processes.runCommand('php', args, { pinned: this.o.pinned });
+          if (run.code !== 0) throw new Error(`${scripts[which]} failed (${run.code}): ${run.stderr.trim() || run.stdout.trim()}`);
+          const result = JSON.parse(run.stdout.trim().split('\n').pop());
+          if (result.skipped) {
+            this.skip('php', result.skipped);
+            return;
+          }
+          samples[which].push(...result.sizes[0].samples);
         }
-        this.record('php', keys, which, rep, 'median', result.sizes[0].median);
-        this.record('php', keys, which, rep, 'p99', result.sizes[0].p99);
+      }
+      for (const which of ['loop', 'client']) {
+        this.record('php', keys, which, rep, 'median', median(samples[which]));
+        this.record('php', keys, which, rep, 'p99', quantile(samples[which], 0.99));
       }
     }
     this.progress('php');

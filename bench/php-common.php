@@ -64,7 +64,10 @@ function bench_run(array $options, callable $send): void {
         bench_loop($send, $data, (int) $options['max_count'], (int) $options['warmup_min'], (float) $options['warmup_ms']);
         $samples = bench_loop($send, $data, (int) $options['max_count'], (int) $options['min_count'], (float) $options['budget_ms']);
         sort($samples);
-        $results[] = ['keys' => (int) $keys, 'count' => count($samples), 'median' => bench_median($samples), 'p99' => bench_quantile($samples, 0.99)];
+        $result = ['keys' => (int) $keys, 'count' => count($samples), 'median' => bench_median($samples), 'p99' => bench_quantile($samples, 0.99)];
+        // --samples=1: every round trip's µs too, so bench/run.js can pool short slices.
+        if (!empty($options['samples'])) $result['samples'] = $samples;
+        $results[] = $result;
     }
     echo json_encode(['sizes' => $results]), "\n";
 }

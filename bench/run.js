@@ -64,17 +64,17 @@ function parseArgs(argv) {
 function settings(quick) {
   return quick
     ? {
-      latency: { warmupMs: 20, warmupMin: 3, budgetMs: 50, minCount: 5, maxCount: 1000 },
-      pipelined: { warmupMs: 50, durationMs: 150 },
-      sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 30, minCount: 2, maxCount: 200 },
+      latency: { warmupMs: 20, warmupMin: 3, budgetMs: 60, minCount: 6, maxCount: 1000, slices: 2, rewarmMin: 2 },
+      pipelined: { warmupMs: 50, durationMs: 150, slices: 1 },
+      sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 30, minCount: 2, maxCount: 200, slices: 2, rewarmMin: 0 },
       curveBytes: QUICK_CURVE_BYTES,
       connectionCounts: [1, 100, 1000],
       memory: { reps: 1, counts: [1000], busyMs: 200, floodCount: 100000, stallMs: 500 },
     }
     : {
-      latency: { warmupMs: 100, warmupMin: 20, budgetMs: 300, minCount: 30, maxCount: 4000 },
-      pipelined: { warmupMs: 200, durationMs: 600 },
-      sizes: { warmupMs: 0, warmupMin: 2, budgetMs: 250, minCount: 3, maxCount: 2000 },
+      latency: { warmupMs: 100, warmupMin: 20, budgetMs: 400, minCount: 40, maxCount: 4000, slices: 4, rewarmMin: 2 },
+      pipelined: { warmupMs: 200, durationMs: 600, slices: 3 },
+      sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 300, minCount: 4, maxCount: 2000, slices: 4, rewarmMin: 0 },
       curveBytes: CURVE_BYTES,
       connectionCounts: [1, 10, 100, 1000],
       memory: { reps: 3, counts: [10, 100, 1000], busyMs: 500, floodCount: 1000000, stallMs: 1500 },
