@@ -70,10 +70,11 @@ function category(row) {
   if (!row.url && /^(stringify|JSONStringify)$/.test(row.name)) return 'JSON.stringify';
   if (!row.url && /^(writev|writeUtf8String|writeBuffer|writeLatin1String|writeAsciiString)$/.test(row.name)) return 'socket write (syscall)';
   if (/stream_base_commons|net\.js|onStreamRead/.test(row.url + row.name) && /read/i.test(row.name)) return 'socket read';
-  if (isOurs(row)) return 'our code (lib/, client/)';
-  if (row.url.includes('/bench/')) return 'bench harness';
+  if (/^(slice|toString|utf8Slice|latin1Slice|_copyActual|concat|copy|from|utf8Write|byteLength)$/.test(row.name) && (!row.url || row.url === 'node:buffer')) return 'Buffer copies and decoding (node:buffer)';
+  // JSON.parse and JSON.stringify show up as their caller's self time.
+  if (isOurs(row)) return 'our code (lib/, client/), with the JSON.parse/stringify it calls';
+  if (row.url.includes('/bench/')) return 'baseline or harness code (bench/), with the JSON.parse/stringify it calls';
   if (row.url.startsWith('node:')) return 'Node internals (streams, events, timers)';
-  if (!row.url && /^(slice|toString|utf8Slice|latin1Slice|indexOf|concat|copy|from|utf8Write|byteLength|join)$/.test(row.name)) return 'strings and buffers (native)';
   if (row.name === '(program)') return 'VM and syscalls outside JS ((program))';
   return 'other';
 }
