@@ -40,6 +40,19 @@ describe('package: npm pack, then npm install in a consumer project', function (
     assert.deepStrictEqual(unwanted, []);
   });
 
+  it('links in README.md, PROTOCOL.md and CHANGELOG.md point at files the tarball has (npm shows them)', function () {
+    const broken = [];
+    for (const doc of ['README.md', 'PROTOCOL.md', 'CHANGELOG.md']) {
+      const text = fs.readFileSync(path.join(root, doc), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(#|[a-z]+:)/i.test(target)) continue;
+        const file = target.replace(/#.*$/, '');
+        if (!consumer.files.includes(file)) broken.push(`${doc}: ${target}`);
+      }
+    }
+    assert.deepStrictEqual(broken, []);
+  });
+
   it('has no prepare script in the packed manifest, and the checkout keeps its own', function () {
     const packed = JSON.parse(fs.readFileSync(path.join(consumer.dir, 'node_modules', 'pixl-ipc', 'package.json'), 'utf8'));
     assert.strictEqual(packed.scripts.prepare, undefined);
