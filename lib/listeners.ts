@@ -3,11 +3,13 @@
  * and TLS. Hands every accepted socket to `onSocket`; knows nothing of what
  * happens to it next.
  */
-import { chmodSync, lstatSync, readFileSync } from 'fs';
+import { lstatSync, readFileSync } from 'fs';
 import * as net from 'net';
+import { dirname } from 'path';
 import * as tls from 'tls';
 import type { Settings } from './config';
-import { prepareSocketPath, removeSocketFile } from './socket-file';
+import { directoryModeFor, ensureDirectory, UnsafeDirectoryError } from './safe-dir';
+import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile } from './socket-file';
 import type { Transport } from './types';
 
 export interface ListenerLog {
@@ -33,13 +35,8 @@ export class Listeners {
   /** Opens every configured listener; rejects (leaving none open) if one cannot be. */
   async open(s: Settings): Promise<void> {
     try {
-      const prepared = await prepareSocketPath(s.socketPath);
-      if (prepared === 'stale_removed') this.log.debug(3, `Removed stale socket file ${s.socketPath}`);
-      await this.listen(net.createServer({ allowHalfOpen: true }), 'unix', s.socketPath);
-      this.socketPath = s.socketPath;
-      this.socketInode = lstatSync(s.socketPath).ino;
-      if (s.socketMode !== null) chmodSync(s.socketPath, s.socketMode);
-      this.log.debug(5, `IPCServer listening on ${s.socketPath}`);
+      await this.openUnixSocket(s.socketPath, s.socketMode);
+
 
       if (s.listenPort) {
         this.tcpPort = await this.listen(net.createServer({ allowHalfOpen: true }), 'tcp', s.listenPort, s.listenHost);
@@ -61,6 +58,31 @@ export class Listeners {
       this.close();
       throw err;
     }
+  }
+
+  /**
+   * The Unix socket, never reachable with a mode looser than `mode`: checks
+   * its directory, binds in a private staging directory, sets the mode, then
+   * renames it into place (see socket-file.ts).
+   */
+  private async openUnixSocket(path: string, mode: number | null): Promise<void> {
+    try {
+      ensureDirectory(dirname(path), directoryModeFor(mode), 'The socket directory');
+    } catch (err) {
+      if (err instanceof UnsafeDirectoryError) throw err;
+      throw new Error(`IPCServer: cannot create the socket's directory ${dirname(path)}: ${(err as Error).message}`);
+    }
+    const previous = await checkSocketPathFree(path);
+    const staging = createStagingDir(path);
+    try {
+      await this.listen(net.createServer({ allowHalfOpen: true }), 'unix', staging.socketPath);
+      this.socketInode = publishSocket(staging.socketPath, path, mode);
+      this.socketPath = path;
+    } finally {
+      staging.remove();
+    }
+    if (previous === 'stale') this.log.debug(3, `Replaced stale socket file ${path}`);
+    this.log.debug(5, `IPCServer listening on ${path}`);
   }
 
   /** Stops accepting. The socket file stays until removeSocketFile(). */

@@ -15,6 +15,7 @@ import { Listeners } from './listeners';
 import { Pipeline } from './pipeline';
 import { URI } from './protocol';
 import { Router } from './router';
+import { prepareAppendFile } from './safe-file';
 import { ServerStats } from './stats';
 import type { AuthHandler, Handler, Middleware } from './types';
 
@@ -99,6 +100,7 @@ export class IPCServer extends Component {
     this.connections.maxConnections = s.maxConnections;
     this.logDebug(5, 'IPC Server startup');
 
+    this.checkLogFile();
     await this.listening.open(s);
     if ((s.listenPort || s.tlsPort) && !authenticator.enabled) {
       this.logDebug(1, 'WARNING: IPCServer listens on the network without authentication; set auth_tokens, auth_users_file or setAuthHandler()');
@@ -113,6 +115,16 @@ export class IPCServer extends Component {
       this.server.on(s.logStatsInterval, this.statsListener);
     }
     this.restartSweep();
+  }
+
+  /**
+   * pixl-server's logger appends to its file by name; make sure that name is
+   * a plain file of ours, not a symlink or hard link someone planted.
+   */
+  private checkLogFile(): void {
+    const logPath = this.server?.logger?.path;
+    if (typeof logPath !== 'string' || logPath === '' || logPath.includes('[')) return;
+    prepareAppendFile(logPath);
   }
 
   private async stop(): Promise<void> {

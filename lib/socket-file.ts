@@ -1,12 +1,22 @@
 /**
- * The Unix socket file: never steal a live server's socket, but clear a stale
- * one left by a crashed process.
+ * The Unix socket file: never steal a live server's socket, never let it be
+ * reachable with a mode looser than configured, and clear a stale one left
+ * by a crashed process.
+ *
+ * The socket is bound at a temporary name inside a fresh private (0700)
+ * directory next to its final path, given its final mode there, then
+ * renamed into place: rename() is atomic and replaces a stale socket in the
+ * same step, so nobody can connect before the mode is right. It also means
+ * the path libuv unlinks when the listener closes is the temporary one,
+ * never the real path (where a newer daemon may listen by then).
  */
-import { lstatSync, mkdirSync, unlinkSync } from 'fs';
+import { chmodSync, lstatSync, mkdtempSync, renameSync, rmdirSync, unlinkSync } from 'fs';
 import { connect } from 'net';
-import { dirname } from 'path';
+import { dirname, join } from 'path';
+import { MAX_SOCKET_PATH_BYTES } from './socket-path-limit';
 
 const PROBE_TIMEOUT_MS = 1000;
+const STAGING_PREFIX = '.pixl-';
 
 /** Resolves true if something accepts connections at `path`. */
 function isLive(path: string): Promise<boolean> {
@@ -23,15 +33,10 @@ function isLive(path: string): Promise<boolean> {
 }
 
 /**
- * Makes `path` ready to listen on: creates its directory if missing, removes
- * a stale socket, and fails if a live server owns it or it is not a socket.
+ * Checks that `path` may be taken: nothing there, or a stale socket (which
+ * the rename will replace). Fails if a live server owns it or it is not a socket.
  */
-export async function prepareSocketPath(path: string): Promise<'fresh' | 'stale_removed'> {
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-  } catch (err) {
-    throw new Error(`IPCServer: cannot create the socket's directory ${dirname(path)}: ${(err as Error).message}`);
-  }
+export async function checkSocketPathFree(path: string): Promise<'fresh' | 'stale'> {
   let stats;
   try {
     stats = lstatSync(path);
@@ -45,8 +50,56 @@ export async function prepareSocketPath(path: string): Promise<'fresh' | 'stale_
   if (await isLive(path)) {
     throw new Error(`IPCServer: another server is already listening on ${path}`);
   }
-  removeSocketFile(path);
-  return 'stale_removed';
+  return 'stale';
+}
+
+/** A private directory to bind in, next to the final socket path (same filesystem, so rename works). */
+export interface StagingDir {
+  /** Where to bind. */
+  readonly socketPath: string;
+  /** Removes the directory (and the socket, if it is still there). */
+  remove(): void;
+}
+
+export function createStagingDir(finalPath: string): StagingDir {
+  const dir = dirname(finalPath);
+  const needed = Buffer.byteLength(join(dir, STAGING_PREFIX + 'XXXXXX', 's'));
+  if (needed > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`IPCServer: socket_path ${finalPath} is too long: binding it safely needs ${needed} bytes of a Unix socket's ${MAX_SOCKET_PATH_BYTES}; use a shorter directory`);
+  }
+  // mkdtemp creates the directory 0700 with an unpredictable name.
+  const staging = mkdtempSync(join(dir, STAGING_PREFIX));
+  const socketPath = join(staging, 's');
+  return {
+    socketPath,
+    remove() {
+      removeSocketFile(socketPath);
+      try { rmdirSync(staging); } catch { /* already gone */ }
+    },
+  };
+}
+
+/**
+ * Gives the bound socket its final mode, then renames it to `finalPath`
+ * (atomically replacing a stale socket). Returns the socket's inode.
+ */
+export function publishSocket(boundPath: string, finalPath: string, mode: number | null): number {
+  if (mode !== null) chmodSync(boundPath, mode);
+  // Between the liveness check and now another server may have appeared; do not replace it blindly.
+  const existing = lstatOrNull(finalPath);
+  if (existing && !existing.isSocket()) {
+    throw new Error(`IPCServer: ${finalPath} exists and is not a socket; refusing to replace it`);
+  }
+  renameSync(boundPath, finalPath);
+  return lstatSync(finalPath).ino;
+}
+
+function lstatOrNull(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 export function removeSocketFile(path: string): void {

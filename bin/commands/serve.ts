@@ -3,8 +3,10 @@
  * component and its built-in endpoints, in the foreground.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'fs';
+import { mkdirSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { ensureDirectory } from '../../lib/safe-dir';
+import { prepareAppendFile } from '../../lib/safe-file';
 import { CliError, ExitCode, oneLine, runAction } from '../cli-error';
 import { defaultRuntimeDir, defaultSocketPath, SOCKET_ENV } from '../defaults';
 import { parsePositiveInteger } from '../input';
@@ -81,6 +83,7 @@ function readConfigFile(file: string): Record<string, any> {
 
 async function serve(options: ServeOptions): Promise<void> {
   const config = buildServeConfig(options);
+  prepareLogFile(config);
   const PixlServer = require('pixl-server');
   const IPCServer = require('../../lib');
   const server = new PixlServer({ __name: 'PixlIPC', __version: packageVersion(), config, components: [IPCServer] });
@@ -113,6 +116,23 @@ async function serve(options: ServeOptions): Promise<void> {
       reject(new CliError(`cannot start: ${(err as Error).message}`, ExitCode.errorResponse));
     }
   });
+}
+
+/**
+ * pixl-server appends its first log line before any component starts, by
+ * name: create the log file first, never through a symlink, and make the
+ * default runtime directory (0700) and check it is this user's.
+ */
+function prepareLogFile(config: Record<string, any>): void {
+  const logDir = config.log_dir || '.';
+  const logFile = path.join(logDir, config.log_filename || 'event.log');
+  try {
+    if (path.resolve(logDir) === path.resolve(defaultRuntimeDir())) ensureDirectory(logDir, 0o700, 'The runtime directory');
+    else mkdirSync(logDir, { recursive: true });
+    if (!logFile.includes('[')) prepareAppendFile(logFile);
+  } catch (err) {
+    throw new CliError(`cannot start: ${(err as Error).message}`, ExitCode.errorResponse);
+  }
 }
 
 /**

@@ -321,13 +321,15 @@ describe('pixl-ipc command', function () {
   describe('serve', () => {
     it('listens on the default socket shared with the other commands, and stops cleanly on SIGTERM', async () => {
       const tmp = makeTempDir();
-      const env = { TMPDIR: tmp };
-      const socketPath = path.join(tmp, 'pixl-ipc', 'pixl-ipc.sock');
+      const env = { TMPDIR: tmp, XDG_RUNTIME_DIR: '' };
+      const runtimeDir = path.join(tmp, `pixl-ipc-${process.getuid()}`);
+      const socketPath = path.join(runtimeDir, 'pixl-ipc.sock');
       const proc = spawnServe([], env);
       await waitForOutput(proc, /pixl-ipc listening on (.+)\n/);
       assert.ok(proc.stdout.startsWith(`pixl-ipc listening on ${socketPath}\n`), proc.stdout);
       assert.ok(fs.statSync(socketPath).isSocket());
-      assert.ok(fs.existsSync(path.join(tmp, 'pixl-ipc', 'pixl-ipc.log')), 'log file in the default directory');
+      assert.ok(fs.existsSync(path.join(runtimeDir, 'pixl-ipc.log')), 'log file in the default directory');
+      assert.strictEqual(fs.statSync(runtimeDir).mode & 0o777, 0o700, 'the default directory is private');
 
       const echoed = await runCli(['send', '/ipcserver/test/echo', '{"via": "default socket"}', '--json'], { env });
       assert.strictEqual(echoed.code, 0, echoed.stderr);

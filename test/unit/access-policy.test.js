@@ -1,0 +1,76 @@
+'use strict';
+const assert = require('assert');
+const { AccessPolicy } = require('../../dist/lib/access-policy');
+
+function policy(overrides = {}) {
+  return new AccessPolicy(Object.assign({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 256 }, overrides));
+}
+
+const root = { uid: 0, gid: 0 };
+const other = { uid: 4321, gid: 4321 };
+
+describe('AccessPolicy', function () {
+  it('lets everyone connect when no users or groups are named', function () {
+    const p = policy();
+    assert.strictEqual(p.needsIdentity, false);
+    assert.deepStrictEqual(p.checkConnect(other), { ok: true });
+    assert.deepStrictEqual(p.checkConnect(null), { ok: true });
+  });
+
+  it('allow_users takes names and ids; others and TCP are refused unless allow_tcp', function () {
+    const p = policy({ allowUsers: ['root', 77] });
+    assert.strictEqual(p.needsIdentity, true);
+    assert.strictEqual(p.checkConnect(root).ok, true);
+    assert.strictEqual(p.checkConnect({ uid: 77, gid: 5 }).ok, true);
+    const refused = p.checkConnect(other);
+    assert.strictEqual(refused.ok, false);
+    assert.match(refused.message, /uid 4321/);
+    assert.strictEqual(p.checkConnect(null).ok, false);
+    assert.strictEqual(policy({ allowUsers: ['root'], allowTcp: true }).checkConnect(null).ok, true);
+  });
+
+  it('allow_groups matches the primary gid or a supplementary group', function () {
+    const p = policy({ allowGroups: ['root'] });
+    assert.strictEqual(p.checkConnect({ uid: 5, gid: 0 }).ok, true);
+    assert.strictEqual(p.checkConnect({ uid: 5, gid: 9, groups: () => [3, 0] }).ok, true);
+    assert.strictEqual(p.checkConnect({ uid: 5, gid: 9, groups: () => [3] }).ok, false);
+    assert.strictEqual(p.checkConnect({ uid: 5, gid: 9, groups: () => null }).ok, false);
+  });
+
+  it('refuses to build with an unknown user or group name, or a bad pattern', function () {
+    assert.throws(() => policy({ allowUsers: ['no-such-user-pixl-ipc'] }), /allow_users names user "no-such-user-pixl-ipc"/);
+    assert.throws(() => policy({ rules: [{ uri: '^/a', groups: ['no-such-group-pixl-ipc'] }] }), /policy\[0\]\.groups/);
+    assert.throws(() => policy({ rules: [{ uri: '(' }] }), /policy\[0\]\.uri is not a valid regular expression/);
+    assert.throws(() => policy({ rules: [{ users: ['root'] }] }), /policy\[0\] needs a "uri"/);
+  });
+
+  it('per-uri rules: the first match decides, unmatched uris pass, auth and identity combine', function () {
+    const p = policy({
+      rules: [
+        { uri: '^/admin/open$' },
+        { uri: '^/admin/', users: ['root'], auth: true },
+        { uri: '^/ops/', groups: [0], tcp: true },
+      ],
+    });
+    assert.strictEqual(p.needsIdentity, true);
+    assert.strictEqual(p.checkRequest('/admin/open', other, false).ok, true);
+    assert.strictEqual(p.checkRequest('/admin/x', root, true).ok, true);
+    assert.match(p.checkRequest('/admin/x', root, false).message, /requires authentication/);
+    assert.match(p.checkRequest('/admin/x', other, true).message, /uid 4321 may not call \/admin\/x/);
+    assert.match(p.checkRequest('/admin/x', null, true).message, /restricted to local users/);
+    assert.strictEqual(p.checkRequest('/ops/x', null, false).ok, true);
+    assert.strictEqual(p.checkRequest('/ops/x', other, false).ok, false);
+    assert.strictEqual(p.checkRequest('/anything', other, false).ok, true);
+  });
+
+  it('counts connections per user up to max_connections_per_user', function () {
+    const p = policy({ maxConnectionsPerUser: 2 });
+    assert.strictEqual(p.openConnection(1), true);
+    assert.strictEqual(p.openConnection(1), true);
+    assert.strictEqual(p.openConnection(1), false);
+    assert.strictEqual(p.openConnection(2), true);
+    p.closeConnection(1);
+    assert.strictEqual(p.openConnections(1), 1);
+    assert.strictEqual(p.openConnection(1), true);
+  });
+});
