@@ -367,7 +367,7 @@ class Orchestrator {
         this.progress(`memory repetition ${rep + 1} of ${this.s.memory.reps}`);
         await this.memory(rep);
       }
-      await this.flood(0);
+      if (this.s.memory.flood) await this.flood(0);
     }
     if (this.connectRetries) this.notes.push(`Connects retried after EAGAIN or a refusal: ${this.connectRetries} times.`);
   }

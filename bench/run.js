@@ -69,7 +69,7 @@ function settings(quick) {
       sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 30, minCount: 2, maxCount: 200, slices: 2, rewarmMin: 0 },
       curveBytes: QUICK_CURVE_BYTES,
       connectionCounts: [1, 100, 1000],
-      memory: { reps: 1, counts: [1000], busyMs: 200, floodCount: 100000, stallMs: 500 },
+      memory: { reps: 1, counts: [1000], busyMs: 200, flood: false, floodCount: 0, stallMs: 0 },
     }
     : {
       latency: { warmupMs: 100, warmupMin: 20, budgetMs: 400, minCount: 40, maxCount: 4000, slices: 4, rewarmMin: 2 },
@@ -77,7 +77,7 @@ function settings(quick) {
       sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 300, minCount: 4, maxCount: 2000, slices: 4, rewarmMin: 0 },
       curveBytes: CURVE_BYTES,
       connectionCounts: [1, 10, 100, 1000],
-      memory: { reps: 3, counts: [10, 100, 1000], busyMs: 500, floodCount: 1000000, stallMs: 1500 },
+      memory: { reps: 3, counts: [10, 100, 1000], busyMs: 500, flood: true, floodCount: 1000000, stallMs: 1500 },
     };
 }
 
