@@ -13,6 +13,7 @@ const path = require('path');
 const processes = require('./processes');
 const { SIZES } = require('./messages');
 const { median, quantile } = require('./stats');
+const { alwaysOverrides } = require('./variants');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +76,7 @@ class Orchestrator {
 
   async startServers() {
     const servers = {};
-    const start = (key, kind, config) => processes.startServer(this.serverKind(kind), { pinned: this.o.pinned, config, fds: this.fds, label: key })
+    const start = (key, kind, config) => processes.startServer(this.serverKind(kind), { pinned: this.o.pinned, config: Object.assign({}, alwaysOverrides(), config), fds: this.fds, label: key })
       .then((server) => { servers[key] = server; });
     await start('raw', 'raw', {});
     await start('base', 'ipc', {});
@@ -297,7 +298,7 @@ class Orchestrator {
     const cfg = this.s.memory;
     for (const [i, count] of cfg.counts.entries()) {
       for (const id of rotate(['raw', 'srv'], rep + i)) {
-        const server = await processes.startServer(this.serverKind(id === 'raw' ? 'raw' : 'ipc'), { pinned: this.o.pinned, fds: this.fds, label: `${id} memory`, nodeArgs: ['--expose-gc'] });
+        const server = await processes.startServer(this.serverKind(id === 'raw' ? 'raw' : 'ipc'), { pinned: this.o.pinned, fds: this.fds, label: `${id} memory`, nodeArgs: ['--expose-gc'], config: alwaysOverrides() });
         const agent = processes.startAgent({ pinned: this.o.pinned, fds: this.fds, label: `${id} memory` });
         try {
           await this.untilIdle(server, 3000);

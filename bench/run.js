@@ -22,7 +22,7 @@ const processes = require('./processes');
 const { Orchestrator } = require('./orchestrator');
 const { analyze } = require('./analysis');
 const { render } = require('./report');
-const { planVariants } = require('./variants');
+const { planVariants, alwaysOverrides } = require('./variants');
 const { storeRun, stampOf } = require('./results-store');
 const { CURVE_BYTES, QUICK_CURVE_BYTES } = require('./messages');
 
@@ -111,6 +111,8 @@ async function main() {
   if (args.rawVsRaw) notes.push('--raw-vs-raw: the raw server and client stood in for ours, so every ratio shows measurement noise only (each should be 1.00 within its interval).');
   const { variants, notes: variantNotes } = planVariants(args.variants);
   notes.push(...variantNotes);
+  const always = alwaysOverrides();
+  if (Object.keys(always).length) notes.push(`Every one of our benchmark servers runs with ${JSON.stringify(always)}: all benchmark connections come from one user.`);
   const s = settings(args.quick);
   const meta = Object.assign(machine(), {
     quick: args.quick, reps: args.reps, only: args.only, rawVsRaw: args.rawVsRaw, pinned, cpu: args.cpu,

@@ -30,10 +30,10 @@ const FEATURES = [
   },
   {
     name: 'policy',
-    about: 'identity policy: allow_users lists the bench user, checked against each connection\'s peer credentials',
-    on: { server: () => ({ allow_users: [benchUser()] }) },
+    about: 'identity policy: allow_users names the bench user (checked per connection) and a policy rule on the echo uri names it too (checked per request)',
+    on: { server: () => ({ allow_users: [benchUser()], policy: [{ uri: '^/ipcserver/test/', users: [benchUser()] }] }) },
     off: {},
-    requires: ['allow_users'],
+    requires: ['allow_users', 'policy'],
   },
   {
     name: 'deadlines',
@@ -43,6 +43,18 @@ const FEATURES = [
     requires: [],
   },
 ];
+
+/**
+ * Overrides every one of our benchmark servers gets, when the built server has
+ * the key: all benchmark connections come from one user, so a per-user
+ * connection cap would refuse the 1,000-connection points.
+ */
+const ALWAYS = { max_connections_per_user: 0 };
+
+/** ALWAYS, limited to the keys the built server knows. */
+function alwaysOverrides(keys = knownConfigKeys()) {
+  return Object.fromEntries(Object.entries(ALWAYS).filter(([key]) => keys.has(key)));
+}
 
 /** Config keys the built server knows (empty when it is not built). */
 function knownConfigKeys() {
@@ -128,4 +140,4 @@ function planVariants(requested, keys = knownConfigKeys()) {
   return { variants, notes };
 }
 
-module.exports = { FEATURES, planVariants, resolveVariant, availableFeatures, variantNames, knownConfigKeys };
+module.exports = { FEATURES, ALWAYS, alwaysOverrides, planVariants, resolveVariant, availableFeatures, variantNames, knownConfigKeys };

@@ -9,7 +9,7 @@ const fs = require('fs');
 const path = require('path');
 const { bootstrapMedianInterval, coefficientOfVariation, median } = require('../../bench/stats');
 const { Figures, verdict } = require('../../bench/analysis');
-const { planVariants, FEATURES } = require('../../bench/variants');
+const { planVariants, FEATURES, alwaysOverrides } = require('../../bench/variants');
 const { connectWithRetry } = require('../../bench/connect-retry');
 const { asciiChart, svgChart } = require('../../bench/chart');
 
@@ -68,6 +68,14 @@ describe('bench method', function () {
     assert.strictEqual(later.variants.length, 0);
     assert.match(later.notes.join(' '), /endpoint-stats-off skipped/);
     assert.ok(FEATURES.every((f) => f.name && f.about && Array.isArray(f.requires)));
+    // The identity policy line waits for both of its keys; once they exist it is measured.
+    const withPolicy = planVariants(['policy-off'], new Set(['allow_users', 'policy', 'auth_tokens']));
+    assert.deepStrictEqual(withPolicy.variants.map((v) => v.name), ['policy-off']);
+    assert.strictEqual(withPolicy.variants[0].server.allow_users, undefined);
+    assert.ok(planVariants(['all-on'], new Set(['allow_users', 'policy'])).variants[0].server.policy.length === 1);
+    // A per-user connection cap is lifted for every benchmark server, where the server has one.
+    assert.deepStrictEqual(alwaysOverrides(new Set(['max_connections_per_user'])), { max_connections_per_user: 0 });
+    assert.deepStrictEqual(alwaysOverrides(new Set()), {});
   });
 
   it('retries a connect refused with EAGAIN, and gives up on other errors at once', async function () {
