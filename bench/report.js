@@ -287,4 +287,42 @@ function render(results) {
   return { markdown: lines.join('\n').trimEnd() + '\n', charts };
 }
 
-module.exports = { render, fmtRatio };
+/**
+ * The short version for README.md (between its bench-table markers): the
+ * run's conditions, the targets with their intervals, and one line per curve.
+ */
+function renderReadmeSummary(results) {
+  const { meta } = results;
+  const f = results.analysis.figures;
+  const counts = { met: 0, missed: 0, unclear: 0 };
+  for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  const lines = [
+    `Latest saved run (\`npm run bench -- --save\`, ${meta.date.slice(0, 10)}, ${meta.cpuModel} × ${meta.cpuCount}, Node ${meta.node.replace(/^v/, '')}${meta.php ? ', PHP ' + meta.php : ''};`,
+    `${meta.reps} repetitions${meta.pinned ? ', every process pinned to one CPU' : ''}; load average ${meta.loadAverage[0].toFixed(1)} at the start${results.analysis.noise.noisy ? ': a **noisy run**, other work shared the machine' : ''}).`,
+    `Each ratio is to the raw baseline (PHP: to a plain PHP loop), the median of per-repetition ratios with its 95% interval; a target is met only when the whole interval is on its side. ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear:`,
+    '',
+    table(['figure', 'who', 'target', 'ratio [95% interval]', 'verdict'],
+      results.analysis.targets.map((t) => [t.figure, t.who, targetText(t.target), t.absolute || fmtRatio(t.cmp), t.verdict])),
+    '',
+  ];
+  const curve = (w, points, m, name, fmtPoint) => {
+    if (!f.value(w, points[0], 'raw', m).n) return null;
+    const parts = points.map((p) => `${fmtPoint(p)} ${fmtX(f.compare(w, p, 'ours', 'raw', m).ratio)}`);
+    return `- ${name} (our server + our Node client, ratio to raw): ${parts.join(', ')}.`;
+  };
+  const curves = [
+    curve('sizes', meta.curveBytes, 'median', 'Round trip against message size', formatBytes),
+    curve('connections', meta.connectionCounts, 'perSecond', `Throughput against connections (each pipelining ${CONNECTIONS_IN_FLIGHT})`, (n) => n.toLocaleString('en-US')),
+  ].filter(Boolean);
+  const last = meta.memoryCounts[meta.memoryCounts.length - 1];
+  const idle = f.value('memory', last, 'srv', 'idlePerConn').value;
+  const idleRaw = f.value('memory', last, 'raw', 'idlePerConn').value;
+  const busy = f.value('memory', last, 'srv', 'busyPerConn').value;
+  const busyRaw = f.value('memory', last, 'raw', 'busyPerConn').value;
+  if (Number.isFinite(idle)) curves.push(`- Memory per connection at ${last.toLocaleString('en-US')} connections: ${fmtKiB(idle)} KiB idle (raw ${fmtKiB(idleRaw)}), ${fmtKiB(busy)} KiB busy (raw ${fmtKiB(busyRaw)}).`);
+  if (curves.length) lines.push('How cost grows:', '', ...curves, '');
+  lines.push('The whole report, with every table, the feature switches and the charts, is bench/results/latest.md in the repository.');
+  return lines.join('\n');
+}
+
+module.exports = { render, renderReadmeSummary, fmtRatio };

@@ -12,8 +12,10 @@
 //                      <feature>-off whose config keys exist (quick: none)
 //   --pin=on|off       pin every process to one CPU with taskset (default on when taskset works)
 //   --cpu=N            the CPU to pin to (default 0)
-//   --save             also replace the committed bench/results/latest.md, latest.json and charts/
+//   --save             also replace the committed bench/results/latest.md, latest.json, charts/ and
+//                      the summary in README.md's Performance section
 //   --raw-vs-raw       the raw server and client stand in for ours (every ratio should be 1 within its interval)
+//   --report=FILE      measure nothing: render the report again from a run's results.json (with --save: commit it)
 // Profiles of the 1 KiB and 1 MiB paths: `npm run bench:profile` (bench/profile.js).
 const fs = require('fs');
 const os = require('os');
@@ -21,7 +23,7 @@ const path = require('path');
 const processes = require('./processes');
 const { Orchestrator } = require('./orchestrator');
 const { analyze } = require('./analysis');
-const { render } = require('./report');
+const { render, renderReadmeSummary } = require('./report');
 const { planVariants, alwaysOverrides } = require('./variants');
 const { storeRun, stampOf } = require('./results-store');
 const { CURVE_BYTES, QUICK_CURVE_BYTES } = require('./messages');
@@ -34,7 +36,7 @@ function usage() {
 }
 
 function parseArgs(argv) {
-  const args = { quick: false, reps: null, only: WORKLOADS, variants: null, pin: null, cpu: 0, save: false, rawVsRaw: false };
+  const args = { quick: false, reps: null, only: WORKLOADS, variants: null, pin: null, cpu: 0, save: false, rawVsRaw: false, report: null };
   for (const arg of argv) {
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
@@ -47,6 +49,7 @@ function parseArgs(argv) {
     else if (name === '--cpu') args.cpu = Number(value);
     else if (name === '--save') args.save = true;
     else if (name === '--raw-vs-raw') args.rawVsRaw = true;
+    else if (name === '--report') args.report = value;
     else if (name === '--help' || name === '-h') {
       console.log(usage());
       process.exit(0);
@@ -98,8 +101,25 @@ function ourCodeIsBuilt() {
   return fs.existsSync(path.join(ROOT, 'dist', 'lib', 'index.js')) && fs.existsSync(path.join(ROOT, 'dist', 'client', 'index.js'));
 }
 
+/** Analysis, report and files from a run's meta, notes and records. */
+function finish(meta, notes, records, save) {
+  const results = { meta, notes, analysis: analyze(records, { variants: meta.variants }) };
+  const { markdown, charts } = render(results);
+  const readme = renderReadmeSummary(results);
+  const { targets, noise } = results.analysis;
+  const json = { meta, notes, targets, noise, records };
+  process.stdout.write(markdown);
+  const written = storeRun(stampOf(meta.date), { markdown, charts, json, readme }, { save });
+  process.stderr.write(`wrote ${written.join(', ')}${save ? '' : ' (not committed; --save replaces bench/results/latest.md)'}\n`);
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.report) {
+    const saved = JSON.parse(fs.readFileSync(args.report, 'utf8'));
+    finish(saved.meta, saved.notes, saved.records, args.save);
+    return;
+  }
   if (!args.rawVsRaw && !ourCodeIsBuilt()) {
     throw new Error('dist/lib/index.js or dist/client/index.js is missing: build first (npx tsc -p .), or use --raw-vs-raw to measure the baseline alone');
   }
@@ -125,13 +145,7 @@ async function main() {
   await orchestrator.run();
   meta.seconds = (Date.now() - started) / 1000;
   meta.loadAverageEnd = os.loadavg();
-  const results = { meta, notes: notes.concat(orchestrator.notes), analysis: analyze(orchestrator.records, { variants }) };
-  const { markdown, charts } = render(results);
-  const { figures, ...analysis } = results.analysis;
-  const json = { meta, notes: results.notes, targets: analysis.targets, noise: analysis.noise, records: orchestrator.records };
-  process.stdout.write(markdown);
-  const written = storeRun(stampOf(meta.date), { markdown, charts, json }, { save: args.save });
-  process.stderr.write(`wrote ${written.join(', ')}${args.save ? '' : ' (not committed; --save replaces bench/results/latest.md)'}\n`);
+  finish(meta, notes.concat(orchestrator.notes), orchestrator.records, args.save);
 }
 
 process.on('exit', processes.cleanup);
