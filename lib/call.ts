@@ -14,12 +14,16 @@ export class Call {
   startedAt: number;
   /** When it was answered (0 until then). */
   settledAt = 0;
-  /** The name of the handler that ran it (null until routed; "DefaultHandler" for unmatched uris). */
+  /** The name of the handler that ran it (null until routed; "(unmatched)" for uris no handler matches). */
   handlerName: string | null = null;
   /** True once answered: anything later is ignored. */
   settled = false;
 
-  constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number) {
+  /**
+   * `readAt` is receivedAt on the performance.now() clock (for µs latencies);
+   * `lineBytes` the size of the request's line as received.
+   */
+  constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number, readonly readAt: number, readonly lineBytes: number) {
     this.receivedAt = receivedAt;
     this.startedAt = receivedAt;
   }

@@ -28,6 +28,11 @@ export const defaultConfig = {
   tls_cert: '',
   tls_ca: '',
   stats_endpoint: false,
+  endpoint_stats: true,
+  slow_log_per_second: 10,
+  metrics_endpoint: false,
+  metrics_port: 0,
+  metrics_host: '127.0.0.1',
 };
 
 export interface Settings {
@@ -51,6 +56,11 @@ export interface Settings {
   tlsCert: string;
   tlsCa: string;
   statsEndpoint: boolean;
+  endpointStats: boolean;
+  slowLogPerSecond: number;
+  metricsEndpoint: boolean;
+  metricsPort: number;
+  metricsHost: string;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +125,11 @@ export function readSettings(get: (key: string) => unknown): Settings {
     tlsCert: text(get, 'tls_cert'),
     tlsCa: text(get, 'tls_ca'),
     statsEndpoint: get('stats_endpoint') === true,
+    endpointStats: get('endpoint_stats') !== false,
+    slowLogPerSecond: number(get, 'slow_log_per_second', 0),
+    metricsEndpoint: get('metrics_endpoint') === true,
+    metricsPort: number(get, 'metrics_port', 0),
+    metricsHost: text(get, 'metrics_host') || '127.0.0.1',
   };
   if (settings.tlsPort && (!settings.tlsKey || !settings.tlsCert)) {
     throw new ConfigError('IPCServer config: tls_port needs tls_key and tls_cert (paths to PEM files)');

@@ -5,6 +5,7 @@
  * output. What it counts it reports to the host's stats as it happens.
  */
 import type { Socket } from 'net';
+import { performance } from 'perf_hooks';
 import { Call } from './call';
 import { LineReader } from './framing';
 import { Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId } from './protocol';
@@ -69,6 +70,8 @@ export class Connection {
   inFlight = 0;
   /** Last time the client sent anything (ms since epoch). */
   lastActivity = Date.now();
+  /** lastActivity on the performance.now() clock. */
+  private lastReadAt = 0;
   /** Free for the application's own per-connection state. */
   readonly state: Record<string, unknown> = {};
   /** The last socket error, if any (a vanished client shows up here as EPIPE or ECONNRESET). */
@@ -94,7 +97,7 @@ export class Connection {
     this.stats = host.stats;
     this.authenticated = authenticated;
     this.reader = new LineReader(host.limits.maxMessageSize, {
-      onLine: (line) => this.onLine(line),
+      onLine: (line, bytes) => this.onLine(line, bytes),
       onOverflow: (head) => this.onOverflow(head),
     });
     socket.setNoDelay?.(true);
@@ -233,10 +236,11 @@ export class Connection {
     this.counters.bytesIn += chunk.length;
     this.stats.bytesIn(chunk.length);
     this.lastActivity = Date.now();
+    this.lastReadAt = performance.now();
     this.reader.push(chunk);
   }
 
-  private onLine(line: string): void {
+  private onLine(line: string, bytes: number): void {
     const parsed = parseRequest(line);
     if (parsed === null) return;
     if (parsed instanceof Refusal) {
@@ -254,7 +258,7 @@ export class Connection {
     this.inFlight++;
     if (this.inFlight >= this.host.limits.maxInFlight) this.updateReading();
     // The chunk's arrival time stands for the line's: no clock read per request.
-    this.host.requestReceived(new Call(request, this, this.lastActivity));
+    this.host.requestReceived(new Call(request, this, this.lastActivity, this.lastReadAt, bytes));
   }
 
   private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply: boolean): void {

@@ -2,6 +2,7 @@
  * Runs one call through the middleware chain and its handler, and turns
  * whatever they do (callback, promise, throw, next(err)) into exactly one answer.
  */
+import { UNMATCHED } from './endpoint-stats';
 import type { Call } from './call';
 import { ServerErrorCode } from './protocol';
 import type { Route, Router } from './router';
@@ -90,7 +91,7 @@ export class Dispatcher {
   private runHandler(call: Call): void {
     const route = this.router.match(call.request.uri) ?? this.defaultRoute;
     const handler = route.handler;
-    call.handlerName = route.name;
+    call.handlerName = route === this.defaultRoute ? UNMATCHED : route.name;
     let answered = false;
     const callback = (result?: unknown) => {
       if (answered) {

@@ -17,8 +17,8 @@ const CARRIAGE_RETURN = 13;
 const OVERSIZE_HEAD_BYTES = 256;
 
 export interface LineReaderEvents {
-  /** A complete line, decoded as UTF-8, without its `\n` (or `\r\n`). Never empty. */
-  onLine(line: string): void;
+  /** A complete line, decoded as UTF-8, without its `\n` (or `\r\n`). Never empty. `bytes` counts the line as received, ending included. */
+  onLine(line: string, bytes: number): void;
   /** The line being read passed the limit. `head` is its first bytes. The reader stops until reset(). */
   onOverflow(head: Buffer): void;
 }
@@ -121,6 +121,7 @@ export class LineReader {
 
   private emitLine(chunk: Buffer, start: number, end: number): void {
     let line: string;
+    const bytes = this.tailBytes + (end - start) + 1;
     if (this.tailBytes === 0) {
       if (end > start && chunk[end - 1] === CARRIAGE_RETURN) end--;
       if (end === start) return;
@@ -135,7 +136,7 @@ export class LineReader {
       if (wholeEnd === 0) return;
       line = whole.toString('utf8', 0, wholeEnd);
     }
-    this.events.onLine(line);
+    this.events.onLine(line, bytes);
   }
 
   /** `rest` is the part of the line not in the tail yet, if any. */

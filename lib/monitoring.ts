@@ -4,6 +4,7 @@
  * rate-limited), per-transport connection totals; and the two views of them,
  * getStats()'s `endpoints`/`process` and the Prometheus text.
  */
+import type { Call } from './call';
 import type { Connection } from './connection';
 import { EndpointStats } from './endpoint-stats';
 import { MetricsSnapshot, processFigures, renderMetrics, TransportFigures } from './metrics';
@@ -13,10 +14,12 @@ import type { Transport } from './types';
 export interface MonitoringSettings {
   /** Per-endpoint figures on (the bench turns them off to measure their cost). */
   endpointStats: boolean;
-  slowThresholdMs: number;
   /** Most slow responses logged in any one second. */
   slowLogPerSecond: number;
 }
+
+/** How a slow call refused before routing (auth gate, shutdown) is named in the log. */
+const NO_HANDLER = '(no handler)';
 
 const TRANSPORTS: readonly Transport[] = ['unix', 'tcp', 'tls'];
 
@@ -31,25 +34,22 @@ export class Monitoring {
   readonly endpoints = new EndpointStats();
   readonly slowLog: SlowRequestLog;
   readonly endpointStats: boolean;
-  readonly slowThresholdMs: number;
   private readonly transports = new Map<Transport, TransportTotals>();
 
   constructor(settings: MonitoringSettings, writeSlow: SlowLogWriter) {
     this.endpointStats = settings.endpointStats;
-    this.slowThresholdMs = settings.slowThresholdMs;
     this.slowLog = new SlowRequestLog(settings.slowLogPerSecond, writeSlow);
     for (const transport of TRANSPORTS) this.transports.set(transport, { accepted: 0, closedBytesIn: 0, closedBytesOut: 0 });
   }
 
   /**
-   * One request answered by `endpoint` (a handler name, or UNMATCHED) after
-   * `ms`. Returns whether it was slow.
+   * One call answered after `ms`: counted under its handler's name (calls
+   * answered at a gate, before routing, have none), and logged if slow.
    */
-  answered(endpoint: string, uri: string, connectionId: number, ms: number, error: boolean, bytesIn: number, bytesOut: number): boolean {
-    if (this.endpointStats) this.endpoints.get(endpoint).record(ms, error, bytesIn, bytesOut);
-    if (ms <= this.slowThresholdMs) return false;
-    this.slowLog.report({ handler: endpoint, uri, connectionId, ms });
-    return true;
+  settled(call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean): void {
+    const name = call.handlerName;
+    if (name !== null && this.endpointStats) this.endpoints.get(name).record(ms, isError, call.lineBytes, answerLength);
+    if (slow) this.slowLog.report({ handler: name ?? NO_HANDLER, uri: call.request.uri, connectionId: call.connection.id, ms });
   }
 
   connectionOpened(transport: Transport): void {

@@ -7,6 +7,7 @@
  *
  * Data flows one way: connection -> pipeline -> connection.answer().
  */
+import { performance } from 'perf_hooks';
 import { Authenticator } from './auth';
 import type { Call } from './call';
 import type { Connection } from './connection';
@@ -32,16 +33,18 @@ export class Pipeline {
   readonly dispatcher: Dispatcher;
   /** Set when the server stops: requests get `shutting_down`. */
   closing = false;
-  /** Answers slower than this (ms, from reaching middleware) count as slow responses. */
+  /** Answers slower than this (ms, from reading the request) count as slow responses. */
   slowThresholdMs = 20;
   /** Log every request at debug level 9. */
   logRequests = false;
   authenticator = new Authenticator();
   /**
-   * Called with every call as it is settled, before its answer is sent: the
-   * handler name and the start and end times are set (per-endpoint figures hook in here).
+   * Called with every call as it is settled, before its answer is sent
+   * (per-endpoint figures hook in here): whether it is an error, how long it
+   * took from reading to answering (ms), the length of its answer line (0 when
+   * none is sent) and whether that was slow.
    */
-  onSettled: ((call: Call, error: AnswerError | null) => void) | null = null;
+  onSettled: ((call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean) => void) | null = null;
 
   /** Requests sent right behind a connection's credentials, waiting for their check, in order. */
   private readonly waitingForAuth = new Map<Connection, Call[]>();
@@ -133,10 +136,10 @@ export class Pipeline {
   private readonly settle = (call: Call, error: AnswerError | null, data?: unknown): void => {
     if (call.settled) return;
     call.settled = true;
-    const now = Date.now();
-    call.settledAt = now;
-    if (now - call.startedAt > this.slowThresholdMs) this.stats.slow();
-    if (this.onSettled) this.onSettled(call, error);
+    const ms = performance.now() - call.readAt;
+    call.settledAt = call.receivedAt + ms;
+    const slow = ms > this.slowThresholdMs;
+    if (slow) this.stats.slow();
     const { request } = call;
     let line: string | null = null;
     if (error === null && !request.noReply) {
@@ -147,6 +150,7 @@ export class Pipeline {
       }
     }
     if (error !== null && !request.noReply) line = errorLine(request.ipcReqID, error.code, error.message);
+    if (this.onSettled) this.onSettled(call, error !== null, ms, line === null ? 0 : line.length, slow);
     call.connection.answer(call, line, error !== null);
   };
 

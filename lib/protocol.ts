@@ -36,6 +36,7 @@ export const URI = {
   echo: '/ipcserver/test/echo',
   delay: '/ipcserver/test/delay',
   stats: '/ipcserver/stats',
+  metrics: '/ipcserver/metrics',
   auth: '/ipcserver/auth',
 } as const;
 

@@ -12,6 +12,9 @@ import { defaultConfig, readSettings, Settings } from './config';
 import type { Connection, ConnectionLimits } from './connection';
 import { Connections } from './connections';
 import { Listeners } from './listeners';
+import { processFigures } from './metrics';
+import { MetricsListener } from './metrics-listener';
+import { Monitoring } from './monitoring';
 import { Pipeline } from './pipeline';
 import { URI } from './protocol';
 import { Router } from './router';
@@ -23,6 +26,12 @@ import type { AuthHandler, Handler, Middleware } from './types';
 const DRAIN_POLL_MS = 10;
 /** After ending connections at shutdown, how long clients get to close before they are cut off. */
 const CLOSE_GRACE_MS = 250;
+/** The stats uri lists at most this many connections. */
+const MAX_LISTED_CONNECTIONS = 1000;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
 
 function limitsOf(s: { maxMessageSize: number; maxInFlight: number; maxOutputBuffer: number }): ConnectionLimits {
   return { maxMessageSize: s.maxMessageSize, maxInFlight: s.maxInFlight, maxOutputBuffer: s.maxOutputBuffer };
@@ -41,11 +50,22 @@ export class IPCServer extends Component {
   };
   private readonly pipeline = new Pipeline(this.router, this.stats, this.log);
   private readonly connections = new Connections(this.stats, this.pipeline, {
-    connected: (connection) => this.emit('connect', connection),
-    disconnected: (connection, reason) => this.emit('disconnect', connection, reason),
+    connected: (connection) => {
+      this.monitoring.connectionOpened(connection.transport);
+      this.emit('connect', connection);
+    },
+    disconnected: (connection, reason) => {
+      this.monitoring.connectionClosed(connection);
+      this.emit('disconnect', connection, reason);
+    },
   }, this.log, limitsOf({ maxMessageSize: defaultConfig.max_message_size, maxInFlight: defaultConfig.max_in_flight, maxOutputBuffer: defaultConfig.max_output_buffer }), defaultConfig.max_connections);
   private readonly listening = new Listeners((socket, transport) => this.connections.accept(socket, transport), this.log);
   private authHook: AuthHandler | null = null;
+  /** Per-endpoint figures, slow-response log, per-transport totals (replaced at startup with the configured one). */
+  monitoring = new Monitoring({ endpointStats: true, slowLogPerSecond: defaultConfig.slow_log_per_second }, () => {});
+  private metricsListener: MetricsListener | null = null;
+  /** The bound port of the Prometheus listener when `metrics_port` is set (null otherwise). */
+  metricsPort: number | null = null;
   private statsListener: (() => void) | null = null;
   private stopping = false;
 
@@ -71,6 +91,7 @@ export class IPCServer extends Component {
     this.start().then(() => callback(), (err: Error) => {
       this.logError('startup', err.message);
       this.listening.close();
+      this.closeMetricsListener();
       // pixl-server only logs a failed startup, then exits 1: this lets the app say why on stderr.
       this.emit('startup_failed', err);
       callback(err);
@@ -95,6 +116,12 @@ export class IPCServer extends Component {
     authenticator.setHook(this.authHook);
     this.pipeline.authenticator = authenticator;
     this.pipeline.slowThresholdMs = s.slowThresholdMs;
+    const monitoring = new Monitoring(s, (message, data) => {
+      // Logged from a response's path: a log that cannot be written must not fail the response.
+      try { this.logError('slow_response', message, data); } catch { /* the log is gone (e.g. its directory was removed) */ }
+    });
+    this.monitoring = monitoring;
+    this.pipeline.onSettled = (call, isError, ms, answerLength, slow) => monitoring.settled(call, isError, ms, answerLength, slow);
     this.pipeline.logRequests = this.debugLevel(9);
     this.connections.limits = limitsOf(s);
     this.connections.maxConnections = s.maxConnections;
@@ -108,7 +135,16 @@ export class IPCServer extends Component {
 
     this.router.add(/^\/ipcserver\/test\/echo/, 'IPCServer.echo', echoHandler);
     this.router.add(/^\/ipcserver\/test\/delay/, 'IPCServer.delay', delayHandler);
-    if (s.statsEndpoint) this.router.add(URI.stats, 'IPCServer.stats', () => this.getStats());
+    if (s.statsEndpoint) this.router.add(URI.stats, 'IPCServer.stats', (request) => this.statsAnswer(request.data));
+    if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());
+    if (s.metricsPort) {
+      this.metricsListener = new MetricsListener(() => this.getMetrics());
+      this.metricsPort = await this.metricsListener.listen(s.metricsPort, s.metricsHost).catch((err: Error) => {
+        throw new Error(`IPCServer cannot listen on metrics port ${s.metricsHost}:${s.metricsPort}: ${err.message}`);
+      });
+      this.logDebug(5, `IPCServer metrics on http://${s.metricsHost}:${this.metricsPort}/metrics`);
+      if (!isLoopback(s.metricsHost)) this.logDebug(1, `WARNING: the metrics listener (${s.metricsHost}) is reachable from the network, without authentication`);
+    }
 
     if (s.logStatsInterval) {
       this.statsListener = () => this.logIntervalStats();
@@ -135,6 +171,7 @@ export class IPCServer extends Component {
     this.pipeline.closing = true;
     this.connections.closing = true;
     this.listening.close();
+    this.closeMetricsListener();
     this.connections.stopSweep();
     if (this.statsListener && this.settings?.logStatsInterval) {
       this.server.removeListener(this.settings.logStatsInterval, this.statsListener);
@@ -154,6 +191,11 @@ export class IPCServer extends Component {
     }
     this.connections.destroyAll('shutdown');
     this.listening.removeSocketFile();
+  }
+
+  private closeMetricsListener(): void {
+    this.metricsListener?.close();
+    this.metricsListener = null;
   }
 
   /** The sweep's timeouts follow the settings and whether authentication is on. */
@@ -238,12 +280,39 @@ export class IPCServer extends Component {
       uptime: Date.now() - this.stats.startedAt,
       ...this.stats.lastCycle,
       totals: { ...this.stats.totals },
+      process: processFigures(),
+      endpoints: this.monitoring.endpoints.toJSON(),
     };
+  }
+
+  /**
+   * The Prometheus text exposition of the server's figures (what the
+   * `metrics_port` listener and the `/ipcserver/metrics` uri serve).
+   */
+  getMetrics(): string {
+    return this.monitoring.render({ startedAt: this.stats.startedAt, inFlight: this.connections.inFlight, totals: this.stats.totals }, this.connections.values());
+  }
+
+  /** The stats uri's answer: getStats(), with the connection list when asked for `{ connections: true }`. */
+  private statsAnswer(options: unknown): Record<string, any> {
+    const stats = this.getStats();
+    if (options && typeof options === 'object' && (options as { connections?: unknown }).connections === true) {
+      const list: unknown[] = [];
+      for (const connection of this.connections.values()) {
+        if (list.length >= MAX_LISTED_CONNECTIONS) break;
+        list.push(connection.toJSON());
+      }
+      stats.connections = list;
+    }
+    return stats;
   }
 
   /** Ends the current stats interval now and logs it. */
   logIntervalStats(): void {
     this.stats.cycle(this.connections.size);
-    this.logDebug(5, 'IPCServer Stats', this.getStats());
+    this.monitoring.cycle();
+    // Per-endpoint figures stay out of the log line: up to 1000 endpoints would make it huge.
+    const { endpoints, ...logged } = this.getStats();
+    this.logDebug(5, 'IPCServer Stats', logged);
   }
 }
