@@ -91,6 +91,7 @@ export class IPCServer extends Component {
     this.start().then(() => callback(), (err: Error) => {
       this.logError('startup', err.message);
       this.listening.close();
+      this.listening.removeSocketFile();
       this.closeMetricsListener();
       // pixl-server only logs a failed startup, then exits 1: this lets the app say why on stderr.
       this.emit('startup_failed', err);
