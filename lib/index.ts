@@ -8,24 +8,26 @@ import { ServerErrorCode as ServerErrorCodes, URI as BuiltinURIs } from './proto
 import type * as Types from './types';
 import type { Connection as ConnectionClass } from './connection';
 
-type IPCServerExport = typeof IPCServerClass & {
+/** What the module adds to the class (an interface, so `IPCServer` and `default` can name the whole export). */
+interface IPCServerStatics {
   /** Error codes the server sends. */
   ErrorCode: typeof ServerErrorCodes;
   /** Built-in uris. */
   URI: typeof BuiltinURIs;
   /** The component of a started pixl-server, typed (`server.IPCServer` is `any`); throws when it has none. */
   from(server: object): IPCServerClass;
-  /** The class itself, for `import { IPCServer } from 'pixl-ipc'`. */
-  IPCServer: typeof IPCServerClass;
-  default: typeof IPCServerClass;
-};
+  /** The export itself, for `import { IPCServer } from 'pixl-ipc'`. */
+  IPCServer: IPCServerExport;
+  default: IPCServerExport;
+}
+type IPCServerExport = typeof IPCServerClass & IPCServerStatics;
 
 const exported = IPCServerClass as IPCServerExport;
 exported.ErrorCode = ServerErrorCodes;
 exported.URI = BuiltinURIs;
 exported.from = componentOf;
-exported.IPCServer = IPCServerClass;
-exported.default = IPCServerClass;
+exported.IPCServer = exported;
+exported.default = exported;
 
 // eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace IPCServerModule {

@@ -9,6 +9,7 @@
 //   mjs   ES module: saved as block.mjs and run with node; must exit 0.
 //   ts    strict TypeScript (module NodeNext, esModuleInterop): must type-check,
 //         then is compiled to CommonJS and run; must exit 0.
+//   mts   the same as an ES module (block.mts, compiled to block.mjs).
 //   sh    checked with `bash -n`, then run with `bash -e` (node_modules/.bin on
 //         PATH); must exit 0.
 //   php   checked with `php -l`, then run (vendor/autoload.php loads the PHP
@@ -36,7 +37,8 @@ const root = path.join(__dirname, '..', '..');
 const DOCS = ['README.md', 'PROTOCOL.md'];
 const RUN_TIMEOUT_MS = 30000;
 const STOP_TIMEOUT_MS = 10000;
-const CHECKED = new Set(['js', 'mjs', 'ts', 'sh', 'php', 'json']);
+const CHECKED = new Set(['js', 'mjs', 'ts', 'mts', 'sh', 'php', 'json']);
+const TYPESCRIPT = new Set(['ts', 'mts']);
 const MARKERS = new Set(['fragment', 'skip', 'needs-daemon', 'server']);
 
 const blocks = DOCS.flatMap((file) => codeBlocks(fs.readFileSync(path.join(root, file), 'utf8'), file));
@@ -58,7 +60,7 @@ function checkSyntax(block, dir) {
   else if (lang === 'mjs') {
     fs.writeFileSync(path.join(dir, 'block.mjs'), code);
     expectExit(spawnSync(process.execPath, ['--check', 'block.mjs'], { cwd: dir, encoding: 'utf8' }), 'node --check');
-  } else if (lang === 'ts') {
+  } else if (TYPESCRIPT.has(lang)) {
     const out = ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.CommonJS } });
     assert.deepStrictEqual(out.diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
   } else if (lang === 'sh') {
@@ -114,15 +116,16 @@ function typeCheck(files) {
 /** Type-checks every ts block that runs, at once; each block's dir and complaints are kept for its run. */
 const typeChecked = new Map();
 function typeCheckTsBlocks(consumerDir) {
-  const runnable = blocks.filter((b) => b.lang === 'ts' && b.marker !== 'fragment' && b.marker !== 'skip');
+  const runnable = blocks.filter((b) => TYPESCRIPT.has(b.lang) && b.marker !== 'fragment' && b.marker !== 'skip');
   for (const block of runnable) {
     const dir = tempDir(path.join(consumerDir, 'blocks'), 'b');
-    fs.writeFileSync(path.join(dir, 'block.ts'), block.code);
-    typeChecked.set(block, { dir });
+    const file = path.join(dir, `block.${block.lang}`);
+    fs.writeFileSync(file, block.code);
+    typeChecked.set(block, { dir, file });
   }
   if (runnable.length === 0) return;
-  const complaints = typeCheck([...typeChecked.values()].map(({ dir }) => path.join(dir, 'block.ts')));
-  for (const entry of typeChecked.values()) entry.complaints = complaints.get(path.resolve(entry.dir, 'block.ts'));
+  const complaints = typeCheck([...typeChecked.values()].map(({ file }) => file));
+  for (const entry of typeChecked.values()) entry.complaints = complaints.get(path.resolve(entry.file));
 }
 
 /** Writes the block's program into `dir`; returns the command that runs it. */
@@ -131,11 +134,13 @@ function prepareRun(block, dir, consumerDir) {
   const write = (name, text) => fs.writeFileSync(path.join(dir, name), text);
   if (lang === 'js') { write('block.js', code); return [process.execPath, ['block.js']]; }
   if (lang === 'mjs') { write('block.mjs', code); return [process.execPath, ['block.mjs']]; }
-  if (lang === 'ts') {
+  if (TYPESCRIPT.has(lang)) {
     assert.deepStrictEqual(typeChecked.get(block).complaints, [], 'strict TypeScript');
-    const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true, target: ts.ScriptTarget.ES2022 } }).outputText;
-    write('block.js', js);
-    return [process.execPath, ['block.js']];
+    const esm = lang === 'mts';
+    const module = esm ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS;
+    const js = ts.transpileModule(code, { compilerOptions: { module, esModuleInterop: true, target: ts.ScriptTarget.ES2022 } }).outputText;
+    write(esm ? 'block.mjs' : 'block.js', js);
+    return [process.execPath, [esm ? 'block.mjs' : 'block.js']];
   }
   if (lang === 'sh') { write('block.sh', code); return ['bash', ['-e', 'block.sh']]; }
   if (lang === 'php') {
