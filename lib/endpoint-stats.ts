@@ -101,13 +101,24 @@ export class EndpointStat {
 
 export class EndpointStats {
   private readonly byName = new Map<string, EndpointStat>();
+  /** The last name looked up and its figures: consecutive requests mostly go to the same handler. */
+  private lastName: string | null = null;
+  private lastStat: EndpointStat | null = null;
 
   constructor(readonly maxEndpoints = DEFAULT_MAX_ENDPOINTS) {}
 
   /** The figures for a handler name (created on first use; "(other)" once the cap is reached). */
   get(name: string): EndpointStat {
+    if (name === this.lastName) return this.lastStat!;
     let stat = this.byName.get(name);
-    if (stat) return stat;
+    if (!stat) stat = this.add(name);
+    this.lastName = name;
+    this.lastStat = stat;
+    return stat;
+  }
+
+  private add(name: string): EndpointStat {
+    let stat: EndpointStat | undefined;
     if (this.byName.size >= this.maxEndpoints) {
       stat = this.byName.get(OVERFLOW);
       if (stat) return stat;
