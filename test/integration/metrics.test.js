@@ -351,6 +351,13 @@ describe('monitoring', function () {
       assert.deepStrictEqual(stats.endpoints, {});
       assert.strictEqual(stats.totals.slowResponses, 1, 'slow responses are still counted');
       assert.match(readLog(h), /\[slow_response\]/);
+      const text = h.ipc.getMetrics();
+      assert.ok(!text.includes('endpoint='), 'no endpoint series');
+      assert.strictEqual(sample(text, 'pixl_ipc_slow_responses_total'), 1);
+      if (commandExists('promtool')) {
+        const { code, output } = await promtoolCheck(text);
+        assert.strictEqual(code, 0, output);
+      }
     } finally {
       await h.stop();
     }
