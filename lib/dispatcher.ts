@@ -54,8 +54,18 @@ export class Dispatcher {
   }
 
   dispatch(call: Call): void {
-    if (this.middleware.length === 0) this.runHandler(call);
-    else this.runMiddleware(0, call);
+    if (this.middleware.length === 0) {
+      this.runHandler(call);
+      return;
+    }
+    // Named before middleware runs, so a request middleware answers or refuses
+    // counts under the endpoint its uri routes to (the handler renames it if the uri was rewritten).
+    call.handlerName = this.nameOf(this.router.match(call.request.uri) ?? this.defaultRoute);
+    this.runMiddleware(0, call);
+  }
+
+  private nameOf(route: Route): string {
+    return route === this.defaultRoute ? UNMATCHED : route.name;
   }
 
   private runMiddleware(index: number, call: Call): void {
@@ -91,7 +101,7 @@ export class Dispatcher {
   private runHandler(call: Call): void {
     const route = this.router.match(call.request.uri) ?? this.defaultRoute;
     const handler = route.handler;
-    call.handlerName = route === this.defaultRoute ? UNMATCHED : route.name;
+    call.handlerName = this.nameOf(route);
     let answered = false;
     const callback = (result?: unknown) => {
       if (answered) {

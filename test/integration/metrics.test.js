@@ -118,6 +118,26 @@ describe('monitoring', function () {
       assert.strictEqual(endpoints['(unmatched)'].totals.requests, 2);
     });
 
+    it('counts a request middleware refuses under the endpoint its uri routes to', async function () {
+      const h2 = await startServer({});
+      try {
+        h2.ipc.addURIHandler('/m/guarded', 'guarded', () => 'ran');
+        h2.ipc.use((request, next) => (request.data && request.data.let ? next() : next(Object.assign(new Error('no entry'), { code: 'forbidden' }))));
+        const c2 = new IPCClient(h2.socketPath);
+        await c2.connect();
+        await assert.rejects(c2.send('/m/guarded', {}), (err) => err.code === 'forbidden');
+        assert.strictEqual(await c2.send('/m/guarded', { let: true }), 'ran');
+        await assert.rejects(c2.send('/m/nowhere', {}), (err) => err.code === 'forbidden');
+        c2.close();
+        const endpoints = h2.ipc.getStats().endpoints;
+        assert.strictEqual(endpoints.guarded.totals.requests, 2);
+        assert.strictEqual(endpoints.guarded.totals.errors, 1);
+        assert.strictEqual(endpoints['(unmatched)'].totals.errors, 1);
+      } finally {
+        await h2.stop();
+      }
+    });
+
     it('adds process figures, and the connection list when the stats uri is asked for it', async function () {
       const plain = await client.send('/ipcserver/stats', {});
       assert.strictEqual(plain.connections, 1, 'without the option: the count only');
