@@ -18,27 +18,29 @@
  *   next connection (`queue_full` past that bound).
  * - A lost connection fails every written request at once (`connection_closed`,
  *   or `message_too_large` when a response passed maxMessageSize), then, with
- *   autoReconnect, reconnects through this.connect() with a doubling delay
- *   capped at maxReconnectDelay until it succeeds or close() is called.
+ *   autoReconnect, reconnects through this.connect() after the delays the
+ *   retry strategy gives (retry.ts) until it succeeds, the strategy gives up,
+ *   or close() is called.
  * - close() fails whatever is waiting with `client_closed`.
  *
- * Inside: requests wait in a PendingTable (one timer for all deadlines), lines
- * queued during one tick go out in one socket write (in a few slices when they
- * are sent from response callbacks, see MIN_SLICE_LINES), and responses are
- * read with the shared LineReader (a new one per connection).
+ * This file keeps the connection state machine and the public API. The jobs
+ * around it: connector.ts opens the socket, response-handler.ts decodes what
+ * the server sends, outbox.ts batches what is written, offline-queue.ts holds
+ * what waits for a connection, pending.ts the requests waiting for answers and
+ * their deadlines.
  */
 
 import { EventEmitter } from 'events';
-import * as net from 'net';
-import * as tls from 'tls';
+import type * as net from 'net';
 import { LineReader } from '../lib/framing';
 import { requestLine, URI } from '../lib/protocol';
-import { socketPathProblem } from '../lib/socket-path-limit';
+import { openSocket, readyEvent } from './connector';
 import {
   ErrorCode,
   ErrorCodeValue as ErrorCodeValueType,
   IPCError as IPCErrorClass,
 } from './errors';
+import { OfflineQueue } from './offline-queue';
 import {
   IPCClientOptions,
   MessageTransform as MessageTransformType,
@@ -46,7 +48,10 @@ import {
   ResponseMessageObject,
   resolveOptions,
 } from './options';
+import { Outbox } from './outbox';
 import { PendingRequest, PendingTable, ResponseCallback as ResponseCallbackType } from './pending';
+import { PushMessageObject, ResponseHandler, ResponseSink, answerError, authAccepted, authRefusal } from './response-handler';
+import { RetryStrategy as RetryStrategyType, cappedDoubling, retryDelay } from './retry';
 import { Target, describeTarget, parseTarget } from './target';
 
 /** What the client needs from a logger (pixl-logger has both). */
@@ -90,45 +95,13 @@ interface ClientStats {
 
 type ConnectCallbackType = (err: IPCErrorClass | null) => void;
 
-/** A server message without an ipcReqID, as emitted by the `data` event. */
-interface PushMessageObject {
-  uri?: string;
-  data?: any;
-  ipcReqID?: null;
-  code?: string;
-  message?: string;
-  [field: string]: unknown;
-}
-
 type ConnectionState = 'disconnected' | 'connecting' | 'authenticating' | 'connected';
-
-/** A send or notify waiting for a connection. */
-interface HeldMessage {
-  seq: number;
-  line: string;
-  /** The request, or null for a notify. */
-  entry: PendingRequest | null;
-}
 
 interface FlushWaiter {
   /** Waits for everything with a smaller seq. */
   seq: number;
   done: () => void;
 }
-
-/**
- * While a chunk of responses is delivered, the requests their callbacks send
- * go out in slices of this many lines at least (a quarter of those in flight
- * when that is more), not all at the end of the tick: the server starts on the
- * first slice while this client works through the rest of the chunk. One
- * write per chunk instead made client and server take turns, each idle while
- * the other worked (about 0.7x the throughput of a client writing every
- * request at once, with 16 and 256 in flight).
- */
-const MIN_SLICE_LINES = 4;
-
-/** Size of the buffer Unix and TCP connections read into (as large as net's own reads). */
-const READ_BUFFER_BYTES = 64 * 1024;
 
 function rethrowLater(err: unknown): void {
   process.nextTick(() => {
@@ -154,16 +127,12 @@ class IPCClient extends EventEmitter {
   readonly #pending: PendingTable;
   /** Reads the current connection's lines; a new one per connection, so nothing of an old stream leaks into the next. */
   #reader: LineReader | null = null;
+  /** Decodes the current connection's lines (also one per connection). */
+  #responses: ResponseHandler | null = null;
   #state: ConnectionState = 'disconnected';
   #socket: net.Socket | null = null;
-  /** Lines written during this tick, sent together on the next tick. */
-  #outbox = '';
-  #flushScheduled = false;
-  /** Lines in #outbox. */
-  #outLines = 0;
-  /** True while the lines of a chunk read from the socket are being handled. */
-  #delivering = false;
-  #held: HeldMessage[] = [];
+  readonly #outbox: Outbox;
+  readonly #queue = new OfflineQueue();
   #nextId = 0;
   #nextSeq = 0;
   #connectWaiters: ConnectCallbackType[] = [];
@@ -171,6 +140,7 @@ class IPCClient extends EventEmitter {
   #connectTimer: NodeJS.Timeout | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #statsTimer: NodeJS.Timeout | null = null;
+  /** Reconnect attempts since the connection was lost (the retry strategy's argument is this plus one). */
   #reconnectAttempts = 0;
   /** Set when an established connection was lost; cleared by a connect or close(). */
   #wantReconnect = false;
@@ -182,7 +152,6 @@ class IPCClient extends EventEmitter {
   /** The last connection-level error line from the server (e.g. idle_timeout), to explain a close. */
   #lastServerError: PushMessageObject | null = null;
   #overflowed = false;
-  #authId: string | null = null;
   #authCount = 0;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -216,6 +185,7 @@ class IPCClient extends EventEmitter {
       (expired) => this.#onExpired(expired),
       () => this.options.expireRequest,
     );
+    this.#outbox = new Outbox(() => this.#pending.size);
   }
 
   /** Requests waiting for an outcome (in flight, or held for a connection). Back to 0 once all are answered or failed. */
@@ -293,11 +263,11 @@ class IPCClient extends EventEmitter {
     const seq = this.#nextSeq++;
     if (this.#state === 'connected') {
       this.#stats.notifiesSent++;
-      this.#write(line);
+      this.#outbox.add(line);
       return true;
     }
     if (this.#canHold()) {
-      this.#held.push({ seq, line, entry: null });
+      this.#queue.push(seq, line, null);
       return true;
     }
     this.#logError(this.#queueFull() ? ErrorCode.queueFull : ErrorCode.noOpenStream, this.#noConnectionMessage('notify to ' + uri), { uri });
@@ -350,7 +320,7 @@ class IPCClient extends EventEmitter {
       bytesIn: this.#bytesIn + (socket ? socket.bytesRead : 0),
       bytesOut: this.#bytesOut + (socket ? socket.bytesWritten : 0),
       inFlight: this.#pending.size,
-      queued: this.#held.length,
+      queued: this.#queue.length,
       connected: this.#state === 'connected',
     };
   }
@@ -405,27 +375,28 @@ class IPCClient extends EventEmitter {
     // The reader comes first: the socket's read callback feeds it. Lines still being scanned
     // from a chunk when this socket is let go (say close() inside a callback) are dropped.
     let socket: net.Socket | null = null;
+    const responses = new ResponseHandler(this.#pending, this.#stats, this.#sink);
     const reader = new LineReader(this.options.maxMessageSize, {
       onLine: (line) => {
-        if (socket !== null && this.#socket === socket) this.#onLine(line);
+        if (socket !== null && this.#socket === socket) responses.handleLine(line);
       },
       onOverflow: () => {
         if (socket !== null && this.#socket === socket) this.#onOverflow();
       },
     });
+    const outbox = this.#outbox;
     const deliver = (chunk: Buffer): void => {
       if (socket === null || this.#socket !== socket) return;
-      this.#delivering = true;
+      outbox.beginDelivery();
       try {
         reader.push(chunk);
       } finally {
-        this.#delivering = false;
         // What the response callbacks sent goes out now, without a trip through process.nextTick.
-        this.#writeOutbox();
+        outbox.endDelivery();
       }
     };
     try {
-      socket = this.#openSocket(reader, deliver);
+      socket = openSocket(this.#target, { tls: this.options.tls, heldBytes: () => reader.bufferedBytes, deliver });
     } catch (err) {
       // Bad tls options and the like: fail like a refused connection, asynchronously.
       this.#attemptError = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + (err as Error).message, { cause: err });
@@ -439,8 +410,9 @@ class IPCClient extends EventEmitter {
     }
     this.#socket = socket;
     this.#reader = reader;
+    this.#responses = responses;
     const opened = socket;
-    socket.on(this.#target.kind === 'tls' ? 'secureConnect' : 'connect', () => this.#onSocketOpen(opened));
+    socket.on(readyEvent(this.#target), () => this.#onSocketOpen(opened));
     socket.on('error', (err: Error) => {
       if (this.#socket === opened && this.#socketError === null) this.#socketError = err;
     });
@@ -456,40 +428,6 @@ class IPCClient extends EventEmitter {
     }
   }
 
-  /**
-   * Unix and TCP sockets read into a buffer the client hands them (net's
-   * `onread`), which skips the stream machinery and a new buffer per read;
-   * TLS sockets deliver 'data' events.
-   */
-  #openSocket(reader: LineReader, deliver: (chunk: Buffer) => void): net.Socket {
-    const target = this.#target;
-    if (target.kind === 'tls') {
-      const socket = tls.connect({ ...(this.options.tls || {}), host: target.host, port: target.port });
-      socket.on('data', deliver);
-      return socket;
-    }
-    let buffer: Buffer | null = null;
-    const onread = {
-      // Called before every read. The reader keeps the bytes of an unfinished line by reference, so
-      // a buffer it still holds is left to it and the read goes into a new one.
-      buffer: (): Buffer => {
-        if (buffer === null || reader.bufferedBytes > 0) buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-        return buffer;
-      },
-      callback: (bytes: number, into: Uint8Array): boolean => {
-        deliver((into as Buffer).subarray(0, bytes));
-        return true;
-      },
-    };
-    if (target.kind === 'unix') {
-      // Checked here, not by the kernel: a longer path would be truncated to another file's name.
-      const tooLong = socketPathProblem(target.path);
-      if (tooLong) throw new Error(tooLong);
-      return net.createConnection({ path: target.path, onread });
-    }
-    return net.createConnection({ host: target.host, port: target.port, onread });
-  }
-
   #onSocketOpen(socket: net.Socket): void {
     if (this.#socket !== socket || this.#state !== 'connecting') return;
     if (this.#target.kind !== 'unix') socket.setNoDelay(true);
@@ -500,29 +438,39 @@ class IPCClient extends EventEmitter {
     }
     // Credentials go first, before anything held; the connect completes on the answer.
     this.#state = 'authenticating';
-    this.#authId = 'auth' + ++this.#authCount;
+    const authId = 'auth' + ++this.#authCount;
     let line: string;
     try {
-      line = requestLine(URI.auth, auth, this.#authId, process.pid, this.options.userAgent, false);
+      line = requestLine(URI.auth, auth, authId, process.pid, this.options.userAgent, false);
     } catch (err) {
       this.#attemptError = new IPCErrorClass(ErrorCode.access, 'The auth option cannot be encoded as JSON: ' + (err as Error).message);
       socket.destroy();
       return;
     }
+    this.#responses!.authId = authId;
     socket.write(line);
   }
 
+  /** How the response handler reaches the client. */
+  readonly #sink: ResponseSink = {
+    onPush: (message) => {
+      if (message.code) this.#lastServerError = message;
+      this.#emitSafely('data', message);
+    },
+    onAuthAnswer: (message) => this.#onAuthAnswer(message),
+    onAnswer: (entry, message) => this.#settle(entry, message),
+    onBadLine: (what, line) => this.#badLine(what, line),
+    onUnknownId: (id) => {
+      this.#logError(ErrorCode.badResponse, 'Response from ' + this.#targetName + ' for unknown request id ' + JSON.stringify(id), { ipcReqID: id });
+    },
+  };
+
   #onAuthAnswer(message: ResponseMessageObject): void {
-    this.#authId = null;
-    const data = message.data;
-    const refused = !!message.code || (data !== null && typeof data === 'object' && (data.authenticated === false || data.code === ErrorCode.access));
-    if (!refused) {
+    if (authAccepted(message)) {
       this.#onConnected();
       return;
     }
-    const code = typeof message.code === 'string' && message.code ? message.code : ErrorCode.access;
-    const why = message.message || (data && data.message) || 'credentials refused';
-    this.#attemptError = new IPCErrorClass(code, 'Authentication with ' + this.#targetName + ' failed: ' + why);
+    this.#attemptError = authRefusal(message, this.#targetName);
     if (this.#socket) this.#socket.destroy();
   }
 
@@ -533,21 +481,18 @@ class IPCClient extends EventEmitter {
     this.#stats.connects++;
     this.#reconnectAttempts = 0;
     this.#wantReconnect = false;
-    const held = this.#held;
-    if (held.length) {
-      this.#held = [];
-      for (const item of held) {
-        const entry = item.entry;
-        if (entry) {
-          if (entry.done) continue;
-          entry.written = true;
-          entry.line = null;
-          this.#stats.requestsSent++;
-        } else {
-          this.#stats.notifiesSent++;
-        }
-        this.#write(item.line);
+    this.#outbox.socket = this.#socket;
+    for (const item of this.#queue.takeAll()) {
+      const entry = item.entry;
+      if (entry) {
+        if (entry.done) continue;
+        entry.written = true;
+        entry.line = null;
+        this.#stats.requestsSent++;
+      } else {
+        this.#stats.notifiesSent++;
       }
+      this.#outbox.add(item.line);
     }
     this.#emitSafely('connect');
     if (this.#connectCount > 1) this.#emitSafely('reconnect');
@@ -572,11 +517,11 @@ class IPCClient extends EventEmitter {
     }
     this.#stats.connectFailures++;
     this.#logError(error.code, error.message, { target: this.#targetName });
-    if (this.options.offlineQueue <= 0 || this.#closedByUser) this.#failHeld(error);
+    if (this.options.offlineQueue <= 0 || this.#closedByUser) this.#failQueued(error);
     this.#emitSafely('connect_failed', error);
     this.#emitError(error);
     this.#callConnectWaiters(error);
-    if (this.#wantReconnect) this.#scheduleReconnect();
+    if (this.#wantReconnect) this.#scheduleReconnect(error);
   }
 
   /** An established connection ended without close() (its socket is already detached). */
@@ -599,7 +544,7 @@ class IPCClient extends EventEmitter {
     }
     this.#emitSafely('disconnect', reason);
     if (cause || this.#overflowed) this.#emitError(reason);
-    if (this.#wantReconnect) this.#scheduleReconnect();
+    if (this.#wantReconnect) this.#scheduleReconnect(reason);
   }
 
   #onSocketClose(socket: net.Socket): void {
@@ -615,20 +560,33 @@ class IPCClient extends EventEmitter {
     this.#socket = null;
     this.#bytesIn += socket.bytesRead;
     this.#bytesOut += socket.bytesWritten;
-    this.#outbox = '';
-    this.#outLines = 0;
-    this.#authId = null;
+    this.#outbox.socket = null;
+    this.#outbox.take();
+    if (this.#responses !== null) this.#responses.authId = null;
+    this.#responses = null;
     // Stops the scan of the current chunk at once when called from inside a line handler.
     if (this.#reader !== null) this.#reader.pause();
     this.#reader = null;
   }
 
-  #scheduleReconnect(): void {
-    const base = this.options.autoReconnect;
-    if (!base || this.#closedByUser || this.#reconnectTimer !== null || this.#state !== 'disconnected') return;
-    const cap = Math.max(base, Number(this.options.maxReconnectDelay) || base);
-    const delay = Math.min(cap, base * 2 ** Math.min(this.#reconnectAttempts, 30));
+  /** The retry strategy in force: the option's, or capped doubling from autoReconnect and maxReconnectDelay. */
+  #retryStrategy(): RetryStrategyType {
+    const custom = this.options.retryStrategy;
+    if (typeof custom === 'function') return custom;
+    return cappedDoubling(this.options.autoReconnect, Number(this.options.maxReconnectDelay) || 0);
+  }
+
+  /** Waits as the retry strategy says, then reconnects; `why` is the error that stops the queue when the strategy gives up. */
+  #scheduleReconnect(why: IPCErrorClass): void {
+    if (!this.options.autoReconnect || this.#closedByUser || this.#reconnectTimer !== null || this.#state !== 'disconnected') return;
     this.#reconnectAttempts++;
+    const delay = retryDelay(this.#retryStrategy(), this.#reconnectAttempts);
+    if (delay === null) {
+      this.#wantReconnect = false;
+      this.#logError(why.code, 'Stopped reconnecting to ' + this.#targetName + ' after ' + (this.#reconnectAttempts - 1) + ' attempts (retryStrategy)', { target: this.#targetName });
+      this.#failQueued(why);
+      return;
+    }
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       this.#reconnectNow();
@@ -642,7 +600,7 @@ class IPCClient extends EventEmitter {
     const settle = (err: unknown): void => {
       if (settled) return;
       settled = true;
-      if (err && this.#wantReconnect) this.#scheduleReconnect();
+      if (err && this.#wantReconnect) this.#scheduleReconnect(err instanceof IPCErrorClass ? err : new IPCErrorClass(ErrorCode.connectFailed, String((err as Error)?.message || err)));
     };
     try {
       const result: unknown = (this.connect as (cb: ConnectCallbackType) => unknown)(settle);
@@ -690,13 +648,13 @@ class IPCClient extends EventEmitter {
     this.#clearConnectTimer();
     const socket = this.#socket;
     const previous = this.#state;
-    const tail = previous === 'connected' ? this.#outbox : '';
+    const tail = previous === 'connected' ? this.#outbox.take() : '';
     this.#state = 'disconnected';
     if (socket) this.#detachSocket(socket);
     const reason = new IPCErrorClass(ErrorCode.clientClosed, 'Client closed the connection to ' + this.#targetName);
     const waiting = this.#pending.removeWhere(() => true);
     this.#pending.stop();
-    this.#held = []; // notifies still held are dropped
+    this.#queue.takeAll(); // notifies still queued are dropped
     for (const entry of waiting) {
       this.#complete(entry, new IPCErrorClass(ErrorCode.clientClosed, 'Request to ' + entry.uri + ' failed: ' + reason.message, { uri: entry.uri, ipcReqID: entry.id }), undefined);
     }
@@ -729,13 +687,10 @@ class IPCClient extends EventEmitter {
 
   /** Whether a send or notify made now may wait for a connection instead of failing. */
   #canHold(): boolean {
-    if (this.#state === 'connecting' || this.#state === 'authenticating') {
-      const limit = this.options.offlineQueue;
-      return limit <= 0 || this.#held.length < limit;
-    }
-    if (this.#state === 'connected' || this.#closedByUser) return false;
     const limit = this.options.offlineQueue;
-    return limit > 0 && this.#held.length < limit;
+    if (this.#state === 'connecting' || this.#state === 'authenticating') return !this.#queue.isFull(limit);
+    if (this.#state === 'connected' || this.#closedByUser) return false;
+    return limit > 0 && !this.#queue.isFull(limit);
   }
 
   /** Called when a message could not be held: was that because the offline queue is full? */
@@ -769,13 +724,13 @@ class IPCClient extends EventEmitter {
       entry.written = true;
       this.#pending.add(entry);
       this.#stats.requestsSent++;
-      this.#write(line);
+      this.#outbox.add(line);
       return;
     }
     if (this.#canHold()) {
       entry.line = line;
       this.#pending.add(entry);
-      this.#held.push({ seq: entry.seq, line, entry });
+      this.#queue.push(entry.seq, line, entry);
       return;
     }
     const code = this.#queueFull() ? ErrorCode.queueFull : ErrorCode.noOpenStream;
@@ -793,76 +748,9 @@ class IPCClient extends EventEmitter {
     setImmediate(() => this.#complete(entry, err, undefined));
   }
 
-  #write(line: string): void {
-    this.#outbox += line;
-    this.#outLines++;
-    if (this.#delivering) {
-      // Written at the end of the chunk, or in slices before that.
-      if (this.#outLines >= MIN_SLICE_LINES && this.#outLines * 4 >= this.#pending.size) this.#writeOutbox();
-      return;
-    }
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flushOutbox);
-    }
-  }
-
-  /** One socket write for every line queued during the tick (or since the last slice, see MIN_SLICE_LINES). */
-  readonly #flushOutbox = (): void => {
-    this.#flushScheduled = false;
-    this.#writeOutbox();
-  };
-
-  #writeOutbox(): void {
-    const lines = this.#outbox;
-    if (lines === '') return;
-    this.#outbox = '';
-    this.#outLines = 0;
-    const socket = this.#socket;
-    if (socket !== null && this.#state === 'connected') socket.write(lines);
-  }
-
   // ---- receiving ----
 
-  #onLine(line: string): void {
-    let message: any;
-    try {
-      message = JSON.parse(line);
-    } catch {
-      this.#badLine('a line from the server is not JSON', line);
-      return;
-    }
-    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
-      this.#badLine('a line from the server is not a JSON object', line);
-      return;
-    }
-    const id = message.ipcReqID;
-    if (id === undefined || id === null) {
-      this.#stats.pushes++;
-      if (message.code) this.#lastServerError = message;
-      this.#emitSafely('data', message);
-      return;
-    }
-    const key = typeof id === 'string' ? id : String(id);
-    if (this.#authId !== null && key === this.#authId) {
-      this.#onAuthAnswer(message);
-      return;
-    }
-    const entry = this.#pending.take(key);
-    if (entry === undefined) {
-      if (this.#pending.takeExpired(key)) {
-        this.#stats.lateResponses++;
-        return;
-      }
-      this.#stats.unknownResponses++;
-      this.#logError(ErrorCode.badResponse, 'Response from ' + this.#targetName + ' for unknown request id ' + JSON.stringify(id), { ipcReqID: id });
-      return;
-    }
-    this.#stats.responses++;
-    this.#settle(entry, message);
-  }
-
-  /** Turns a response into the request's outcome (messageTransform, then top-level code, then codeToErr). */
+  /** Turns a response into the request's outcome (messageTransform, else answerError's rules). */
   #settle(entry: PendingRequest, message: ResponseMessageObject): void {
     const transform = this.options.messageTransform;
     if (typeof transform === 'function') {
@@ -877,18 +765,9 @@ class IPCClient extends EventEmitter {
       this.#complete(entry, err || null, outcome ? outcome[1] : undefined);
       return;
     }
-    if (message.code) {
-      const code = String(message.code);
-      this.#complete(entry, new IPCErrorClass(code, message.message ? String(message.message) : code, { uri: entry.uri, ipcReqID: entry.id }), undefined);
-      return;
-    }
-    const data = message.data;
-    if (this.options.codeToErr && data !== null && typeof data === 'object' && data.code) {
-      const code = String(data.code);
-      this.#complete(entry, new IPCErrorClass(code, data.message ? String(data.message) : code, { uri: entry.uri, ipcReqID: entry.id, data }), undefined);
-      return;
-    }
-    this.#complete(entry, null, data);
+    const err = answerError(message, this.options.codeToErr, entry.uri, entry.id);
+    if (err !== null) this.#complete(entry, err, undefined);
+    else this.#complete(entry, null, message.data);
   }
 
   /** A response passed maxMessageSize: drop the connection; in-flight requests fail with message_too_large. */
@@ -909,15 +788,15 @@ class IPCClient extends EventEmitter {
   }
 
   #onExpired(expired: PendingRequest[]): void {
-    let heldExpired = false;
+    let queuedExpired = false;
     for (const entry of expired) {
-      if (!entry.written) heldExpired = true;
+      if (!entry.written) queuedExpired = true;
       const message = 'Request to ' + entry.uri + ' timed out after ' + this.options.requestTimeout + ' ms (' + this.#targetName + ')';
       this.#stats.timeouts++;
       this.#logError(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id });
       this.#complete(entry, new IPCErrorClass(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id }), undefined, true);
     }
-    if (heldExpired) this.#held = this.#held.filter(isStillWanted);
+    if (queuedExpired) this.#queue.dropSettled();
     if (this.#flushWaiters.length) this.#checkFlushWaiters();
   }
 
@@ -946,11 +825,10 @@ class IPCClient extends EventEmitter {
   }
 
   /** Fails requests waiting for a connection, and drops waiting notifies. */
-  #failHeld(error: IPCErrorClass): void {
-    const held = this.#held;
-    if (!held.length) return;
-    this.#held = [];
-    for (const item of held) {
+  #failQueued(error: IPCErrorClass): void {
+    const queued = this.#queue.takeAll();
+    if (!queued.length) return;
+    for (const item of queued) {
       const entry = item.entry;
       if (!entry || entry.done) continue;
       this.#pending.remove(entry);
@@ -960,12 +838,7 @@ class IPCClient extends EventEmitter {
   }
 
   #checkFlushWaiters(): void {
-    let oldest = this.#pending.oldestSeq();
-    for (const item of this.#held) {
-      if (item.entry && item.entry.done) continue;
-      if (item.seq < oldest) oldest = item.seq;
-      break;
-    }
+    const oldest = Math.min(this.#pending.oldestSeq(), this.#queue.oldestSeq());
     const waiters = this.#flushWaiters;
     let ready = 0;
     while (ready < waiters.length && waiters[ready].seq <= oldest) ready++;
@@ -983,7 +856,7 @@ class IPCClient extends EventEmitter {
       process.nextTick(fn);
       return;
     }
-    this.#flushOutbox();
+    this.#outbox.write();
     if (socket.writableLength === 0) process.nextTick(fn);
     else socket.write('', () => fn());
   }
@@ -1013,10 +886,6 @@ function isWritten(entry: PendingRequest): boolean {
   return entry.written;
 }
 
-function isStillWanted(item: HeldMessage): boolean {
-  return !item.entry || !item.entry.done;
-}
-
 // eslint-disable-next-line @typescript-eslint/no-namespace
 namespace IPCClient {
   /** Constructor options (all optional). */
@@ -1029,6 +898,8 @@ namespace IPCClient {
   export type ResponseCallback = ResponseCallbackType;
   /** `(err) => void` for callback-style connects. */
   export type ConnectCallback = ConnectCallbackType;
+  /** `(attempt) => ms | null` for the retryStrategy option. */
+  export type RetryStrategy = RetryStrategyType;
   /** `(msg) => [err, data]`. */
   export type MessageTransform = MessageTransformType;
   /** A response as received, handed to messageTransform. */

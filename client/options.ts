@@ -3,6 +3,7 @@
  */
 
 import type { ConnectionOptions as TlsConnectionOptions } from 'tls';
+import type { RetryStrategy } from './retry';
 
 /** A response message as the server sent it, handed to `messageTransform`. */
 export interface ResponseMessageObject {
@@ -31,6 +32,15 @@ export interface IPCClientOptions {
   autoReconnect?: number | false;
   /** Cap, in ms, for the reconnect delay, which doubles after each failed attempt. Default 30000. */
   maxReconnectDelay?: number;
+  /**
+   * `(attempt) => ms | null`: the delay before reconnect attempt number
+   * `attempt` (1, 2, ... since the connection was lost), or null to stop
+   * reconnecting. Replaces the default: autoReconnect ms doubling up to
+   * maxReconnectDelay, each delay drawn from its upper half so that many
+   * clients do not reconnect in lockstep. autoReconnect false still turns
+   * reconnecting off.
+   */
+  retryStrategy?: RetryStrategy | null;
   /** ms before a connect attempt (socket open plus authentication) fails with `connect_timeout`; 0 disables. Default 5000. */
   connectTimeout?: number;
   /** Turn a response whose top-level `code` or `data.code` is truthy into an error. Default false. */
@@ -62,6 +72,7 @@ export interface ResolvedOptions {
   userAgent: string;
   autoReconnect: number;
   maxReconnectDelay: number;
+  retryStrategy: RetryStrategy | null;
   connectTimeout: number;
   codeToErr: boolean;
   messageTransform: MessageTransform | null;
@@ -81,6 +92,7 @@ export function defaultOptions(): ResolvedOptions {
     userAgent: 'Node/IPCClient' + process.cwd(),
     autoReconnect: 1000,
     maxReconnectDelay: 30000,
+    retryStrategy: null,
     connectTimeout: 5000,
     codeToErr: false,
     messageTransform: null,
