@@ -1,10 +1,12 @@
 /**
  * The requests waiting for an outcome, and their deadlines.
  *
- * Thousands of requests in flight must not mean thousands of timers. Every
- * request gets the same timeout, so insertion order is deadline order: the
+ * Thousands of requests in flight must not mean thousands of timers. Most
+ * requests get the same timeout, so insertion order is deadline order: the
  * table keeps them in that order, and ONE timer is armed for the oldest
- * deadline. Answering a request does not touch the timer; when it
+ * deadline. A request whose deadline comes before one added earlier (a
+ * shorter per-request timeout) is also listed apart, and the timer is armed
+ * for the earliest of both. Answering a request does not touch the timer; when it
  * fires it expires whatever is due and re-arms for the new oldest entry. A
  * sequential caller therefore costs one timer per `requestTimeout` period, not
  * one per request.
@@ -102,6 +104,12 @@ export class PendingTable {
   /** Ids of timed-out requests -> Date.now() after which they are forgotten (insertion order = that order). */
   private readonly expired = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** The deadline the timer is armed for (Infinity when it is not). */
+  private armedFor = Infinity;
+  /** The latest deadline added since the table was last empty: a smaller one is out of order. */
+  private latestDeadline = -Infinity;
+  /** Requests added out of deadline order (may include some that have left; dropped when the timer runs). */
+  private early: PendingRequest[] = [];
   private readonly onExpire: (expired: PendingRequest[]) => void;
   private readonly rememberMs: () => number;
 
@@ -121,9 +129,8 @@ export class PendingTable {
   }
 
   /**
-   * Adds a request. Its deadline must not be earlier than those added before
-   * it (true while requestTimeout is unchanged); Infinity means no timeout.
-   * Its id must not be waiting already.
+   * Adds a request; a deadline of Infinity means no timeout. Its id must not
+   * be waiting already.
    */
   add(entry: PendingRequest): void {
     entry.position = this.base + this.order.length;
@@ -142,8 +149,18 @@ export class PendingTable {
     } else {
       this.others.set(entry.id, entry);
     }
-    // An armed timer fires no later than this deadline, since deadlines only grow.
-    if (this.timer === null) this.arm(entry.deadline);
+    if (entry.deadline >= this.latestDeadline) {
+      this.latestDeadline = entry.deadline;
+      // An armed timer fires no later than this deadline.
+      if (this.timer === null) this.arm(entry.deadline);
+      return;
+    }
+    this.early.push(entry);
+    if (entry.deadline < this.armedFor) {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      this.arm(entry.deadline);
+    }
   }
 
   /** Removes and returns the request with this id, if it is waiting. */
@@ -170,8 +187,18 @@ export class PendingTable {
 
   /** Removes the request if it is still waiting (for example one that could not be written). */
   remove(entry: PendingRequest): void {
+    if (this.isWaiting(entry)) this.take(entry.id);
+  }
+
+  /** True while the request is in the table. */
+  isWaiting(entry: PendingRequest): boolean {
     const index = entry.position - this.base;
-    if (index >= this.head && index < this.order.length && this.order[index] === entry) this.take(entry.id);
+    return index >= this.head && index < this.order.length && this.order[index] === entry;
+  }
+
+  /** Remembers the id of a request that left without its answer (cancelled), so the answer is dropped quietly. */
+  rememberAbandoned(id: string): void {
+    this.expired.set(id, Date.now() + this.rememberMs());
   }
 
   /** True (once) when this id belonged to a request that timed out less than `rememberMs` ago. */
@@ -204,6 +231,7 @@ export class PendingTable {
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.armedFor = Infinity;
     this.expired.clear();
   }
 
@@ -234,6 +262,8 @@ export class PendingTable {
       this.base += order.length;
       order.length = 0;
       this.head = 0;
+      this.latestDeadline = -Infinity;
+      if (this.early.length) this.early = [];
     } else if (this.head >= COMPACT_AFTER && this.head * 2 >= order.length) {
       this.compact();
     } else if (order.length >= COMPACT_AFTER && order.length > 4 * this.count + COMPACT_AFTER) {
@@ -281,6 +311,7 @@ export class PendingTable {
 
   private arm(deadline: number): void {
     if (deadline === Infinity) return; // a request without a timeout (requestTimeout 0)
+    this.armedFor = deadline;
     this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(1, deadline - Date.now())));
     // Deadlines alone never keep a process alive; an open socket or a reconnect timer does.
     this.timer.unref();
@@ -288,19 +319,40 @@ export class PendingTable {
 
   private onTimer(): void {
     this.timer = null;
+    this.armedFor = Infinity;
     const now = Date.now();
     this.forgetExpired(now);
     let due: PendingRequest[] | null = null;
     const forgetAt = now + this.rememberMs();
+    // In-order requests: stop at the first one not due (every later in-order one is due later still).
+    let next = Infinity;
     for (let entry = this.first(); entry !== null; entry = this.first()) {
       if (entry.deadline > now) {
-        this.arm(entry.deadline);
+        next = entry.deadline;
         break;
       }
       this.take(entry.id);
       this.expired.set(entry.id, forgetAt);
       (due ??= []).push(entry);
     }
+    if (this.early.length) {
+      const early = this.early;
+      const keep: PendingRequest[] = [];
+      for (const entry of early) {
+        if (!this.isWaiting(entry)) continue;
+        if (entry.deadline > now) {
+          keep.push(entry);
+          if (entry.deadline < next) next = entry.deadline;
+          continue;
+        }
+        this.take(entry.id);
+        this.expired.set(entry.id, forgetAt);
+        (due ??= []).push(entry);
+      }
+      if (this.early === early) this.early = keep;
+      if (due) due.sort(byDeadline);
+    }
+    if (this.timer === null) this.arm(next);
     if (due) this.onExpire(due);
   }
 
@@ -310,4 +362,8 @@ export class PendingTable {
       this.expired.delete(id);
     }
   }
+}
+
+function byDeadline(a: PendingRequest, b: PendingRequest): number {
+  return a.deadline - b.deadline;
 }

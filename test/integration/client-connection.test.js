@@ -172,24 +172,47 @@ describe('client: events, disconnects and reconnects', function () {
     await client.close();
   });
 
-  it('maxReconnectDelay caps the doubling reconnect delay', async function () {
-    this.timeout(5000);
-    const client = new IPCClient(h.socketPath, null, { autoReconnect: 20, maxReconnectDelay: 50 });
+  it('reconnect delays double from autoReconnect up to maxReconnectDelay, each in the upper half of its nominal value', async function () {
+    this.timeout(15000);
+    const client = new IPCClient(h.socketPath, null, { autoReconnect: 40, maxReconnectDelay: 320 });
     const events = recordEvents(client);
     await client.connect();
     await h.stop();
     await waitFor(() => events.named('disconnect').length === 1, 'disconnect');
+    // Nominal delays 40, 80, 160, 320, 320, 320, 320: about 1.6 s at most on an idle machine.
+    await waitFor(() => events.named('connect_failed').length >= 7, '7 reconnect attempts', 10000);
     const lostAt = events.named('disconnect')[0].at;
-    await sleep(450);
-    const failures = events.named('connect_failed').map((e) => e.at);
-    // Attempts at about 20, 60, 110, 160, ... ms; without the cap 20, 60, 140, 300, 620.
-    assert.ok(failures.length >= 5, `only ${failures.length} attempts in 450 ms`);
-    const gaps = [failures[0] - lostAt].concat(failures.slice(1).map((t, i) => t - failures[i]));
-    assert.ok(Math.max(...gaps) < 50 + 60, 'gaps ' + gaps.join(','));
+    const failures = events.named('connect_failed').map((e) => e.at).slice(0, 7);
+    const gaps = failures.map((t, i) => t - (i === 0 ? lostAt : failures[i - 1]));
+    const nominal = [40, 80, 160, 320, 320, 320, 320];
+    // Timers never fire early, so the lower bounds hold on any machine: they prove the doubling.
+    gaps.forEach((gap, i) => assert.ok(gap >= nominal[i] / 2 - 2, `attempt ${i + 1} came after ${gap} ms; gaps ${gaps.join(',')}`));
+    // The cap: without it attempt 7 would wait at least 40 * 64 / 2 = 1280 ms. Generous room for a loaded machine.
+    assert.ok(Math.max(...gaps.slice(4)) < 1280, 'capped gaps ' + gaps.join(','));
     await client.close();
     const after = events.named('connect_failed').length;
-    await sleep(120);
+    await sleep(400);
     assert.strictEqual(events.named('connect_failed').length, after, 'close() stops reconnecting');
+    h = await startServer({ exit_timeout: 200 }); // for afterEach
+  });
+
+  it('retryStrategy decides each delay from the attempt number; null stops and fails what waits in the offline queue', async function () {
+    const attempts = [];
+    const client = new IPCClient(h.socketPath, null, {
+      offlineQueue: 5,
+      retryStrategy: (attempt) => { attempts.push(attempt); return attempt < 3 ? 10 : null; },
+    });
+    const events = recordEvents(client);
+    await client.connect();
+    await h.stop();
+    await waitFor(() => client.connectionState === 'disconnected', 'disconnect');
+    const queued = client.send(ECHO, 'waits');
+    await assert.rejects(queued, { code: 'connect_failed' });
+    assert.deepStrictEqual(attempts, [1, 2, 3]);
+    assert.strictEqual(events.named('connect_failed').length, 2, 'two attempts, then the strategy said stop');
+    await sleep(100);
+    assert.strictEqual(events.named('connect_failed').length, 2);
+    await client.close();
     h = await startServer({ exit_timeout: 200 }); // for afterEach
   });
 

@@ -1,17 +1,14 @@
 'use strict';
 // The Node client's features beyond request/response, against the real
 // server: auth, notify, flush, tcp:// targets, stats and their log lines,
-// maxMessageSize; plus a peer that breaks the protocol, and the small
-// modules (target parsing, the pending table, option defaults) on their own.
+// maxMessageSize, unix:// targets; plus peers that break the protocol or
+// answer auth oddly. The client's modules have unit tests in test/unit/client-*.
 const assert = require('assert');
 const net = require('net');
 const { startServer, tmpSocketPath, cleanupTempDirs, freePort } = require('../helpers/harness');
 const { LoggerStub } = require('../helpers/logger-stub');
 const { sleep, waitFor } = require('../helpers/wait');
 const IPCClient = require('pixl-ipc/client');
-const { parseTarget, describeTarget } = require('../../dist/client/target');
-const { PendingTable, PendingRequest } = require('../../dist/client/pending');
-const { resolveOptions, defaultOptions } = require('../../dist/client/options');
 
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';
@@ -360,62 +357,83 @@ describe('client: a peer that breaks the protocol', function () {
   });
 });
 
-describe('client modules', function () {
-  it('parseTarget understands paths, unix://, tcp:// and tls:// (with IPv6)', function () {
-    assert.deepStrictEqual(parseTarget('/var/run/a.sock'), { kind: 'unix', path: '/var/run/a.sock' });
-    assert.deepStrictEqual(parseTarget('relative.sock'), { kind: 'unix', path: 'relative.sock' });
-    assert.deepStrictEqual(parseTarget('unix:///tmp/b.sock'), { kind: 'unix', path: '/tmp/b.sock' });
-    assert.deepStrictEqual(parseTarget('tcp://127.0.0.1:9000'), { kind: 'tcp', host: '127.0.0.1', port: 9000 });
-    assert.deepStrictEqual(parseTarget('TLS://example.com:443/'), { kind: 'tls', host: 'example.com', port: 443 });
-    assert.deepStrictEqual(parseTarget('tcp://[::1]:7000'), { kind: 'tcp', host: '::1', port: 7000 });
-    assert.strictEqual(describeTarget(parseTarget('tcp://[::1]:7000')), 'tcp://[::1]:7000');
-    assert.throws(() => parseTarget('tcp://:80'), TypeError);
-    assert.throws(() => parseTarget('tls://host:0'), /out of range/);
-    assert.throws(() => parseTarget('unix://'), /no path/);
+describe('client: unix:// targets', function () {
+  let h;
+  before(async function () { h = await startServer(); });
+  after(async function () { await h.stop(); cleanupTempDirs(); });
+
+  it('unix:///path reaches the same server as the bare path', async function () {
+    const client = new IPCClient('unix://' + h.socketPath, null, { userAgent: 'unix-scheme' });
+    await client.connect();
+    assert.deepStrictEqual(await client.send(ECHO, { via: 'unix://' }), { via: 'unix://' });
+    const mine = h.ipc.getConnections().filter((c) => c.userAgent === 'unix-scheme');
+    assert.strictEqual(mine.length, 1);
+    assert.strictEqual(mine[0].transport, 'unix');
+    await client.close();
   });
 
-  it('PendingTable expires in deadline order with one timer and remembers expired ids for a while', async function () {
-    const expired = [];
-    const table = new PendingTable((list) => expired.push(...list.map((e) => e.id)), () => 300);
-    const now = Date.now();
-    table.add(new PendingRequest('a', 0, '/a', now + 20));
-    table.add(new PendingRequest('b', 1, '/b', now + 30));
-    table.add(new PendingRequest('c', 2, '/c', now + 500));
-    assert.strictEqual(table.size, 3);
-    assert.strictEqual(table.take('b').uri, '/b');
-    assert.strictEqual(table.take('b'), undefined);
-    assert.strictEqual(table.oldestSeq(), 0);
-    await sleep(60);
-    assert.deepStrictEqual(expired, ['a']);
-    assert.strictEqual(table.oldestSeq(), 2);
-    assert.strictEqual(table.takeExpired('a'), true);
-    assert.strictEqual(table.takeExpired('a'), false, 'remembered once');
-    assert.strictEqual(table.takeExpired('zzz'), false);
-    assert.deepStrictEqual(table.removeWhere(() => true).map((e) => e.id), ['c']);
-    table.stop();
-    assert.strictEqual(table.size, 0);
+  it('a unix:// path with no socket fails with connect_failed naming the path', async function () {
+    const missing = tmpSocketPath('missing.sock');
+    const client = new IPCClient('unix://' + missing);
+    await assert.rejects(client.connect(), (err) => err.code === 'connect_failed' && err.message.includes(missing) && err.cause.code === 'ENOENT');
+  });
+});
+
+describe('client: auth answers from a scripted server (not pixl-ipc)', function () {
+  after(cleanupTempDirs);
+
+  /** A server that answers the auth request with `answer(id)` and echoes anything else. */
+  async function scriptedAuthServer(answer) {
+    const socketPath = tmpSocketPath('scripted-auth.sock');
+    const sockets = [];
+    const received = [];
+    const server = net.createServer((socket) => {
+      sockets.push(socket);
+      let buffered = '';
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        buffered += chunk;
+        let nl;
+        while ((nl = buffered.indexOf('\n')) !== -1) {
+          const request = JSON.parse(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+          received.push(request.uri);
+          if (request.uri === '/ipcserver/auth') socket.write(JSON.stringify(answer(request.ipcReqID)) + '\n');
+          else socket.write(JSON.stringify({ ipcReqID: request.ipcReqID, data: request.data }) + '\n');
+        }
+      });
+    });
+    await new Promise((resolve) => server.listen(socketPath, resolve));
+    return { socketPath, received, close: () => new Promise((resolve) => { sockets.forEach((s) => s.destroy()); server.close(resolve); }) };
+  }
+
+  it('anything but a success with authenticated: true is a refusal (access), and nothing else is sent', async function () {
+    const answers = [
+      (id) => ({ ipcReqID: id, data: {} }),
+      (id) => ({ ipcReqID: id, data: { authenticated: 'yes' } }),
+      (id) => ({ ipcReqID: id, data: null }),
+      (id) => ({ ipcReqID: id }),
+      (id) => ({ ipcReqID: id, data: { authenticated: false } }),
+    ];
+    for (const answer of answers) {
+      const server = await scriptedAuthServer(answer);
+      const client = new IPCClient(server.socketPath, null, { auth: 'token', autoReconnect: false });
+      const connecting = client.connect();
+      const waiting = client.send(ECHO, 'must not be sent');
+      await assert.rejects(connecting, (err) => err.code === 'access', JSON.stringify(answer('auth1')));
+      await assert.rejects(waiting, { code: 'access' });
+      await client.close();
+      await server.close();
+      assert.deepStrictEqual(server.received, ['/ipcserver/auth']);
+    }
   });
 
-  it('every option has its documented default, and false/0 turn the switches off', function () {
-    const d = defaultOptions();
-    assert.strictEqual(d.requestTimeout, 10000);
-    assert.strictEqual(d.expireRequest, 10000);
-    assert.strictEqual(d.userAgent, 'Node/IPCClient' + process.cwd());
-    assert.strictEqual(d.autoReconnect, 1000);
-    assert.strictEqual(d.maxReconnectDelay, 30000);
-    assert.strictEqual(d.connectTimeout, 5000);
-    assert.strictEqual(d.codeToErr, false);
-    assert.strictEqual(d.messageTransform, null);
-    assert.strictEqual(d.logStatsInterval, 0);
-    assert.strictEqual(d.auth, undefined);
-    assert.strictEqual(d.tls, undefined);
-    assert.strictEqual(d.maxMessageSize, 128 * 1024 * 1024);
-    assert.strictEqual(d.offlineQueue, 0);
-    const r = resolveOptions({ autoReconnect: false, requestTimeout: 5, userAgent: undefined, connectTimeout: 0 });
-    assert.strictEqual(r.autoReconnect, 0);
-    assert.strictEqual(r.requestTimeout, 5);
-    assert.strictEqual(r.userAgent, d.userAgent);
-    assert.strictEqual(r.connectTimeout, 0);
-    assert.deepStrictEqual(resolveOptions(null), d);
+  it('a success with authenticated: true connects', async function () {
+    const server = await scriptedAuthServer((id) => ({ ipcReqID: id, data: { authenticated: true } }));
+    const client = new IPCClient(server.socketPath, null, { auth: 'token' });
+    await client.connect();
+    assert.strictEqual(await client.send(ECHO, 'ok'), 'ok');
+    await client.close();
+    await server.close();
   });
 });
