@@ -130,7 +130,8 @@ describe('client: original test flows', function () {
       seen = { pid: request.pid, userAgent: request.userAgent, ipcReqID: request.ipcReqID };
       callback({ ok: 1 });
     });
-    const client = new IPCClient(h.socketPath, logger, { requestTimeout: 150, userAgent: 'FlowsTest/2.0' });
+    // A long timeout while a loaded machine echoes 1 MiB; a short one (options are read when used) for the timeout step.
+    const client = new IPCClient(h.socketPath, logger, { requestTimeout: 10000, userAgent: 'FlowsTest/2.0' });
     const big = { blob: 'x'.repeat(1024 * 1024) };
     client.connect((err) => {
       assert.strictEqual(err, null);
@@ -147,6 +148,7 @@ describe('client: original test flows', function () {
             client.send('/no/such/uri', {}, (err4, data4) => {
               assert.strictEqual(err4, null);
               assert.strictEqual(data4.code, 'no_handler_found');
+              client.options.requestTimeout = 150;
               client.send(DELAY, { delay: 400 }, (err5, data5) => {
                 // eslint-disable-next-line eqeqeq
                 assert.ok(err5 == 'request_timeout');
