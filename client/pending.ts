@@ -151,11 +151,12 @@ export class PendingTable {
     }
     if (entry.deadline >= this.latestDeadline) {
       this.latestDeadline = entry.deadline;
-      // An armed timer fires no later than this deadline.
-      if (this.timer === null) this.arm(entry.deadline);
-      return;
+      // Usually the armed timer fires before this deadline already (it may be
+      // armed for a request that has left, with a longer timeout).
+      if (entry.deadline >= this.armedFor) return;
+    } else {
+      this.early.push(entry);
     }
-    this.early.push(entry);
     if (entry.deadline < this.armedFor) {
       if (this.timer !== null) clearTimeout(this.timer);
       this.timer = null;

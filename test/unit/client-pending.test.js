@@ -67,6 +67,16 @@ describe('client pending table', function () {
     t.stop();
   });
 
+  it('a short deadline after the table emptied expires on time, though the timer was armed for a longer one', async function () {
+    const { t, expired } = table();
+    t.add(new PendingRequest('rq0', 0, '/long', Date.now() + 5000));
+    t.take('rq0');
+    t.add(new PendingRequest('rq1', 1, '/short', Date.now() + 20));
+    await waitFor(() => expired.length === 1, 'the short deadline', 2000);
+    assert.deepStrictEqual(expired, ['rq1']);
+    t.stop();
+  });
+
   it('rememberAbandoned: an answer to a cancelled request is recognised once', function () {
     const { t } = table();
     const entry = new PendingRequest('rq9', 0, '/x', Infinity);
