@@ -130,7 +130,11 @@ export function authRefusal(message: ResponseMessageObject, targetName: string):
   return new IPCError(code, 'Authentication with ' + targetName + ' failed: ' + String(why));
 }
 
-/** True when the server closes the connection after sending this code. */
-export function closesConnection(code: unknown): boolean {
-  return typeof code === 'string' && CLOSING_CODES.includes(code);
+/**
+ * True when the server closes the connection after sending this code: one of
+ * CLOSING_CODES, or `access` in answer to the auth request (wrong credentials).
+ */
+export function closesConnection(code: unknown, answersAuth = false): boolean {
+  if (typeof code !== 'string') return false;
+  return CLOSING_CODES.includes(code) || (answersAuth && code === ErrorCode.access);
 }

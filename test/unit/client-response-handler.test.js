@@ -98,5 +98,7 @@ describe('client response handler', function () {
     for (const code of CLOSING_CODES) assert.strictEqual(closesConnection(code), true, code);
     for (const code of ['message_too_large', 'too_many_connections', 'idle_timeout', 'auth_timeout']) assert.ok(CLOSING_CODES.includes(code), code);
     for (const code of ['handler_error', 'bad_json', 'no_handler_found', 'access', undefined, null, 5]) assert.strictEqual(closesConnection(code), false, String(code));
+    assert.strictEqual(closesConnection('access', true), true, 'access in answer to the auth request');
+    assert.strictEqual(closesConnection('handler_error', true), false);
   });
 });
