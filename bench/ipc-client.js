@@ -6,7 +6,8 @@ const path = require('path');
 function createIpcClient(socketPath, options = {}) {
   const IPCClient = require(path.join(__dirname, '..', 'dist', 'client'));
   // No reconnecting: a benchmark connection that drops is an error, not something to hide.
-  return new IPCClient(socketPath, null, Object.assign({ autoReconnect: false }, options));
+  // A long request timeout: on a loaded machine a 32 MiB round trip can take more than the default 10 s.
+  return new IPCClient(socketPath, null, Object.assign({ autoReconnect: false, requestTimeout: 120000 }, options));
 }
 
 module.exports = { createIpcClient };

@@ -17,7 +17,7 @@ const MiB = 1024 * KiB;
  * 32 MiB less 4 KiB: room for the request's envelope, so the whole line stays
  * under the server's default max_message_size of 32 MiB.
  */
-const CURVE_BYTES = [100, KiB, 10 * KiB, 100 * KiB, MiB, 4 * MiB, 16 * MiB, 32 * MiB - 4 * KiB];
+const CURVE_BYTES = [100, KiB, 10 * KiB, 100 * KiB, MiB, 4 * MiB, 32 * MiB - 4 * KiB];
 /** --quick stops at 1 MiB: a 32 MiB round trip alone takes about half a second per contender. */
 const QUICK_CURVE_BYTES = [100, 10 * KiB, MiB];
 

@@ -157,7 +157,9 @@ class Orchestrator {
 
   /** One repetition of every Node and PHP workload, with fresh servers and agents. */
   async repetition(rep) {
-    const only = this.o.only;
+    // The cost curves take longest; they run in the first `curveReps` repetitions only.
+    const curves = rep < this.o.curveReps;
+    const only = this.o.only.filter((w) => curves || !['sizes', 'connections'].includes(w));
     const contenders = this.contenders();
     const servers = await this.startServers();
     const agents = await this.startAgents(contenders);
@@ -364,8 +366,8 @@ class Orchestrator {
       await this.repetition(rep);
     }
     if (only.includes('memory')) {
-      for (let rep = 0; rep < this.s.memory.reps; rep++) {
-        this.progress(`memory repetition ${rep + 1} of ${this.s.memory.reps}`);
+      for (let rep = 0; rep < this.o.curveReps; rep++) {
+        this.progress(`memory repetition ${rep + 1} of ${this.o.curveReps}`);
         await this.memory(rep);
       }
       if (this.s.memory.flood) await this.flood(0);

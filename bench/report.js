@@ -58,7 +58,7 @@ function header(results) {
     '',
     `${meta.date} · ${meta.cpuModel} × ${meta.cpuCount} · Node ${meta.node}${meta.php ? ' · PHP ' + meta.php : ''} · ${meta.platform}`,
     '',
-    `**${meta.quick ? 'QUICK RUN (few repetitions, short windows: rough figures, for a smoke test only)' : 'Full run'}**: ${meta.reps} repetitions, ${meta.seconds.toFixed(0)} s, ${pin}; load average ${meta.loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the start, ${meta.loadAverageEnd.map((l) => l.toFixed(2)).join(' / ')} at the end.`,
+    `**${meta.quick ? 'QUICK RUN (few repetitions, short windows: rough figures, for a smoke test only)' : 'Full run'}**: ${meta.reps} repetitions (the cost curves: ${meta.curveReps || meta.reps}), ${meta.seconds.toFixed(0)} s, ${pin}; load average ${meta.loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the start, ${meta.loadAverageEnd.map((l) => l.toFixed(2)).join(' / ')} at the end.`,
     '',
     'How to read it: in every repetition the contenders take turns point by point (order rotated), so a',
     'change in the machine\'s load hits them alike. A ratio is the **median over repetitions of the',
@@ -193,7 +193,7 @@ function sizeCurve(f, results, charts) {
     const g = worstGrowth(f, 'sizes', bytesList, c, 'median');
     return g && growthText(g, `${label(c)}: ratio to the baseline at ${formatBytes(g.at)} over the ratio at ${formatBytes(bytesList[0])} (the size where it grows most)`);
   }).filter(Boolean);
-  return ['#### (a) Round trip against message size, 100 B to 32 MiB', `One string of the given size as the request data, echoed back; sequential, ${results.meta.pinned ? 'pinned' : 'unpinned'}. Median µs · ratio [95% interval]. The last size is 32 MiB less 4 KiB (room for the envelope under max_message_size).`, '',
+  return ['#### (a) Round trip against message size, 100 B to 32 MiB', `One string of the given size as the request data, echoed back; sequential, ${results.meta.pinned ? 'pinned' : 'unpinned'}; ${results.meta.curveReps || results.meta.reps} repetitions. Median µs · ratio [95% interval]. The last size is 32 MiB less 4 KiB (room for the envelope under max_message_size).`, '',
     table(['data size', 'raw µs', 'raw spread', 'our server + raw client', 'our server + our client', 'raw MiB/s (each way)'], rows), '',
     ...flags.map((t) => `- ${t}`), '', '```text', asciiChart(series, opts), '```', '', '![round trip vs size](charts/size-curve.svg)', ''];
 }
@@ -217,7 +217,7 @@ function connectionCurve(f, results, charts) {
     const u = worstGrowth(f, 'connections', counts, c, 'cpuPerMsg');
     if (u) flags.push(growthText(u, `${label(c)}: server CPU per message ratio at ${u.at} connections over the ratio at ${counts[0]} (where it grows most)`));
   }
-  return [`#### (b) Throughput against connections, each pipelining ${CONNECTIONS_IN_FLIGHT} ~100-byte messages`, 'Messages per second (higher is better) and server CPU µs per message (lower is better) · ratio to the raw baseline [95% interval]. All connections come from one client process.', '',
+  return [`#### (b) Throughput against connections, each pipelining ${CONNECTIONS_IN_FLIGHT} ~100-byte messages`, `Messages per second (higher is better) and server CPU µs per message (lower is better) · ratio to the raw baseline [95% interval]; ${results.meta.curveReps || results.meta.reps} repetitions. All connections of a contender come from one client process.`, '',
     table(['connections', 'raw msg/s', 'raw spread', 'our server + raw client', 'our server + our client', 'raw CPU µs/msg', 'our server CPU (raw client)', 'our server CPU (our client)'], rows), '',
     ...flags.filter(Boolean).map((t) => `- ${t}`), '', '```text', asciiChart(series, opts), '```', '', '![throughput vs connections](charts/connections-curve.svg)', ''];
 }

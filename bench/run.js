@@ -6,6 +6,7 @@
 // bench/results/runs/latest points at it). Options:
 //   --quick            smoke test in under a minute: 3 repetitions, short windows, fewer points (labelled QUICK)
 //   --reps=N           repetitions (default 7, quick 3)
+//   --curve-reps=N     repetitions of the cost curves: sizes, connections, memory (default 3, quick 2)
 //   --only=a,b         workloads: latency, pipelined, php, sizes, connections, memory (default all)
 //   --variants=a,b     feature variants of our server/client (bench/variants.js): base, all-on,
 //                      <feature>-on, <feature>-off; "none" for none. Default: all-on and every
@@ -36,13 +37,14 @@ function usage() {
 }
 
 function parseArgs(argv) {
-  const args = { quick: false, reps: null, only: WORKLOADS, variants: null, pin: null, cpu: 0, save: false, rawVsRaw: false, report: null };
+  const args = { quick: false, reps: null, curveReps: null, only: WORKLOADS, variants: null, pin: null, cpu: 0, save: false, rawVsRaw: false, report: null };
   for (const arg of argv) {
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const value = eq === -1 ? undefined : arg.slice(eq + 1);
     if (name === '--quick') args.quick = true;
     else if (name === '--reps') args.reps = Number(value);
+    else if (name === '--curve-reps') args.curveReps = Number(value);
     else if (name === '--only') args.only = value.split(',');
     else if (name === '--variants') args.variants = value === 'none' ? [] : value.split(',');
     else if (name === '--pin') args.pin = value !== 'off';
@@ -58,6 +60,8 @@ function parseArgs(argv) {
   for (const w of args.only) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w} (known: ${WORKLOADS.join(', ')})`);
   if (args.reps === null) args.reps = args.quick ? 3 : 7;
   if (!(Number.isInteger(args.reps) && args.reps >= 1)) throw new Error('--reps must be a whole number, at least 1');
+  if (args.curveReps === null) args.curveReps = Math.min(args.reps, args.quick ? 2 : 3);
+  if (!(Number.isInteger(args.curveReps) && args.curveReps >= 1)) throw new Error('--curve-reps must be a whole number, at least 1');
   if (!(Number.isInteger(args.cpu) && args.cpu >= 0)) throw new Error('--cpu must be a CPU number');
   if (args.variants === null && args.quick) args.variants = [];
   return args;
@@ -72,15 +76,15 @@ function settings(quick) {
       sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 30, minCount: 2, maxCount: 200, slices: 2, rewarmMin: 0 },
       curveBytes: QUICK_CURVE_BYTES,
       connectionCounts: [1, 100, 1000],
-      memory: { reps: 1, counts: [1000], busyMs: 200, flood: false, floodCount: 0, stallMs: 0 },
+      memory: { counts: [1000], busyMs: 200, flood: false, floodCount: 0, stallMs: 0 },
     }
     : {
-      latency: { warmupMs: 100, warmupMin: 20, budgetMs: 400, minCount: 40, maxCount: 4000, slices: 4, rewarmMin: 2 },
+      latency: { warmupMs: 100, warmupMin: 8, budgetMs: 400, minCount: 12, maxCount: 4000, slices: 4, rewarmMin: 2 },
       pipelined: { warmupMs: 200, durationMs: 600, slices: 3 },
-      sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 300, minCount: 4, maxCount: 2000, slices: 4, rewarmMin: 0 },
+      sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 300, minCount: 2, maxCount: 2000, slices: 2, rewarmMin: 0 },
       curveBytes: CURVE_BYTES,
       connectionCounts: [1, 10, 100, 1000],
-      memory: { reps: 3, counts: [10, 100, 1000], busyMs: 500, flood: true, floodCount: 1000000, stallMs: 1500 },
+      memory: { counts: [10, 100, 1000], busyMs: 500, flood: true, floodCount: 1000000, stallMs: 1500 },
     };
 }
 
@@ -135,13 +139,13 @@ async function main() {
   if (Object.keys(always).length) notes.push(`Every one of our benchmark servers runs with ${JSON.stringify(always)}: all benchmark connections come from one user.`);
   const s = settings(args.quick);
   const meta = Object.assign(machine(), {
-    quick: args.quick, reps: args.reps, only: args.only, rawVsRaw: args.rawVsRaw, pinned, cpu: args.cpu,
+    quick: args.quick, reps: args.reps, curveReps: args.curveReps, only: args.only, rawVsRaw: args.rawVsRaw, pinned, cpu: args.cpu,
     variants: variants.map((v) => ({ name: v.name, about: v.about, server: v.server, client: v.client })),
-    curveBytes: s.curveBytes, connectionCounts: s.connectionCounts, memoryCounts: s.memory.counts, memoryReps: s.memory.reps, floodCount: s.memory.floodCount,
+    curveBytes: s.curveBytes, connectionCounts: s.connectionCounts, memoryCounts: s.memory.counts, memoryReps: args.curveReps, floodCount: s.memory.floodCount,
   });
   const started = Date.now();
   const progress = (what) => process.stderr.write(`  [${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`);
-  const orchestrator = new Orchestrator({ settings: s, reps: args.reps, only: args.only, variants, pinned, rawVsRaw: args.rawVsRaw }, progress);
+  const orchestrator = new Orchestrator({ settings: s, reps: args.reps, curveReps: args.curveReps, only: args.only, variants, pinned, rawVsRaw: args.rawVsRaw }, progress);
   await orchestrator.run();
   meta.seconds = (Date.now() - started) / 1000;
   meta.loadAverageEnd = os.loadavg();

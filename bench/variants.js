@@ -38,7 +38,7 @@ const FEATURES = [
   {
     name: 'deadlines',
     about: 'the Node client sends its requestTimeout as timeoutMs with every request, the server tracks the deadline',
-    on: { client: { requestTimeout: 10000 } },
+    on: { client: { requestTimeout: 120000 } },
     off: { client: { requestTimeout: 0 } },
     requires: [],
   },

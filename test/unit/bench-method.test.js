@@ -59,7 +59,7 @@ describe('bench method', function () {
     assert.match(notes.join(' '), /endpoint-stats \(needs endpoint_stats\)/);
     const allOn = variants.find((v) => v.name === 'all-on');
     assert.deepStrictEqual(allOn.server.auth_tokens, ['bench-token']);
-    assert.strictEqual(allOn.client.requestTimeout, 10000);
+    assert.strictEqual(allOn.client.requestTimeout, 120000);
     const deadlinesOff = variants.find((v) => v.name === 'deadlines-off');
     assert.strictEqual(deadlinesOff.client.requestTimeout, 0);
     assert.deepStrictEqual(deadlinesOff.server.auth_tokens, ['bench-token'], 'X-off keeps every other feature on');
