@@ -11,8 +11,9 @@
 //         then is compiled to CommonJS and run; must exit 0.
 //   mts   the same as an ES module (block.mts, compiled to block.mjs).
 //   sh    checked with `bash -n`, then run with `bash -e` (node_modules/.bin on
-//         PATH); must exit 0.
-//   php   checked with `php -l`, then run (vendor/autoload.php loads the PHP
+//         PATH); must exit 0. A block that administers the machine (sudo,
+//         systemctl, useradd, apt...) must be marked skip: it is never run.
+//   php   (`<?php` is added when missing) checked with `php -l`, then run (vendor/autoload.php loads the PHP
 //         client, as Composer's does); must exit 0.
 //   json  parsed: one JSON value, or one per line (the wire format).
 //   Any other tag, or none (program output, config files): not checked.
@@ -39,6 +40,8 @@ const RUN_TIMEOUT_MS = 30000;
 const STOP_TIMEOUT_MS = 10000;
 const CHECKED = new Set(['js', 'mjs', 'ts', 'mts', 'sh', 'php', 'json']);
 const TYPESCRIPT = new Set(['ts', 'mts']);
+/** Commands a documentation block must never run on the test machine. */
+const ADMIN_COMMANDS = /(^|[\s;&|(])(sudo|su|systemctl|useradd|usermod|groupadd|userdel|apt-get|apt|dnf|yum|install -d|chown|chgrp|tee \/etc|reboot)(\s|$)/m;
 const MARKERS = new Set(['fragment', 'skip', 'needs-daemon', 'server']);
 
 const blocks = DOCS.flatMap((file) => codeBlocks(fs.readFileSync(path.join(root, file), 'utf8'), file));
@@ -66,12 +69,15 @@ function checkSyntax(block, dir) {
   } else if (lang === 'sh') {
     expectExit(spawnSync('bash', ['-n'], { input: code, encoding: 'utf8' }), 'bash -n');
   } else if (lang === 'php') {
-    const source = code.trimStart().startsWith('<?php') ? code : `<?php\n${code}`;
-    fs.writeFileSync(path.join(dir, 'block.php'), source);
+    fs.writeFileSync(path.join(dir, 'block.php'), phpSource(code));
     expectExit(spawnSync('php', ['-l', 'block.php'], { cwd: dir, encoding: 'utf8' }), 'php -l');
   } else if (lang === 'json') {
     parseJson(code);
   }
+}
+
+function phpSource(code) {
+  return code.trimStart().startsWith('<?php') ? code : `<?php\n${code}`;
 }
 
 function parseJson(code) {
@@ -146,6 +152,7 @@ function prepareRun(block, dir, consumerDir) {
   if (lang === 'php') {
     fs.mkdirSync(path.join(dir, 'vendor'));
     write('vendor/autoload.php', `<?php\nrequire_once ${JSON.stringify(path.join(consumerDir, 'node_modules', 'pixl-ipc', 'php-client', 'PixlIPCClient.class.php'))};\n`);
+    write('block.php', phpSource(code));
     return ['php', ['block.php']];
   }
   return null;
@@ -206,6 +213,7 @@ async function runBlock(block, consumerDir, envOverrides = {}) {
   delete env.XDG_RUNTIME_DIR;
   checkSyntax(block, dir);
   if (block.marker === 'fragment' || block.marker === 'skip') return null;
+  if (block.lang === 'sh') assert.doesNotMatch(block.code, ADMIN_COMMANDS, 'this block administers the machine: mark it <!-- skip: why --> (it is never run)');
   const command = prepareRun(block, dir, consumerDir);
   if (!command) return null;
   const daemon = block.marker === 'needs-daemon' ? await startDaemon(consumerDir, env, block.markerArg) : null;
