@@ -102,8 +102,13 @@ function registerTestHandlers(ipc) {
  */
 function startScriptedPeer(socketPath) {
   let lastNotify = null;
+  let connections = 0;
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
+    const connectionId = ++connections;
+    let auths = 0;
+    const streams = new Map();
+    const cancelled = [];
     let chain = Promise.resolve();
     const later = (fn, delayMs = 0) => {
       chain = chain.then(() => new Promise((resolve) => setTimeout(() => {
@@ -112,6 +117,7 @@ function startScriptedPeer(socketPath) {
       }, delayMs)));
     };
     const send = (bytes, delayMs = 0) => later(() => socket.write(bytes), delayMs);
+    socket.on('close', () => { for (const state of streams.values()) clearTimeout(state.timer); });
     let buffer = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
@@ -151,6 +157,58 @@ function startScriptedPeer(socketPath) {
             later(() => socket.end());
             break;
           case '/script/raw': send(reply({ line: raw })); break;
+          case '/ipcserver/auth': {
+            auths++;
+            const mode = msg.data && msg.data.mode;
+            if (mode === 'refuse') send(JSON.stringify({ ipcReqID: msg.ipcReqID, code: 'access', message: 'no' }) + '\n');
+            else if (mode === 'one') send(reply({ authenticated: 1 }));
+            else if (mode === 'string') send(reply({ authenticated: 'true' }));
+            else if (mode === 'missing') send(reply({ ok: true }));
+            else send(reply({ authenticated: true }));
+            break;
+          }
+          case '/script/whoami': send(reply({ connectionId, auths, ipcReqID: msg.ipcReqID, timeoutMs: msg.timeoutMs })); break;
+          case '/script/deadline':
+            send(JSON.stringify({ ipcReqID: msg.ipcReqID, code: 'deadline_exceeded', message: 'too late' }) + '\n');
+            break;
+          case '/script/data_code': send(reply({ code: 'not_found', message: 'no such thing', extra: 1 })); break;
+          case '/script/goaway':
+            send(reply({ bye: 'soon' }));
+            send('{"uri":"/ipcserver/goaway","data":{"reason":"shutdown"}}\n');
+            break;
+          case '/script/stream': {
+            // data: { parts, delayMs, final, error }: parts 0..parts-1, then the final line.
+            const { parts = 3, delayMs = 0, final = null, error = null } = msg.data || {};
+            const id = msg.ipcReqID;
+            const state = { n: 0, timer: null, stream: msg.stream === true };
+            const finish = (line) => { streams.delete(id); clearTimeout(state.timer); if (!socket.destroyed) socket.write(line); };
+            const next = () => {
+              if (!state.stream) return finish(JSON.stringify({ ipcReqID: id, code: 'bad_request', message: 'stream not asked for' }) + '\n');
+              if (state.n < parts) {
+                if (!socket.destroyed) socket.write(JSON.stringify({ ipcReqID: id, part: { n: state.n } }) + '\n');
+                state.n++;
+                state.timer = setTimeout(next, delayMs);
+                return;
+              }
+              if (error) finish(JSON.stringify({ ipcReqID: id, code: error, message: 'stream failed' }) + '\n');
+              else finish(JSON.stringify({ ipcReqID: id, data: final }) + '\n');
+            };
+            streams.set(id, state);
+            next();
+            break;
+          }
+          case '/ipcserver/cancel': {
+            const id = msg.data && msg.data.ipcReqID;
+            const state = streams.get(id);
+            cancelled.push({ id, line: raw, sentParts: state ? state.n : null });
+            if (state) {
+              streams.delete(id);
+              clearTimeout(state.timer);
+              socket.write(JSON.stringify({ ipcReqID: id, code: 'cancelled', message: 'cancelled by the client' }) + '\n');
+            }
+            break;
+          }
+          case '/script/cancelled': send(reply(cancelled.splice(0))); break;
           case '/script/raw_notify': lastNotify = raw; break;
           case '/script/last_notify': send(reply({ line: lastNotify })); break;
           default: send(JSON.stringify({ ipcReqID: msg.ipcReqID, code: 'unscripted', message: msg.uri }) + '\n');
@@ -264,11 +322,47 @@ describe('PHP client', function () {
   });
 
   it('round-trips requests, reports ids, pid and userAgent, and throws coded errors', async function () {
-    assertPassed(await runPhp('requests_test.php', env), 13);
+    assertPassed(await runPhp('requests_test.php', env), 15);
   });
 
-  it('explains connect failures (missing socket, refused)', async function () {
-    assertPassed(await runPhp('connect_test.php', env), 4);
+  it('explains connect failures (missing socket, refused), retries within connectRetry, bounds connects by connectTimeout', async function () {
+    // A TCP peer that accepts and never answers: a TLS handshake with it never ends.
+    const sockets = new Set();
+    const silent = net.createServer((socket) => { sockets.add(socket); socket.on('error', () => {}); });
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const lateSocket = path.join(makeTempDir(), 'late.sock');
+    let late = null;
+    try {
+      const result = await runPhp('connect_test.php', Object.assign({}, env, {
+        IPC_SILENT_PORT: String(silent.address().port),
+        IPC_LATE_SOCKET: lateSocket,
+      }), {
+        onSignal: async (name) => {
+          assert.strictEqual(name, 'listen_later');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          late = await startServer({ socket_path: lateSocket });
+        },
+      });
+      assertPassed(result, 8);
+      assert.ok(late, 'the late server was started');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      if (late) await late.stop();
+    }
+  });
+
+  it('throws E_SOCKET_WRITE when the server stops reading, and closes that connection', async function () {
+    const stalledPath = path.join(makeTempDir(), 'stalled.sock');
+    const sockets = new Set();
+    const stalled = net.createServer((socket) => { sockets.add(socket); socket.pause(); socket.on('error', () => {}); });
+    await new Promise((resolve) => stalled.listen(stalledPath, resolve));
+    try {
+      assertPassed(await runPhp('write_test.php', Object.assign({}, env, { IPC_STALLED_SOCKET: stalledPath })), 1);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
   });
 
   it('explains a connect refused for lack of permission', async function () {
@@ -339,6 +433,40 @@ describe('PHP client', function () {
     }
   });
 
+  it('persistent connections reconnect by themselves after a daemon restart', async function () {
+    let server = await startServer();
+    const socketPath = server.socketPath;
+    registerTestHandlers(server.ipc);
+    const restart = async (gapMs) => {
+      await server.stop();
+      server = null;
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+      server = await startServer({ socket_path: socketPath });
+      registerTestHandlers(server.ipc);
+    };
+    try {
+      const result = await runPhp('persistent_restart_test.php', Object.assign({}, env, { IPC_SOCKET: socketPath }), {
+        onSignal: async (name, child) => {
+          if (name === 'restart') {
+            await restart(50);
+            child.stdin.write('ok\n');
+          } else {
+            assert.strictEqual(name, 'restart_slow');
+            await server.stop();
+            server = null;
+            child.stdin.write('ok\n');
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            server = await startServer({ socket_path: socketPath });
+            registerTestHandlers(server.ipc);
+          }
+        },
+      });
+      assertPassed(result, 2);
+    } finally {
+      if (server) await server.stop();
+    }
+  });
+
   it('reads pushes and broadcasts, and sends notifications nothing answers', async function () {
     const result = await runPhp('push_test.php', env, {
       onSignal: (name, child) => {
@@ -355,10 +483,18 @@ describe('PHP client', function () {
   });
 
   it('authenticates with the auth option, and reports refusals as E_ACCESS', async function () {
-    assertPassed(await runPhp('auth_test.php', env), 5);
+    assertPassed(await runPhp('auth_test.php', env), 6);
+  });
+
+  it('reuses persistent connections across simulated page views without mixing answers', async function () {
+    assertPassed(await runPhp('persistent_test.php', env), 10);
+  });
+
+  it('streams answers through a generator, and cancels when the loop ends early (scripted peer)', async function () {
+    assertPassed(await runPhp('stream_test.php', env), 8);
   });
 
   it('assembles split lines and rejects bad ones (scripted peer)', async function () {
-    assertPassed(await runPhp('framing_test.php', env), 7);
+    assertPassed(await runPhp('framing_test.php', env), 11);
   });
 });

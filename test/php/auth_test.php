@@ -54,4 +54,18 @@ $t->test('after the server closes the connection the client authenticates again'
     assertTrue($after['connectionId'] !== $before['connectionId'], 'a new connection');
 });
 
+$t->test('only a success with "authenticated": true is accepted; 1, "true", a missing field or an error are refusals', function () {
+    $scripted = env('IPC_SCRIPTED_SOCKET');
+    $ipc = new PixlIPCClient($scripted, array('auth' => array('mode' => 'true')));
+    assertSame(1, $ipc->send('/script/whoami', array())['auths']);
+    foreach (array('one', 'string', 'missing', 'refuse') as $mode) {
+        $ipc = new PixlIPCClient($scripted, array('auth' => array('mode' => $mode)));
+        $e = expectIPCException(PixlIPCClient::E_ACCESS, function () use ($ipc) {
+            $ipc->connect();
+        });
+        assertSame('access', $e->getServerCode(), "server code for $mode");
+        assertSame(false, $ipc->isConnected(), "closed after refusal ($mode)");
+    }
+});
+
 $t->run();

@@ -1,15 +1,21 @@
 <?php
-// connect() failures say why.
+// connect() failures say why, which socket, as whom; connectRetry and connectTimeout.
 require_once __DIR__ . '/TestRunner.php';
 
 $t = new TestRunner();
 
-$t->test('a missing socket throws E_SOCKET_CONNECT saying so, in the original wording', function () {
+$t->test('a missing socket throws E_SOCKET_CONNECT in the original wording, then the socket, the user and what to check', function () {
     $path = sys_get_temp_dir() . '/pixl-ipc-php-missing-' . getmypid() . '.sock';
     $ipc = new PixlIPCClient($path);
-    expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($ipc) {
+    $e = expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($ipc) {
         $ipc->connect();
-    }, 'PixlIPCClient.connect(): stream_socket_client() failed: reason: 2, No such file or directory');
+    });
+    assertSame(0, strpos($e->getMessage(), 'PixlIPCClient.connect(): stream_socket_client() failed: reason: 2, No such file or directory ('),
+        'original wording first: ' . $e->getMessage());
+    assertContains("socket $path", $e->getMessage());
+    $user = posix_getpwuid(posix_geteuid())['name'];
+    assertContains("user $user (uid " . posix_geteuid(), $e->getMessage());
+    assertContains('check that the daemon runs', $e->getMessage());
     // send() connects first, so it fails the same way.
     expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($ipc) {
         $ipc->send('/ipcserver/test/echo', array());
@@ -29,6 +35,7 @@ $t->test('a socket file nobody listens on throws E_SOCKET_CONNECT: Connection re
             (new PixlIPCClient($path))->connect();
         });
         assertContains('Connection refused', $e->getMessage());
+        assertContains('nothing listens on it', $e->getMessage());
     } finally {
         @unlink($path);
         @rmdir($dir);
@@ -48,6 +55,47 @@ $t->test('a tcp port nobody listens on throws E_SOCKET_CONNECT: Connection refus
         (new PixlIPCClient("tcp://127.0.0.1:$port"))->connect();
     });
     assertContains('Connection refused', $e->getMessage());
+    assertContains("target tcp://127.0.0.1:$port", $e->getMessage());
+});
+
+$t->test('connectRetry gives up after its window when no daemon comes', function () {
+    $path = sys_get_temp_dir() . '/pixl-ipc-php-never-' . getmypid() . '.sock';
+    $start = microtime(true);
+    expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($path) {
+        (new PixlIPCClient($path, array('connectRetry' => 300)))->connect();
+    });
+    $elapsed = microtime(true) - $start;
+    assertTrue($elapsed >= 0.29 && $elapsed < 3, "gave up after $elapsed s");
+});
+
+$t->test('connectRetry waits for a daemon that starts listening within the window', function () {
+    $path = env('IPC_LATE_SOCKET');
+    // The mocha side starts a server on $path about 300 ms after this signal.
+    TestRunner::signal('listen_later');
+    $start = microtime(true);
+    $ipc = new PixlIPCClient($path, array('connectRetry' => 10000));
+    assertSame(array('late' => true), $ipc->send('/ipcserver/test/echo', array('late' => true)));
+    $elapsed = microtime(true) - $start;
+    assertTrue($elapsed >= 0.2, "connected after $elapsed s, before the server existed?");
+});
+
+$t->test('connectRetry does not retry a failure that is not about the daemon being away (an untrusted TLS certificate)', function () {
+    $start = microtime(true);
+    $e = expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () {
+        (new PixlIPCClient('tls://127.0.0.1:' . env('IPC_TLS_PORT'), array('connectRetry' => 3000, 'connectTimeout' => 2000)))->connect();
+    });
+    assertContains('certificate verify failed', $e->getMessage());
+    assertTrue(microtime(true) - $start < 1.5, 'failed at once');
+});
+
+$t->test('connectTimeout bounds a connect that never completes (a TLS peer that never answers the handshake)', function () {
+    $port = (int)env('IPC_SILENT_PORT');
+    $start = microtime(true);
+    $e = expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($port) {
+        (new PixlIPCClient("tls://127.0.0.1:$port", array('connectTimeout' => 300)))->connect();
+    });
+    $elapsed = microtime(true) - $start;
+    assertTrue($elapsed >= 0.25 && $elapsed < 3, "gave up after $elapsed s: " . $e->getMessage());
 });
 
 $t->run();

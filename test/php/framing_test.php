@@ -60,10 +60,50 @@ $t->test('a push that arrives right before end of file is still readable', funct
 $t->test('a request is one line with ipcReqID first, pid and userAgent', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('userAgent' => 'framing/1'));
     $raw = $ipc->send('/script/raw', array('a' => 'ü/x'));
-    assertSame('{"ipcReqID":"rq0","uri":"/script/raw","data":{"a":"ü/x"},"pid":' . getmypid() . ',"userAgent":"framing/1"}', $raw['line']);
+    assertSame('{"ipcReqID":"rq0","uri":"/script/raw","data":{"a":"ü/x"},"timeoutMs":500,"pid":' . getmypid() . ',"userAgent":"framing/1"}', $raw['line']);
     $ipc->notify('/script/raw_notify', array('b' => 1.0));
     $raw = $ipc->send('/script/last_notify', array());
     assertSame('{"noReply":true,"uri":"/script/raw_notify","data":{"b":1.0},"pid":' . getmypid() . ',"userAgent":"framing/1"}', $raw['line']);
+});
+
+$t->test('requestTimeout travels as timeoutMs, as configured (fractions too)', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('requestTimeout' => 1234.5));
+    assertSame(1234.5, $ipc->send('/script/whoami', array())['timeoutMs']);
+});
+
+$t->test('the server passing the deadline (deadline_exceeded) is a timeout: E_TIMEOUT, or false with legacyTimeout', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    $e = expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+        $ipc->send('/script/deadline', array());
+    });
+    assertSame('deadline_exceeded', $e->getServerCode());
+    assertSame(array('n' => 1), $ipc->send('/script/echo', array('n' => 1)));
+    $legacy = new PixlIPCClient($socket, array('legacyTimeout' => true));
+    assertSame(false, $legacy->send('/script/deadline', array()));
+});
+
+$t->test('codeToErr throws for an answer whose data carries a truthy code; by default the data is returned', function () use ($socket) {
+    $plain = new PixlIPCClient($socket);
+    assertSame(array('code' => 'not_found', 'message' => 'no such thing', 'extra' => 1), $plain->send('/script/data_code', array()));
+    $ipc = new PixlIPCClient($socket, array('codeToErr' => true));
+    $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
+        $ipc->send('/script/data_code', array());
+    }, 'Server error not_found: no such thing');
+    assertSame('not_found', $e->getServerCode());
+    assertSame(1, $e->getData()['extra']);
+    assertSame(array('code' => 0, 'x' => 1), $ipc->send('/script/echo', array('code' => 0, 'x' => 1)), 'a falsy code is data');
+});
+
+$t->test('a goaway push is not handed to readPush; the answer is kept and the next request uses a new connection', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    $first = $ipc->send('/script/whoami', array());
+    assertSame(array('bye' => 'soon'), $ipc->send('/script/goaway', array()));
+    // The goaway line is read while waiting for this answer, which still comes on the old connection.
+    $second = $ipc->send('/script/whoami', array());
+    assertSame($first['connectionId'], $second['connectionId'], 'answered on the old connection');
+    $third = $ipc->send('/script/whoami', array());
+    assertTrue($third['connectionId'] !== $first['connectionId'], 'a new connection after goaway');
+    assertSame(null, $ipc->readPush(), 'goaway is not a push for the caller');
 });
 
 $t->run();

@@ -9,6 +9,11 @@ $t->test('a socket this user may not open throws E_SOCKET_CONNECT: Permission de
         (new PixlIPCClient(env('IPC_DENIED_SOCKET')))->connect();
     });
     assertContains('reason: 13, Permission denied', $e->getMessage());
+    // Which socket, as whom, and what to check.
+    assertContains('socket ' . env('IPC_DENIED_SOCKET') . ', as user ' . posix_getpwuid(posix_geteuid())['name'], $e->getMessage());
+    assertContains('needs write permission on the socket', $e->getMessage());
+    assertContains('search (x) permission on every directory above it', $e->getMessage());
+    assertContains('php-fpm is reloaded', $e->getMessage());
 });
 
 $t->run();

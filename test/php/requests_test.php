@@ -37,6 +37,27 @@ $t->test('an unknown uri answers no_handler_found inside data', function () use 
     assertContains('/no/such/thing', $result['message']);
 });
 
+$t->test('with codeToErr an unknown uri throws E_SERVER_ERROR no_handler_found', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('codeToErr' => true));
+    $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
+        $ipc->send('/no/such/thing', array('foo' => 10));
+    });
+    assertSame('no_handler_found', $e->getServerCode());
+    assertContains('/no/such/thing', $e->getMessage());
+    assertSame('no_handler_found', $e->getData()['code']);
+    assertSame(array('still' => 'usable'), $ipc->send('/ipcserver/test/echo', array('still' => 'usable')));
+});
+
+$t->test('a unix:// target is the same socket', function () use ($socket) {
+    $ipc = new PixlIPCClient('unix://' . $socket);
+    assertSame(array('via' => 'unix://'), $ipc->send('/ipcserver/test/echo', array('via' => 'unix://')));
+    assertSame('unix', $ipc->send('/test/whoami', array())['transport']);
+    $e = expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($socket) {
+        (new PixlIPCClient('unix://' . $socket . '.missing'))->connect();
+    });
+    assertContains('socket ' . $socket . '.missing,', $e->getMessage());
+});
+
 $t->test('request ids are rq0, rq1, ... and pid and default userAgent reach the handler', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     for ($i = 0; $i < 3; $i++) {

@@ -1,0 +1,210 @@
+<?php
+// The persistent option, page views simulated in one process: each "page" makes
+// its own client object and drops it, as a php-fpm worker does request after
+// request (the socket outlives the object; PHP's static state would not).
+require_once __DIR__ . '/TestRunner.php';
+
+$socket = env('IPC_SOCKET');
+$t = new TestRunner();
+
+/** One "page view": a fresh persistent client for $target, used by $fn, then dropped. */
+function page($target, callable $fn, array $options = array())
+{
+    $ipc = new PixlIPCClient($target, $options + array('persistent' => true));
+    try {
+        return $fn($ipc);
+    } finally {
+        $ipc = null;
+    }
+}
+
+$t->test('page views reuse one connection; ids never repeat on it', function () use ($socket) {
+    $seen = array();
+    $connections = array();
+    for ($i = 0; $i < 5; $i++) {
+        page($socket, function ($ipc) use (&$seen, &$connections, $i) {
+            for ($j = 0; $j < 3; $j++) {
+                $who = $ipc->send('/test/whoami', array());
+                $seen[] = $who['ipcReqID'];
+                $connections[$who['connectionId']] = true;
+                assertSame(array('page' => $i, 'call' => $j), $ipc->send('/ipcserver/test/echo', array('page' => $i, 'call' => $j)));
+            }
+        });
+    }
+    assertSame(1, count($connections), 'one connection for every page');
+    assertSame(count($seen), count(array_unique($seen)), 'unique ids');
+    assertTrue(strpos($seen[0], 'rq') === 0 && $seen[0] !== 'rq0', 'persistent ids carry a random part: ' . $seen[0]);
+    // A client without the option still opens its own connection.
+    $plain = (new PixlIPCClient($socket))->send('/test/whoami', array());
+    assertTrue(!isset($connections[$plain['connectionId']]), 'a plain client does not share');
+});
+
+$t->test('a unix:// target and the bare path share the persistent connection', function () use ($socket) {
+    $a = page($socket, function ($ipc) {
+        return $ipc->send('/test/whoami', array())['connectionId'];
+    });
+    $b = page('unix://' . $socket, function ($ipc) {
+        return $ipc->send('/test/whoami', array())['connectionId'];
+    });
+    assertSame($a, $b);
+});
+
+$t->test('a page that timed out leaves nothing for the next page, before or after the late answer arrives', function () use ($socket) {
+    $before = page($socket, function ($ipc) {
+        return $ipc->send('/test/whoami', array())['connectionId'];
+    });
+    page($socket, function ($ipc) {
+        expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+            $ipc->send('/ipcserver/test/delay', array('delay' => 300));
+        });
+    }, array('requestTimeout' => 100));
+    // The late answer is still on its way.
+    page($socket, function ($ipc) {
+        assertSame(array('n' => 1), $ipc->send('/ipcserver/test/echo', array('n' => 1)));
+    });
+    page($socket, function ($ipc) {
+        expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+            $ipc->send('/ipcserver/test/delay', array('delay' => 150));
+        });
+    }, array('requestTimeout' => 50));
+    usleep(300000);
+    // Now it waits in the socket ahead of anything else.
+    $after = page($socket, function ($ipc) {
+        assertSame(array('n' => 2), $ipc->send('/ipcserver/test/echo', array('n' => 2)));
+        assertSame(array('delay' => 5), $ipc->send('/ipcserver/test/delay', array('delay' => 5)));
+        return $ipc->send('/test/whoami', array())['connectionId'];
+    });
+    assertSame($before, $after, 'still the same connection');
+});
+
+$t->test('close() leaves the connection for the next page; close(true) really closes it', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('persistent' => true));
+    $a = $ipc->send('/test/whoami', array())['connectionId'];
+    $ipc->close();
+    assertSame(false, $ipc->isConnected());
+    $b = $ipc->send('/test/whoami', array())['connectionId'];
+    assertSame($a, $b, 'close() kept it');
+    $ipc->close(true);
+    $c = $ipc->send('/test/whoami', array())['connectionId'];
+    assertTrue($c !== $a, 'close(true) closed it');
+});
+
+$t->test('credentials are sent once per connection, and different credentials never share one', function () {
+    $scripted = env('IPC_SCRIPTED_SOCKET');
+    $ask = function ($auth) use ($scripted) {
+        return page($scripted, function ($ipc) {
+            return $ipc->send('/script/whoami', array());
+        }, array('auth' => $auth));
+    };
+    $a1 = $ask(array('user' => 'a'));
+    $a2 = $ask(array('user' => 'a'));
+    $a3 = $ask(array('user' => 'a'));
+    assertSame($a1['connectionId'], $a3['connectionId'], 'same credentials, same connection');
+    assertSame(1, $a3['auths'], 'authenticated once');
+    $b = $ask(array('user' => 'b'));
+    assertTrue($b['connectionId'] !== $a1['connectionId'], 'other credentials, other connection');
+    assertSame(1, $b['auths']);
+    $none = page($scripted, function ($ipc) {
+        return $ipc->send('/script/whoami', array());
+    });
+    assertTrue($none['connectionId'] !== $a1['connectionId'] && $none['connectionId'] !== $b['connectionId'], 'no credentials, other connection');
+    assertSame(0, $none['auths']);
+    assertSame($a1['connectionId'], $ask(array('user' => 'a'))['connectionId'], 'a still reuses its own');
+});
+
+$t->test('against a real auth server: a refused page does not spoil the good connection', function () {
+    $authSocket = env('IPC_AUTH_SOCKET');
+    $token = env('IPC_AUTH_TOKEN');
+    $good = page($authSocket, function ($ipc) {
+        return $ipc->send('/test/whoami', array())['connectionId'];
+    }, array('auth' => $token));
+    page($authSocket, function ($ipc) {
+        expectIPCException(PixlIPCClient::E_ACCESS, function () use ($ipc) {
+            $ipc->send('/test/whoami', array());
+        });
+    }, array('auth' => 'wrong'));
+    page($authSocket, function ($ipc) {
+        expectIPCException(PixlIPCClient::E_ACCESS, function () use ($ipc) {
+            $ipc->send('/test/whoami', array());
+        });
+    });
+    $again = page($authSocket, function ($ipc) {
+        return $ipc->send('/test/whoami', array())['connectionId'];
+    }, array('auth' => $token));
+    assertSame($good, $again);
+});
+
+$t->test('a page that stopped mid-line does not hand the rest of that line to the next page', function () {
+    $scripted = env('IPC_SCRIPTED_SOCKET');
+    // The peer sends 10 bytes of the answer now and the rest 200 ms later.
+    $first = page($scripted, function ($ipc) {
+        $id = $ipc->send('/script/whoami', array())['connectionId'];
+        expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+            $ipc->send('/script/slow_partial', array());
+        });
+        return $id;
+    }, array('requestTimeout' => 100));
+    $next = page($scripted, function ($ipc) {
+        return $ipc->send('/script/whoami', array())['connectionId'];
+    });
+    assertTrue($next !== $first, 'a connection holding half a line is closed, not reused');
+    // A page that died without its destructor (simulated: the half line is lost): the next one resynchronises.
+    $lost = page($scripted, function ($ipc) {
+        $id = $ipc->send('/script/whoami', array())['connectionId'];
+        expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+            $ipc->send('/script/slow_partial', array());
+        });
+        $partial = new ReflectionProperty(PixlIPCClient::class, 'partial');
+        $partial->setAccessible(true);
+        $partial->setValue($ipc, '');
+        return $id;
+    }, array('requestTimeout' => 100));
+    // The rest of the line arrives while the next page waits for its answer.
+    $after = page($scripted, function ($ipc) {
+        return $ipc->send('/script/whoami', array());
+    }, array('requestTimeout' => 2000));
+    assertSame($lost, $after['connectionId'], 'reused');
+});
+
+$t->test('a stream left early by one page does not reach the next', function () {
+    $scripted = env('IPC_SCRIPTED_SOCKET');
+    $first = page($scripted, function ($ipc) {
+        foreach ($ipc->stream('/script/stream', array('parts' => 1000, 'delayMs' => 2)) as $part) {
+            if ($part['n'] === 2) {
+                break;
+            }
+        }
+        return $ipc->send('/script/whoami', array())['connectionId'];
+    });
+    usleep(50000);
+    $next = page($scripted, function ($ipc) {
+        assertSame(array('x' => 1), $ipc->send('/script/echo', array('x' => 1)));
+        return $ipc->send('/script/whoami', array())['connectionId'];
+    });
+    assertSame($first, $next, 'reused');
+});
+
+$t->test('a goaway left on the socket makes the next page reconnect before sending', function () {
+    $scripted = env('IPC_SCRIPTED_SOCKET');
+    $first = page($scripted, function ($ipc) {
+        $ipc->send('/script/goaway', array());
+        return $ipc->send('/script/whoami', array())['connectionId'];
+    });
+    usleep(20000);
+    $next = page($scripted, function ($ipc) {
+        return $ipc->send('/script/whoami', array())['connectionId'];
+    });
+    assertTrue($next !== $first, 'a new connection');
+});
+
+$t->test('a Unix path too long to carry the credentials hash is not persistent', function () {
+    $long = '/' . str_repeat('d', 90) . '/ipc.sock';
+    $ipc = new PixlIPCClient($long, array('persistent' => true, 'auth' => 'x'));
+    $persistent = new ReflectionProperty(PixlIPCClient::class, 'persistent');
+    $persistent->setAccessible(true);
+    assertSame(false, $persistent->getValue($ipc));
+    $ipc = new PixlIPCClient($long, array('persistent' => true));
+    assertSame(true, $persistent->getValue($ipc), 'without credentials it can be');
+});
+
+$t->run();
