@@ -101,6 +101,8 @@ class PixlIPCClient
 
     /** Hash bits that tell apart persistent Unix sockets opened with different credentials. */
     const KEY_BITS = 32;
+    /** The longest Unix socket path the kernel takes (sun_path less its NUL). */
+    const MAX_UNIX_PATH = 107;
 
     const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION;
 
@@ -604,7 +606,8 @@ class PixlIPCClient
      * the credentials. tcp/tls: a path after the port, which PHP ignores. Unix:
      * the hash's bits written as "./" (1) and "/" (0) segments before the path,
      * which the kernel resolves away ("/run/x.sock" -> "/.//./run/x.sock").
-     * A Unix path too long to carry the hash makes the client non-persistent.
+     * A Unix path longer than 43 bytes has no room for the hash: with
+     * credentials such a client is not persistent.
      *
      * @return string|null
      */
@@ -626,13 +629,14 @@ class PixlIPCClient
         foreach (str_split(substr($hash, 0, self::KEY_BITS / 4)) as $hex) {
             $bits .= str_pad(decbin(hexdec($hex)), 4, '0', STR_PAD_LEFT);
         }
-        $marked = '/' . strtr($bits, array('1' => './', '0' => '/')) . ltrim($path, '/');
-        if (strlen($marked) > 107) {
+        // Room for the longest encoding (every bit "./"), so whether a path can be
+        // persistent does not depend on the credentials.
+        if (strlen($path) + 2 * self::KEY_BITS > self::MAX_UNIX_PATH) {
             // No room for the hash in sun_path: never share, connect per object instead.
             $this->persistent = false;
             return null;
         }
-        return 'unix://' . $marked;
+        return 'unix:///' . strtr($bits, array('1' => './', '0' => '/')) . ltrim($path, '/');
     }
 
     /**

@@ -197,12 +197,15 @@ $t->test('a goaway left on the socket makes the next page reconnect before sendi
     assertTrue($next !== $first, 'a new connection');
 });
 
-$t->test('a Unix path too long to carry the credentials hash is not persistent', function () {
-    $long = '/' . str_repeat('d', 90) . '/ipc.sock';
+$t->test('a Unix path too long to carry the credentials hash (over 43 bytes) is not persistent with credentials', function () {
+    $long = '/' . str_repeat('d', 34) . '/ipc.sock'; // 44 bytes
+    $ok = '/' . str_repeat('d', 33) . '/ipc.sock';   // 43 bytes
+    $persistentOk = new PixlIPCClient($ok, array('persistent' => true, 'auth' => 'x'));
     $ipc = new PixlIPCClient($long, array('persistent' => true, 'auth' => 'x'));
     $persistent = new ReflectionProperty(PixlIPCClient::class, 'persistent');
     $persistent->setAccessible(true);
     assertSame(false, $persistent->getValue($ipc));
+    assertSame(true, $persistent->getValue($persistentOk), '43 bytes fit');
     $ipc = new PixlIPCClient($long, array('persistent' => true));
     assertSame(true, $persistent->getValue($ipc), 'without credentials it can be');
 });
