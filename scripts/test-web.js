@@ -69,13 +69,19 @@ function ab(args) {
         const m = re.exec(stdout);
         return m ? Number(m[1]) : 0;
       };
+      // A failed page is a non-2xx answer, or a connection or receive error. ab
+      // also counts answers whose length differs from the first (an error
+      // page) as "Length" failures: those are the non-2xx ones again.
+      const breakdown = /\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)/.exec(stdout);
+      const [connect, receive, length, exceptions] = breakdown ? breakdown.slice(1).map(Number) : [0, 0, 0, 0];
+      const non2xx = number(/Non-2xx responses:\s+(\d+)/);
       resolve({
         complete: number(/Complete requests:\s+(\d+)/),
-        failed: number(/Failed requests:\s+(\d+)/),
-        non2xx: number(/Non-2xx responses:\s+(\d+)/),
+        failed: connect + receive + exceptions + Math.max(length, non2xx),
         perSecond: number(/Requests per second:\s+([\d.]+)/),
         msPerPage: number(/Time per request:\s+([\d.]+) \[ms\] \(mean\)/),
         msAcrossAll: number(/Time per request:\s+([\d.]+) \[ms\] \(mean, across all concurrent requests\)/),
+        non2xx,
       });
     });
   });
@@ -103,7 +109,7 @@ async function measure(stack, options) {
       const parallel = await ab(['-q', '-n', String(options.requests * 2), '-c', String(options.concurrency), url]);
       runs[i].serial.push(serial.msPerPage);
       runs[i].parallel.push(parallel.perSecond);
-      runs[i].failures += serial.failed + serial.non2xx + parallel.failed + parallel.non2xx;
+      runs[i].failures += serial.failed + parallel.failed;
     }
   }
   const base = median(runs[0].serial);
@@ -130,12 +136,23 @@ async function restartPhase(stack, daemon, options) {
   const next = await startDaemon(stack);
   const listeningAt = Date.now();
   const result = await run;
-  const failed = result.failed + result.non2xx;
+  const failed = result.failed;
   console.log(`old daemon exited ${stoppedAt - stopAt} ms after SIGTERM; the new one listened ${listeningAt - stoppedAt} ms later`);
   console.log(`page views: ${result.complete}, failed: ${failed} (target 0)`);
   if (failed) {
-    const sample = await get(url);
-    console.log(`(a page now: ${sample.status} ${sample.body.trim()})`);
+    // What the failed pages said (call.php logs each failure), most frequent first.
+    let log = '';
+    try {
+      log = fs.readFileSync(path.join(stack.dir, 'php-errors.log'), 'utf8');
+    } catch {
+      // nothing logged
+    }
+    const counts = new Map();
+    for (const m of log.matchAll(/pixl-ipc call failed: (.*)/g)) {
+      const reason = m[1].replace(/rq[0-9a-f]+-\d+/g, 'rq…').replace(/\d+ ms/g, 'N ms');
+      counts.set(reason, (counts.get(reason) || 0) + 1);
+    }
+    for (const [reason, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`  ${n} × ${reason}`);
   }
   return { daemon: next, failed };
 }

@@ -98,6 +98,7 @@ try {
     $answer = $ipc->send('/ipcserver/test/echo', array('tag' => $tag));
 } catch (PixlIPCException $e) {
     http_response_code(503);
+    error_log('pixl-ipc call failed: ' . $e->getCode() . ': ' . $e->getMessage());
     echo get_class($e), ' ', $e->getCode(), ': ', $e->getMessage(), "\\n";
     return;
 }
@@ -225,6 +226,10 @@ async function startWebStack() {
     fs.chmodSync(socketDir, 0o2750);
   }
   const socketPath = path.join(socketDir, 'ipc.sock');
+  // The pool's PHP error log, writable by the pool's user.
+  const phpErrors = path.join(dir, 'php-errors.log');
+  fs.writeFileSync(phpErrors, '');
+  if (asRoot) fs.chownSync(phpErrors, webIds().uid, webIds().gid);
   writePages(path.join(dir, 'www'), socketPath);
   const port = await freePort();
   fs.writeFileSync(path.join(dir, 'php-fpm.conf'), fpmConfig(dir, asRoot));
