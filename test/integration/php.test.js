@@ -321,6 +321,12 @@ describe('PHP client', function () {
     assert.match(out, /No syntax errors/);
   });
 
+  it('mirrors the server\'s CLOSING_CODES (lib/protocol.ts)', function () {
+    const { CLOSING_CODES } = require('../../dist/lib/protocol');
+    const php = JSON.parse(execFileSync('php', ['-r', `require ${JSON.stringify(CLIENT_FILE)}; echo json_encode(array_keys(PixlIPCClient::CLOSING_CODES));`], { encoding: 'utf8' }));
+    assert.deepStrictEqual(php.slice().sort(), CLOSING_CODES.slice().sort());
+  });
+
   it('round-trips requests, reports ids, pid and userAgent, and throws coded errors', async function () {
     assertPassed(await runPhp('requests_test.php', env), 15);
   });
