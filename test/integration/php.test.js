@@ -327,6 +327,11 @@ describe('PHP client', function () {
     assert.deepStrictEqual(php.slice().sort(), CLOSING_CODES.slice().sort());
   });
 
+  it('decodes every expected answer of the shared protocol vectors (test/vectors/protocol.json)', async function () {
+    const cases = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'vectors', 'protocol.json'), 'utf8'));
+    assertPassed(await runPhp('vectors_test.php', env), cases.length);
+  });
+
   it('round-trips requests, reports ids, pid and userAgent, and throws coded errors', async function () {
     assertPassed(await runPhp('requests_test.php', env), 15);
   });
