@@ -10,12 +10,14 @@
 import { ConfigError } from './config';
 import { resolveGid, resolveUid } from './user-db';
 
-/** The identity a check needs; null for TCP/TLS (or where the kernel cannot tell). */
-export interface PeerIds {
-  uid: number;
-  gid: number;
-  /** Supplementary groups, read lazily (SO_PEERGROUPS) only when a group list must be checked. */
-  groups?: () => number[] | null;
+/**
+ * The identity a check needs: the kernel's uid and gid (null for TCP/TLS, or
+ * where the kernel cannot tell), and the supplementary groups, read only when
+ * a group list must be checked. A Connection is one.
+ */
+export interface PeerSubject {
+  readonly peer: { uid: number; gid: number } | null;
+  peerGroups(): number[] | null;
 }
 
 export interface PolicyRuleConfig {
@@ -68,6 +70,7 @@ export class AccessPolicy {
   private readonly rules: Rule[];
   readonly maxConnectionsPerUser: number;
   private readonly openPerUser = new Map<number, number>();
+  private readonly ownUid = process.geteuid ? process.geteuid() : -1;
 
   constructor(config: PolicyConfig) {
     const users = resolveAll(config.allowUsers, 'allow_users', resolveUid, 'user');
@@ -112,20 +115,24 @@ export class AccessPolicy {
     return this.allowGroups !== null || this.rules.some((rule) => rule.groups !== null);
   }
 
-  /** May this peer connect at all? `peer` is null for TCP/TLS. */
-  checkConnect(peer: PeerIds | null): Decision {
+  /** May this peer connect at all? */
+  checkConnect(subject: PeerSubject): Decision {
     if (this.allowUsers === null && this.allowGroups === null) return OK;
+    const peer = subject.peer;
     if (peer === null) {
       return this.allowTcp ? OK : { ok: false, message: 'Connections without a local user identity (TCP, TLS) are not allowed here (allow_users/allow_groups; see allow_tcp)' };
     }
-    if (matches(peer, this.allowUsers, this.allowGroups)) return OK;
+    if (matches(subject, this.allowUsers, this.allowGroups)) return OK;
     return { ok: false, message: `User uid ${peer.uid} is not allowed to connect (allow_users/allow_groups)` };
   }
 
-  /** Counts an accepted connection of `uid` against max_connections_per_user; false when over. */
+  /**
+   * Counts an accepted connection of `uid` against max_connections_per_user;
+   * false when over. The daemon's own user is not limited (it could stop the daemon anyway).
+   */
   openConnection(uid: number): boolean {
     const open = this.openPerUser.get(uid) ?? 0;
-    if (this.maxConnectionsPerUser > 0 && open >= this.maxConnectionsPerUser) return false;
+    if (this.maxConnectionsPerUser > 0 && open >= this.maxConnectionsPerUser && uid !== this.ownUid) return false;
     this.openPerUser.set(uid, open + 1);
     return true;
   }
@@ -146,7 +153,8 @@ export class AccessPolicy {
    * a uri no rule matches is allowed. `authenticated` means the connection
    * presented valid credentials (it is false when no auth is configured).
    */
-  checkRequest(uri: string, peer: PeerIds | null, authenticated: boolean): Decision {
+  checkRequest(uri: string, subject: PeerSubject, authenticated: boolean): Decision {
+    const peer = subject.peer;
     for (const rule of this.rules) {
       if (!rule.uri.test(uri)) continue;
       if (rule.auth && !authenticated) return { ok: false, message: `${uri} requires authentication (policy ${rule.source})` };
@@ -154,17 +162,19 @@ export class AccessPolicy {
       if (peer === null) {
         return rule.tcp ? OK : { ok: false, message: `${uri} is restricted to local users (policy ${rule.source})` };
       }
-      if (matches(peer, rule.users, rule.groups)) return OK;
+      if (matches(subject, rule.users, rule.groups)) return OK;
       return { ok: false, message: `User uid ${peer.uid} may not call ${uri} (policy ${rule.source})` };
     }
     return OK;
   }
 }
 
-function matches(peer: PeerIds, users: Set<number> | null, groups: Set<number> | null): boolean {
+function matches(subject: PeerSubject, users: Set<number> | null, groups: Set<number> | null): boolean {
+  const peer = subject.peer;
+  if (peer === null) return false;
   if (users?.has(peer.uid)) return true;
   if (!groups) return false;
   if (groups.has(peer.gid)) return true;
-  const supplementary = peer.groups?.() ?? null;
+  const supplementary = subject.peerGroups();
   return supplementary !== null && supplementary.some((gid) => groups.has(gid));
 }

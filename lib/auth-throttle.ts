@@ -8,7 +8,7 @@
  */
 
 export interface ThrottleOptions {
-  /** Failures in a row that cost nothing (typos). */
+  /** Failures in a row that cost nothing (typos); 0 turns throttling off. */
   freeFailures: number;
   /** The first delay after the free failures, in ms; it doubles per failure. */
   baseDelayMs: number;
@@ -18,7 +18,7 @@ export interface ThrottleOptions {
 }
 
 export const defaultThrottleOptions: ThrottleOptions = {
-  freeFailures: 3,
+  freeFailures: 5,
   baseDelayMs: 100,
   maxDelayMs: 5000,
   forgetAfterMs: 60_000,
@@ -38,10 +38,19 @@ const MAX_PEERS = 10_000;
 
 export class AuthThrottle {
   private readonly peers = new Map<string, PeerRecord>();
-  private readonly options: ThrottleOptions;
+  private options: ThrottleOptions;
 
   constructor(options: Partial<ThrottleOptions> = {}) {
     this.options = { ...defaultThrottleOptions, ...options };
+  }
+
+  configure(options: Partial<ThrottleOptions>): void {
+    this.options = { ...this.options, ...options };
+    this.peers.clear();
+  }
+
+  get enabled(): boolean {
+    return this.options.freeFailures > 0;
   }
 
   /**
@@ -49,6 +58,7 @@ export class AuthThrottle {
    * run now), and reserves that turn.
    */
   reserve(key: string, now = Date.now()): number {
+    if (!this.enabled) return 0;
     const record = this.current(key, now);
     if (!record || record.failures < this.options.freeFailures) return 0;
     const start = Math.max(now, record.nextSlot);
@@ -61,6 +71,7 @@ export class AuthThrottle {
    * throttling (so it is logged once per burst).
    */
   failed(key: string, now = Date.now()): boolean {
+    if (!this.enabled) return false;
     let record = this.current(key, now);
     if (!record) {
       if (this.peers.size >= MAX_PEERS) this.peers.delete(this.peers.keys().next().value as string);

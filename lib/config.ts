@@ -33,6 +33,13 @@ export const defaultConfig = {
   metrics_endpoint: false,
   metrics_port: 0,
   metrics_host: '127.0.0.1',
+  allow_users: [] as Array<string | number>,
+  allow_groups: [] as Array<string | number>,
+  allow_tcp: false,
+  policy: [] as unknown[],
+  max_connections_per_user: 256,
+  auth_throttle_after: 5,
+  auth_throttle_max_ms: 5000,
 };
 
 export interface Settings {
@@ -61,6 +68,19 @@ export interface Settings {
   metricsEndpoint: boolean;
   metricsPort: number;
   metricsHost: string;
+  /** Who may connect (names or ids); empty: anyone who can open the socket. */
+  allowUsers: Array<string | number>;
+  allowGroups: Array<string | number>;
+  /** Let TCP/TLS connections in despite allow_users/allow_groups (they have no uid). */
+  allowTcp: boolean;
+  /** Per-uri identity rules, checked by AccessPolicy. */
+  policy: unknown[];
+  /** Open connections one uid may hold (0: no limit). */
+  maxConnectionsPerUser: number;
+  /** Failed authentications in a row from one peer before its checks are spaced out (0: never). */
+  authThrottleAfter: number;
+  /** The longest wait between two credential checks of a peer that keeps failing. */
+  authThrottleMaxMs: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +101,13 @@ function text(get: (key: string) => unknown, key: string): string {
   if (value === undefined || value === null || value === false) return '';
   if (typeof value !== 'string') throw new ConfigError(`IPCServer config: ${key} must be a string`);
   return value;
+}
+
+function list<T>(get: (key: string) => unknown, key: string): T[] {
+  const value = get(key);
+  if (value === undefined || value === null || value === false) return [];
+  if (!Array.isArray(value)) throw new ConfigError(`IPCServer config: ${key} must be an array`);
+  return value as T[];
 }
 
 /** File mode from a string of octal digits ("660"), a number (0o660), or false/"" for "leave as is". */
@@ -130,6 +157,13 @@ export function readSettings(get: (key: string) => unknown): Settings {
     metricsEndpoint: get('metrics_endpoint') === true,
     metricsPort: number(get, 'metrics_port', 0),
     metricsHost: text(get, 'metrics_host') || '127.0.0.1',
+    allowUsers: list(get, 'allow_users'),
+    allowGroups: list(get, 'allow_groups'),
+    allowTcp: get('allow_tcp') === true,
+    policy: list(get, 'policy'),
+    maxConnectionsPerUser: number(get, 'max_connections_per_user', 0),
+    authThrottleAfter: number(get, 'auth_throttle_after', 0),
+    authThrottleMaxMs: number(get, 'auth_throttle_max_ms', 1),
   };
   if (settings.tlsPort && (!settings.tlsKey || !settings.tlsCert)) {
     throw new ConfigError('IPCServer config: tls_port needs tls_key and tls_cert (paths to PEM files)');

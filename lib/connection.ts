@@ -8,6 +8,7 @@ import type { Socket } from 'net';
 import { performance } from 'perf_hooks';
 import { Call } from './call';
 import { LineReader } from './framing';
+import { peerGroups, PeerIdentity } from './peer-cred';
 import { Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId } from './protocol';
 import type { ServerStats } from './stats';
 import type { DisconnectReason, IPCRequest, Transport } from './types';
@@ -60,8 +61,16 @@ export class Connection {
   readonly id: number;
   readonly transport: Transport;
   readonly connectedAt = Date.now();
-  /** The client's process id, as it last reported it. */
+  /** The client's process id, as it last reported it (the client chooses it: see `peer`). */
   pid: number | null = null;
+  /**
+   * Who is on the other end, as the kernel recorded it at connect (Unix
+   * sockets on Linux): pid, uid, gid, and the user and group names where they
+   * resolve. Null for TCP/TLS and where the kernel cannot tell.
+   */
+  peer: PeerIdentity | null = null;
+  /** True once the client presented credentials that were accepted (false when auth is off). */
+  credentialsAccepted = false;
   /** The client's user agent, as it last reported it. */
   userAgent: string | null = null;
   authenticated: boolean;
@@ -88,6 +97,8 @@ export class Connection {
   private peerEnded = false;
   private closeReason: DisconnectReason | null = null;
   private closed = false;
+  private readingStopped = false;
+  private supplementaryGroups: number[] | null | undefined;
 
   constructor(id: number, socket: Socket, transport: Transport, host: ConnectionHost, authenticated: boolean) {
     this.id = id;
@@ -167,6 +178,22 @@ export class Connection {
     this.socket.end();
   }
 
+  /**
+   * Reads nothing more from this client, not even lines already received
+   * in the same chunk (after wrong credentials: whatever follows is never acted on).
+   */
+  stopReading(): void {
+    this.readingStopped = true;
+    this.socket.pause();
+    this.reader.pause();
+  }
+
+  /** The peer's supplementary groups as the kernel recorded them (read once, on first use). */
+  peerGroups(): number[] | null {
+    if (this.supplementaryGroups === undefined) this.supplementaryGroups = this.peer ? peerGroups(this.socket) : null;
+    return this.supplementaryGroups;
+  }
+
   /** Closes at once, dropping unsent output (for clients that do not go away when asked). */
   destroy(reason: DisconnectReason = 'server'): void {
     if (this.closed) return;
@@ -203,6 +230,7 @@ export class Connection {
     return {
       id: this.id,
       transport: this.transport,
+      peer: this.peer,
       pid: this.pid,
       userAgent: this.userAgent,
       connectedAt: this.connectedAt,
@@ -241,6 +269,7 @@ export class Connection {
   }
 
   private onLine(line: string, bytes: number): void {
+    if (this.readingStopped) return;
     const parsed = parseRequest(line);
     if (parsed === null) return;
     if (parsed instanceof Refusal) {
@@ -292,7 +321,7 @@ export class Connection {
   }
 
   private updateReading(): void {
-    if (this.closeReason) return;
+    if (this.closeReason || this.readingStopped) return;
     const shouldPause = this.blockedByOutput || this.inFlight >= this.host.limits.maxInFlight;
     if (shouldPause === this.readingPaused) return;
     this.readingPaused = shouldPause;

@@ -4,8 +4,10 @@
  * host interface every connection reports to.
  */
 import type { Socket } from 'net';
+import { AccessPolicy } from './access-policy';
 import type { Call } from './call';
 import { Connection, ConnectionHost, ConnectionLimits } from './connection';
+import { describePeer, peerGroups, peerIdentity, PeerIdentity } from './peer-cred';
 import { ServerErrorCode, errorLine } from './protocol';
 import type { Pipeline } from './pipeline';
 import type { ServerStats } from './stats';
@@ -35,6 +37,10 @@ export class Connections implements ConnectionHost {
   maxConnections: number;
   /** Set when the server stops: new sockets are dropped at once. */
   closing = false;
+  /** Who may connect, and how many connections per user. */
+  policy = new AccessPolicy({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 0 });
+  /** False where the kernel's peer identity cannot be read (then every `peer` is null). */
+  identityAvailable = false;
 
   private readonly open = new Map<number, Connection>();
   private nextId = 1;
@@ -77,7 +83,9 @@ export class Connections implements ConnectionHost {
       socket.destroy();
       return;
     }
-    const refusal = this.admission(transport);
+    // The kernel's word on who connected, read once, before anything else.
+    const peer = transport === 'unix' && this.identityAvailable ? peerIdentity(socket) : null;
+    const refusal = this.admission(socket, transport, peer);
     if (refusal) {
       socket.on('error', () => {});
       socket.end(errorLine(null, refusal.code, refusal.message));
@@ -85,18 +93,30 @@ export class Connections implements ConnectionHost {
       return;
     }
     const connection = new Connection(this.nextId++, socket, transport, this, !this.pipeline.authenticator.enabled);
+    connection.peer = peer;
     this.open.set(connection.id, connection);
     this.stats.opened(this.open.size);
-    this.log.debug(8, 'client connected', { id: connection.id, transport });
+    this.log.debug(8, 'client connected', { id: connection.id, transport, peer });
     this.events.connected(connection);
   }
 
-  /** Admission checks for a new socket (resource and identity checks belong here). */
-  private admission(transport: Transport): Refusal | null {
+  /** Admission checks for a new socket: resources, then identity. */
+  private admission(socket: Socket, transport: Transport, peer: PeerIdentity | null): Refusal | null {
     if (this.open.size >= this.maxConnections) {
       this.stats.rejected();
       this.log.error('too_many_connections', `Refused a ${transport} connection: ${this.open.size} open (max_connections)`);
       return { code: ServerErrorCode.tooManyConnections, message: `Too many connections (max ${this.maxConnections})` };
+    }
+    const decision = this.policy.checkConnect({ peer, peerGroups: () => peerGroups(socket) });
+    if (!decision.ok) {
+      this.stats.rejected();
+      this.log.error('access', `Refused a ${transport} connection from ${describePeer(peer)}: ${decision.message}`);
+      return { code: ServerErrorCode.access, message: decision.message };
+    }
+    if (peer && !this.policy.openConnection(peer.uid)) {
+      this.stats.rejected();
+      this.log.error('too_many_connections', `Refused a connection from ${describePeer(peer)}: ${this.policy.maxConnectionsPerUser} open (max_connections_per_user)`);
+      return { code: ServerErrorCode.tooManyConnections, message: `Too many connections from uid ${peer.uid} (max_connections_per_user ${this.policy.maxConnectionsPerUser})` };
     }
     return null;
   }
@@ -113,6 +133,7 @@ export class Connections implements ConnectionHost {
 
   connectionClosed(connection: Connection, reason: DisconnectReason): void {
     if (!this.open.delete(connection.id)) return;
+    if (connection.peer) this.policy.closeConnection(connection.peer.uid);
     this.pipeline.forget(connection);
     this.stats.closed();
     const err = connection.lastError;

@@ -76,3 +76,9 @@ export function peerGroups(socket: Socket): number[] | null {
   const fd = socketFd(socket);
   return fd < 0 ? null : native.peerGroups(fd);
 }
+
+/** "uid 1000 (alice), pid 4242", for logs. */
+export function describePeer(peer: PeerIdentity | null): string {
+  if (!peer) return 'an unidentified peer';
+  return `uid ${peer.uid}${peer.user ? ` (${peer.user})` : ''}, pid ${peer.pid}`;
+}

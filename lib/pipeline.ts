@@ -8,20 +8,36 @@
  * Data flows one way: connection -> pipeline -> connection.answer().
  */
 import { performance } from 'perf_hooks';
+import { AccessPolicy } from './access-policy';
 import { Authenticator } from './auth';
+import { AuthThrottle } from './auth-throttle';
 import type { Call } from './call';
 import type { Connection } from './connection';
+import { describePeer } from './peer-cred';
 import { noHandlerFound } from './builtins';
 import { AnswerError, Dispatcher } from './dispatcher';
 import { ServerErrorCode, URI, errorLine, responseLine } from './protocol';
 import type { Router } from './router';
 import type { ServerStats } from './stats';
-import type { Handler } from './types';
+import type { AuthInfo, Handler } from './types';
 
 /** What the pipeline writes to the server's log. */
 export interface PipelineLog {
   debug(level: number, message: string, data?: unknown): void;
   error(code: string, message: string, data?: unknown): void;
+}
+
+/** How long a connection refused for wrong credentials may stay open to read its answer. */
+const REFUSED_GRACE_MS = 1000;
+
+/** Failures are counted per uid on Unix sockets (the kernel's word), per address on TCP/TLS. */
+function throttleKey(connection: Connection): string {
+  return connection.peer ? `uid:${connection.peer.uid}` : `address:${connection.remoteAddress ?? 'unknown'}`;
+}
+
+/** Who a connection is, for the log. */
+function describeClient(connection: Connection): string {
+  return connection.peer ? describePeer(connection.peer) : `${connection.transport} address ${connection.remoteAddress ?? 'unknown'}`;
 }
 
 const AUTHENTICATED = Object.freeze({ authenticated: true });
@@ -45,6 +61,11 @@ export class Pipeline {
    * none is sent) and whether that was slow.
    */
   onSettled: ((call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean) => void) | null = null;
+
+  /** Who may call which uri (per-uri identity rules). */
+  policy = new AccessPolicy({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 0 });
+  /** Spaces out credential checks from a peer that keeps failing. */
+  readonly throttle = new AuthThrottle();
 
   /** Requests sent right behind a connection's credentials, waiting for their check, in order. */
   private readonly waitingForAuth = new Map<Connection, Call[]>();
@@ -95,7 +116,14 @@ export class Pipeline {
       this.settle(call, NOT_AUTHENTICATED);
       return;
     }
-    // Identity policy (who may call which uri) belongs here, before middleware.
+    if (this.policy.hasRules) {
+      const decision = this.policy.checkRequest(call.request.uri, call.connection, call.connection.credentialsAccepted);
+      if (!decision.ok) {
+        this.log.debug(5, `Connection ${call.connection.id}: forbidden: ${decision.message}`);
+        this.settle(call, { code: ServerErrorCode.forbidden, message: decision.message });
+        return;
+      }
+    }
     this.dispatcher.dispatch(call);
   }
 
@@ -108,15 +136,37 @@ export class Pipeline {
     }
     const waiting: Call[] = [];
     this.waitingForAuth.set(connection, waiting);
-    this.authenticator.check(request.data, { connection, transport: connection.transport }).then((ok) => ok, (err: Error) => {
+    // After repeated failures from the same peer, its checks wait their turn.
+    const peerKey = throttleKey(connection);
+    const wait = this.throttle.reserve(peerKey);
+    if (wait > 0) {
+      this.stats.authThrottled();
+      setTimeout(() => this.checkCredentials(call, waiting, peerKey), wait).unref();
+    } else {
+      this.checkCredentials(call, waiting, peerKey);
+    }
+  }
+
+  private checkCredentials(call: Call, waiting: Call[], peerKey: string): void {
+    const { connection, request } = call;
+    if (!connection.isOpen) {
+      // Gone (or timed out) while it waited its turn: nothing to check, nothing to answer.
+      this.settle(call, AUTH_FAILED);
+      for (const next of waiting) this.settle(next, AUTH_FAILED);
+      return;
+    }
+    const info: AuthInfo = { connection, transport: connection.transport, peer: connection.peer };
+    this.authenticator.check(request.data, info).then((ok) => ok, (err: Error) => {
       this.log.error('auth_handler', `Auth handler failed: ${err.message}`);
       return false;
     }).then((ok) => {
       if (this.waitingForAuth.get(connection) === waiting) this.waitingForAuth.delete(connection);
       const now = Date.now();
       if (ok) {
+        this.throttle.succeeded(peerKey);
         connection.authenticated = true;
-        this.log.debug(8, `Connection ${connection.id} authenticated (${Authenticator.describe(request.data)})`);
+        connection.credentialsAccepted = true;
+        this.log.debug(8, `Connection ${connection.id} authenticated (${Authenticator.describe(request.data)})`, { peer: connection.peer });
         this.settle(call, null, AUTHENTICATED);
         for (const next of waiting) {
           next.startedAt = now;
@@ -124,11 +174,18 @@ export class Pipeline {
         }
         return;
       }
+      // Wrong credentials end the conversation: nothing more is read, even lines already received.
+      connection.stopReading();
       this.stats.authFailure();
-      this.log.error('access', `Connection ${connection.id}: authentication failed (${Authenticator.describe(request.data)})`);
+      this.log.error('access', `Connection ${connection.id}: authentication failed (${Authenticator.describe(request.data)}) from ${describeClient(connection)}`);
+      if (this.throttle.failed(peerKey)) {
+        const failures = this.throttle.failures(peerKey);
+        this.log.error('auth_throttled', `${failures} failed authentications in a row from ${describeClient(connection)}: its credential checks now wait their turn (${this.throttle.delayFor(failures)} ms apart, doubling up to ${this.throttle.delayFor(Infinity)} ms) until a success or a quiet minute`);
+      }
       this.settle(call, AUTH_FAILED);
       for (const next of waiting) this.settle(next, AUTH_FAILED);
       connection.close('access');
+      setTimeout(() => connection.destroy('access'), REFUSED_GRACE_MS).unref();
     });
   }
 

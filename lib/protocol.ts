@@ -56,8 +56,10 @@ export const ServerErrorCode = {
   tooManyConnections: 'too_many_connections',
   /** The handler threw or rejected without a code of its own. */
   handlerError: 'handler_error',
-  /** Not authenticated, or wrong credentials. */
+  /** Not authenticated, wrong credentials, or a peer not allowed to connect (allow_users/allow_groups; the connection is closed after it). */
   access: 'access',
+  /** The caller's identity may not call this uri (a `policy` rule); the connection stays open. */
+  forbidden: 'forbidden',
   /** The server is shutting down and takes no new requests. */
   shuttingDown: 'shutting_down',
   /** The connection was idle longer than `idle_timeout`; it is closed after this. */

@@ -6,6 +6,7 @@
  */
 import './pixl-server-component';
 import Component = require('pixl-server/component');
+import { AccessPolicy, PolicyRuleConfig } from './access-policy';
 import { Authenticator } from './auth';
 import { delayHandler, echoHandler } from './builtins';
 import { defaultConfig, readSettings, Settings } from './config';
@@ -15,6 +16,7 @@ import { Listeners } from './listeners';
 import { processFigures } from './metrics';
 import { MetricsListener } from './metrics-listener';
 import { Monitoring } from './monitoring';
+import { peerCredentialsAvailable, peerCredentialsUnavailableReason } from './peer-cred';
 import { Pipeline } from './pipeline';
 import { URI } from './protocol';
 import { Router } from './router';
@@ -126,6 +128,7 @@ export class IPCServer extends Component {
     this.pipeline.logRequests = this.debugLevel(9);
     this.connections.limits = limitsOf(s);
     this.connections.maxConnections = s.maxConnections;
+    this.applyIdentitySettings(s);
     this.logDebug(5, 'IPC Server startup');
 
     this.checkLogFile();
@@ -152,6 +155,32 @@ export class IPCServer extends Component {
       this.server.on(s.logStatsInterval, this.statsListener);
     }
     this.restartSweep();
+  }
+
+  /**
+   * Access policy on the kernel's peer identity. Where the identity cannot be
+   * read, a config that depends on it refuses to start (never silently allows).
+   */
+  private applyIdentitySettings(s: Settings): void {
+    const policy = new AccessPolicy({
+      allowUsers: s.allowUsers,
+      allowGroups: s.allowGroups,
+      allowTcp: s.allowTcp,
+      rules: s.policy as PolicyRuleConfig[],
+      maxConnectionsPerUser: s.maxConnectionsPerUser,
+    });
+    const available = peerCredentialsAvailable();
+    if (!available) {
+      const reason = peerCredentialsUnavailableReason();
+      if (policy.needsIdentity) {
+        throw new Error(`IPCServer: allow_users, allow_groups and policy users/groups need the kernel's peer identity, which is unavailable here (${reason}); remove them or run where it is available`);
+      }
+      this.logDebug(1, `Kernel peer identity unavailable (${reason}): connections have peer: null and max_connections_per_user is not enforced`);
+    }
+    this.pipeline.throttle.configure({ freeFailures: s.authThrottleAfter, maxDelayMs: s.authThrottleMaxMs });
+    this.connections.identityAvailable = available;
+    this.connections.policy = policy;
+    this.pipeline.policy = policy;
   }
 
   /**

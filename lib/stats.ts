@@ -35,6 +35,8 @@ export interface TotalStats {
   connectionsAccepted: number;
   connectionsRejected: number;
   authFailures: number;
+  /** Credential checks made to wait their turn after repeated failures from the same peer. */
+  authThrottled: number;
   pushes: number;
 }
 
@@ -57,6 +59,7 @@ export class ServerStats {
     connectionsAccepted: 0,
     connectionsRejected: 0,
     authFailures: 0,
+    authThrottled: 0,
     pushes: 0,
   };
   readonly startedAt = Date.now();
@@ -98,6 +101,10 @@ export class ServerStats {
 
   authFailure(): void {
     this.totals.authFailures++;
+  }
+
+  authThrottled(): void {
+    this.totals.authThrottled++;
   }
 
   rejected(): void {

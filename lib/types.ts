@@ -3,6 +3,7 @@
  */
 import type { RequestId } from './protocol';
 import type { Connection } from './connection';
+import type { PeerIdentity } from './peer-cred';
 
 /** What a handler receives. */
 export interface IPCRequest {
@@ -34,6 +35,8 @@ export type Middleware = (request: IPCRequest, next: (err?: unknown, data?: unkn
 export interface AuthInfo {
   connection: Connection;
   transport: Transport;
+  /** The kernel's identity of the client process (Unix sockets on Linux), else null. Unlike a request's `pid`, the client cannot choose it. */
+  peer: PeerIdentity | null;
 }
 
 /**

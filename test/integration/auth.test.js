@@ -69,7 +69,8 @@ describe('auth: auth_tokens', function () {
   let port;
   before(async function () {
     port = await freePort();
-    h = await startServer({ auth_tokens: [TOKEN_A, TOKEN_B], listen_port: port }, { debug_level: 9 });
+    // These tests try many wrong credentials in a row: the failure throttle (tested in identity.test.js) is off.
+    h = await startServer({ auth_tokens: [TOKEN_A, TOKEN_B], listen_port: port, auth_throttle_after: 0 }, { debug_level: 9 });
   });
   after(async function () { await h.stop(); cleanupTempDirs(); });
 
@@ -199,7 +200,7 @@ describe('auth: auth_users_file', function () {
       'nocolon',
       '',
     ].join('\n'));
-    h = await startServer({ auth_users_file: usersFile }, { debug_level: 9 });
+    h = await startServer({ auth_users_file: usersFile, auth_throttle_after: 0 }, { debug_level: 9 });
   });
   after(async function () { await h.stop(); cleanupTempDirs(); });
 

@@ -6,35 +6,40 @@ function policy(overrides = {}) {
   return new AccessPolicy(Object.assign({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 256 }, overrides));
 }
 
-const root = { uid: 0, gid: 0 };
-const other = { uid: 4321, gid: 4321 };
+/** A PeerSubject as a connection is one: kernel ids (null for TCP) and supplementary groups. */
+function who(ids, groups = null) {
+  return { peer: ids, peerGroups: () => groups };
+}
+const root = who({ uid: 0, gid: 0 });
+const other = who({ uid: 4321, gid: 4321 });
+const tcp = who(null);
 
 describe('AccessPolicy', function () {
   it('lets everyone connect when no users or groups are named', function () {
     const p = policy();
     assert.strictEqual(p.needsIdentity, false);
     assert.deepStrictEqual(p.checkConnect(other), { ok: true });
-    assert.deepStrictEqual(p.checkConnect(null), { ok: true });
+    assert.deepStrictEqual(p.checkConnect(tcp), { ok: true });
   });
 
   it('allow_users takes names and ids; others and TCP are refused unless allow_tcp', function () {
     const p = policy({ allowUsers: ['root', 77] });
     assert.strictEqual(p.needsIdentity, true);
     assert.strictEqual(p.checkConnect(root).ok, true);
-    assert.strictEqual(p.checkConnect({ uid: 77, gid: 5 }).ok, true);
+    assert.strictEqual(p.checkConnect(who({ uid: 77, gid: 5 })).ok, true);
     const refused = p.checkConnect(other);
     assert.strictEqual(refused.ok, false);
     assert.match(refused.message, /uid 4321/);
-    assert.strictEqual(p.checkConnect(null).ok, false);
-    assert.strictEqual(policy({ allowUsers: ['root'], allowTcp: true }).checkConnect(null).ok, true);
+    assert.strictEqual(p.checkConnect(tcp).ok, false);
+    assert.strictEqual(policy({ allowUsers: ['root'], allowTcp: true }).checkConnect(tcp).ok, true);
   });
 
   it('allow_groups matches the primary gid or a supplementary group', function () {
     const p = policy({ allowGroups: ['root'] });
-    assert.strictEqual(p.checkConnect({ uid: 5, gid: 0 }).ok, true);
-    assert.strictEqual(p.checkConnect({ uid: 5, gid: 9, groups: () => [3, 0] }).ok, true);
-    assert.strictEqual(p.checkConnect({ uid: 5, gid: 9, groups: () => [3] }).ok, false);
-    assert.strictEqual(p.checkConnect({ uid: 5, gid: 9, groups: () => null }).ok, false);
+    assert.strictEqual(p.checkConnect(who({ uid: 5, gid: 0 })).ok, true);
+    assert.strictEqual(p.checkConnect(who({ uid: 5, gid: 9 }, [3, 0])).ok, true);
+    assert.strictEqual(p.checkConnect(who({ uid: 5, gid: 9 }, [3])).ok, false);
+    assert.strictEqual(p.checkConnect(who({ uid: 5, gid: 9 }, null)).ok, false);
   });
 
   it('refuses to build with an unknown user or group name, or a bad pattern', function () {
@@ -57,14 +62,15 @@ describe('AccessPolicy', function () {
     assert.strictEqual(p.checkRequest('/admin/x', root, true).ok, true);
     assert.match(p.checkRequest('/admin/x', root, false).message, /requires authentication/);
     assert.match(p.checkRequest('/admin/x', other, true).message, /uid 4321 may not call \/admin\/x/);
-    assert.match(p.checkRequest('/admin/x', null, true).message, /restricted to local users/);
-    assert.strictEqual(p.checkRequest('/ops/x', null, false).ok, true);
+    assert.match(p.checkRequest('/admin/x', tcp, true).message, /restricted to local users/);
+    assert.strictEqual(p.checkRequest('/ops/x', tcp, false).ok, true);
     assert.strictEqual(p.checkRequest('/ops/x', other, false).ok, false);
     assert.strictEqual(p.checkRequest('/anything', other, false).ok, true);
   });
 
   it('counts connections per user up to max_connections_per_user', function () {
     const p = policy({ maxConnectionsPerUser: 2 });
+    assert.notStrictEqual(process.getuid(), 1);
     assert.strictEqual(p.openConnection(1), true);
     assert.strictEqual(p.openConnection(1), true);
     assert.strictEqual(p.openConnection(1), false);
@@ -72,5 +78,7 @@ describe('AccessPolicy', function () {
     p.closeConnection(1);
     assert.strictEqual(p.openConnections(1), 1);
     assert.strictEqual(p.openConnection(1), true);
+    // The daemon's own user is not limited.
+    for (let i = 0; i < 5; i++) assert.strictEqual(p.openConnection(process.getuid()), true);
   });
 });

@@ -35,3 +35,11 @@ describe('AuthThrottle', function () {
     assert.strictEqual(t.failures('b', 5000), 0);
   });
 });
+
+describe('AuthThrottle off', function () {
+  it('never delays or reports when freeFailures is 0', function () {
+    const t = new AuthThrottle({ freeFailures: 0 });
+    for (let i = 0; i < 100; i++) assert.strictEqual(t.failed('a', 0), false);
+    assert.strictEqual(t.reserve('a', 0), 0);
+  });
+});
