@@ -26,6 +26,8 @@ export const defaultThrottleOptions: ThrottleOptions = {
 
 interface PeerRecord {
   failures: number;
+  /** Checks reserved and not resolved yet: counted as failures when spacing the next, so parallel guesses gain nothing. */
+  pending: number;
   lastFailure: number;
   /** When the next check for this peer may run (ms since epoch). */
   nextSlot: number;
@@ -55,15 +57,24 @@ export class AuthThrottle {
 
   /**
    * How long the next credential check for `key` must wait (0 when it may
-   * run now), and reserves that turn.
+   * run now), and reserves that turn. Every reservation is resolved later
+   * with failed(), succeeded() or released().
    */
   reserve(key: string, now = Date.now()): number {
     if (!this.enabled) return 0;
-    const record = this.current(key, now);
-    if (!record || record.failures < this.options.freeFailures) return 0;
+    const record = this.record(key, now);
+    record.pending++;
+    const assumed = record.failures + record.pending - 1;
+    if (assumed < this.options.freeFailures) return 0;
     const start = Math.max(now, record.nextSlot);
-    record.nextSlot = start + this.delayFor(record.failures);
+    record.nextSlot = start + this.delayFor(assumed + 1);
     return start - now;
+  }
+
+  /** A reserved check did not happen (its connection went away). */
+  released(key: string): void {
+    const record = this.peers.get(key);
+    if (record && record.pending > 0) record.pending--;
   }
 
   /**
@@ -72,12 +83,8 @@ export class AuthThrottle {
    */
   failed(key: string, now = Date.now()): boolean {
     if (!this.enabled) return false;
-    let record = this.current(key, now);
-    if (!record) {
-      if (this.peers.size >= MAX_PEERS) this.peers.delete(this.peers.keys().next().value as string);
-      record = { failures: 0, lastFailure: now, nextSlot: now, logged: false };
-      this.peers.set(key, record);
-    }
+    const record = this.record(key, now);
+    if (record.pending > 0) record.pending--;
     record.failures++;
     record.lastFailure = now;
     if (record.failures >= this.options.freeFailures && !record.logged) {
@@ -103,9 +110,19 @@ export class AuthThrottle {
     return Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(over, 30));
   }
 
+  private record(key: string, now: number): PeerRecord {
+    let record = this.current(key, now);
+    if (!record) {
+      if (this.peers.size >= MAX_PEERS) this.peers.delete(this.peers.keys().next().value as string);
+      record = { failures: 0, pending: 0, lastFailure: now, nextSlot: now, logged: false };
+      this.peers.set(key, record);
+    }
+    return record;
+  }
+
   private current(key: string, now: number): PeerRecord | undefined {
     const record = this.peers.get(key);
-    if (record && now - record.lastFailure > this.options.forgetAfterMs && record.nextSlot <= now) {
+    if (record && record.pending === 0 && now - record.lastFailure > this.options.forgetAfterMs && record.nextSlot <= now) {
       this.peers.delete(key);
       return undefined;
     }

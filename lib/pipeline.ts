@@ -151,6 +151,7 @@ export class Pipeline {
     const { connection, request } = call;
     if (!connection.isOpen) {
       // Gone (or timed out) while it waited its turn: nothing to check, nothing to answer.
+      this.throttle.released(peerKey);
       this.settle(call, AUTH_FAILED);
       for (const next of waiting) this.settle(next, AUTH_FAILED);
       return;

@@ -4,7 +4,7 @@
  * planted at the log's name would otherwise make a root daemon append to a
  * file of the planter's choosing.
  */
-import { closeSync, constants, fstatSync, openSync } from 'fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync } from 'fs';
 
 export class UnsafeFileError extends Error {
   readonly code = 'unsafe_file';
@@ -24,7 +24,8 @@ export function prepareAppendFile(path: string, purpose = 'log file'): void {
     fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') {
+    // ELOOP from O_NOFOLLOW; EACCES when the kernel's own protections (fs.protected_*) refuse first.
+    if (code === 'ELOOP' || (code === 'EACCES' && isSymlink(path))) {
       throw new UnsafeFileError(`${purpose} ${path} is a symbolic link; refusing to write through it. Remove it (rm ${path}) and check who created it.`);
     }
     if (code === 'ENXIO') throw new UnsafeFileError(`${purpose} ${path} is a FIFO or socket, not a file; remove it`);
@@ -42,5 +43,13 @@ export function prepareAppendFile(path: string, purpose = 'log file'): void {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
