@@ -148,8 +148,9 @@ describe('monitoring', function () {
       const withList = await client.send('/ipcserver/stats', { connections: true });
       assert.strictEqual(withList.connections.length, 1);
       const c = withList.connections[0];
-      assert.deepStrictEqual(Object.keys(c).sort(), ['authenticated', 'connectedAt', 'counters', 'id', 'inFlight', 'lastActivity', 'pid', 'queuedOutputBytes', 'transport', 'userAgent'].sort());
+      assert.deepStrictEqual(Object.keys(c).sort(), ['authenticated', 'connectedAt', 'counters', 'id', 'inFlight', 'lastActivity', 'peer', 'pid', 'queuedOutputBytes', 'transport', 'userAgent'].sort());
       assert.strictEqual(c.transport, 'unix');
+      assert.deepStrictEqual([c.peer.pid, c.peer.uid], [process.pid, process.getuid()], 'the kernel\'s peer identity');
       assert.strictEqual(c.userAgent, 'metrics-test/1');
       assert.strictEqual(c.pid, process.pid);
       assert.strictEqual(c.inFlight, 1, 'the stats request itself');
