@@ -28,8 +28,10 @@ export function delayHandler(request: IPCRequest, callback: HandlerCallback): vo
   if (typeof delay !== 'number' || !Number.isFinite(delay)) throw badDelay(`delay must be a number of ms (got ${JSON.stringify(raw)})`);
   if (delay < 0) throw badDelay(`delay must not be negative (got ${delay})`);
   if (delay > MAX_DELAY_MS) throw badDelay(`delay must be at most ${MAX_DELAY_MS} ms`);
-  // Unref'd so a pending delay never keeps a stopped daemon alive.
-  setTimeout(() => callback({ delay }), delay).unref();
+  // Unref'd so a pending delay never keeps a stopped daemon alive; stopped
+  // when the caller cancels, leaves or runs out of time.
+  const timer = setTimeout(() => callback({ delay }), delay).unref();
+  request.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
 }
 
 /** The default handler: the answer shape existing clients expect, inside `data`. */

@@ -1,11 +1,66 @@
 /**
  * One request on its way from the line that carried it to its single answer.
  * The connection creates it, the pipeline takes it through its gates, and the
- * connection sends its answer. The handler sees `call.request`; what the
- * server needs to know about the request's progress lives here.
+ * connection sends its answer. The handler sees `call.request`, which also
+ * carries the call's signal, deadline and stream writer (see RequestPrototype).
  */
+import type { AnswerStream } from './answer-stream';
 import type { Connection } from './connection';
+import { AbortCode, MAX_TIMEOUT_MS } from './protocol';
 import type { IPCRequest } from './types';
+
+const CALL = Symbol('pixl-ipc.call');
+
+/** An abort reason: an Error whose `code` says why (AbortCode). */
+export interface AbortReason extends Error {
+  code: string;
+}
+
+function abortReason(code: string, message: string): AbortReason {
+  const err = new Error(message) as AbortReason;
+  err.name = 'AbortError';
+  err.code = code;
+  return err;
+}
+
+/**
+ * What every request object inherits: the call's signal, deadline and stream
+ * writer, computed only when a handler asks, so requests that never look cost
+ * nothing beyond the prototype switch.
+ */
+const RequestPrototype = Object.create(Object.prototype, {
+  signal: {
+    get(this: { [CALL]: Call }): AbortSignal {
+      return this[CALL].signal;
+    },
+    configurable: true,
+  },
+  deadline: {
+    get(this: { [CALL]: Call }): number | null {
+      const deadline = this[CALL].deadline;
+      return deadline === 0 ? null : deadline;
+    },
+    configurable: true,
+  },
+  timeLeft: {
+    value: function timeLeft(this: { [CALL]: Call }): number {
+      const deadline = this[CALL].deadline;
+      return deadline === 0 ? Infinity : Math.max(0, deadline - Date.now());
+    },
+    configurable: true,
+    writable: true,
+  },
+  openStream: {
+    value: function openStream(this: { [CALL]: Call }): AnswerStream {
+      return this[CALL].openStream();
+    },
+    configurable: true,
+    writable: true,
+  },
+});
+
+/** Opens the writer of a streamed answer (set by the pipeline, which owns how answers go out). */
+export type StreamOpener = (call: Call) => AnswerStream;
 
 export class Call {
   /** When the line was read (ms since epoch). */
@@ -18,6 +73,21 @@ export class Call {
   handlerName: string | null = null;
   /** True once answered: anything later is ignored. */
   settled = false;
+  /** When the caller stops waiting (ms since epoch), from its `timeoutMs`; 0 for none. */
+  deadline = 0;
+  /** Why the call was aborted (cancelled, deadline, disconnect, shutdown), or null while it runs normally. */
+  abortedBy: AbortReason | null = null;
+  /** The writer of a streamed answer, once the handler has opened one. */
+  stream: AnswerStream | null = null;
+  /** The caller accepts a streamed answer (`stream: true`). */
+  readonly wantsStream: boolean;
+
+  private controller: AbortController | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private onAbort: (() => void) | null = null;
+
+  /** Set by the pipeline when the call enters it: how a streamed answer is opened. */
+  streamOpener: StreamOpener | null = null;
 
   /**
    * `readAt` is receivedAt on the performance.now() clock (for µs latencies);
@@ -26,5 +96,67 @@ export class Call {
   constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number, readonly readAt: number, readonly lineBytes: number) {
     this.receivedAt = receivedAt;
     this.startedAt = receivedAt;
+    this.wantsStream = request.stream === true;
+    (request as unknown as { [CALL]: Call })[CALL] = this;
+    Object.setPrototypeOf(request, RequestPrototype);
+  }
+
+  /** Aborted when the caller cancels, the deadline passes, the caller disconnects, or the server stops. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortedBy) this.controller.abort(this.abortedBy);
+    }
+    return this.controller.signal;
+  }
+
+  /** Arms the deadline: `expire` runs once when it passes, unless the call was answered first. */
+  startDeadline(timeoutMs: number, expire: (call: Call) => void): void {
+    this.deadline = this.receivedAt + timeoutMs;
+    const delay = Math.min(Math.max(0, this.deadline - Date.now()), MAX_TIMEOUT_MS);
+    this.deadlineTimer = setTimeout(expire, delay, this);
+  }
+
+  /**
+   * Aborts the running handler's signal (once; later reasons are ignored).
+   * Returns false when the call was already answered or aborted.
+   */
+  abort(code: string, message: string): boolean {
+    if (this.settled || this.abortedBy) return false;
+    this.abortedBy = abortReason(code, message);
+    if (this.controller) this.controller.abort(this.abortedBy);
+    if (this.onAbort) {
+      const run = this.onAbort;
+      this.onAbort = null;
+      run();
+    }
+    return true;
+  }
+
+  /** Runs `fn` when the call is aborted (one listener: the stream pump uses it to stop its iterator). */
+  whenAborted(fn: () => void): void {
+    if (this.abortedBy) fn();
+    else this.onAbort = fn;
+  }
+
+  /** Marks the call answered and lets go of its timer. */
+  finish(now: number): void {
+    this.settled = true;
+    this.settledAt = now;
+    this.onAbort = null;
+    if (this.deadlineTimer) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = null;
+    }
+  }
+
+  openStream(): AnswerStream {
+    if (!this.stream) {
+      if (!this.streamOpener) throw new Error('openStream: this request cannot stream');
+      this.stream = this.streamOpener(this);
+    }
+    return this.stream;
   }
 }
+
+export { AbortCode };

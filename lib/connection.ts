@@ -6,10 +6,12 @@
  */
 import type { Socket } from 'net';
 import { performance } from 'perf_hooks';
+import type { PartSink } from './answer-stream';
 import { Call } from './call';
+import type { AbandonReason } from './pipeline';
 import { LineReader } from './framing';
 import { peerGroups, PeerIdentity } from './peer-cred';
-import { Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId } from './protocol';
+import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats } from './stats';
 import type { DisconnectReason, IPCRequest, Transport } from './types';
 
@@ -26,6 +28,8 @@ export interface ConnectionHost {
   readonly stats: ServerStats;
   /** A well-formed request. Its answer comes back exactly once through connection.answer(). */
   requestReceived(call: Call): void;
+  /** A running call whose client has gone (or whose server is stopping): abort it and answer it now. */
+  callAbandoned(call: Call, reason: AbandonReason): void;
   /** A line refused before it became a request (bad JSON, wrong shape, too long), for the log. */
   lineRefused(connection: Connection, code: string, message: string): void;
   connectionClosed(connection: Connection, reason: DisconnectReason): void;
@@ -44,6 +48,13 @@ export interface ConnectionCounters {
   bytesOut: number;
 }
 
+/**
+ * How often a client that has ended its side while requests run is checked
+ * for being gone entirely (a blank line, which the protocol says to ignore:
+ * writing to a closed peer fails, and that failure is how we notice).
+ */
+const PEER_PROBE_MS = 500;
+
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
 
@@ -57,7 +68,7 @@ function flushConnection(connection: Connection): void {
   connection.flush();
 }
 
-export class Connection {
+export class Connection implements PartSink {
   readonly id: number;
   readonly transport: Transport;
   readonly connectedAt = Date.now();
@@ -91,7 +102,14 @@ export class Connection {
   private readonly stats: ServerStats;
   private readonly reader: LineReader;
   private outQueue: string[] = [];
+  /** Characters in outQueue (close to bytes: most output is ASCII JSON). */
+  private outQueueSize = 0;
   private flushScheduled = false;
+  /** Calls read and not answered yet, for cancel, disconnect and shutdown. */
+  private readonly running = new Set<Call>();
+  /** Stream writers waiting for the client to catch up. */
+  private drainWaiters: Array<() => void> = [];
+  private peerProbe: NodeJS.Timeout | null = null;
   private blockedByOutput = false;
   private readingPaused = false;
   private peerEnded = false;
@@ -154,6 +172,7 @@ export class Connection {
    */
   answer(call: Call, line: string | null, isError: boolean): void {
     this.inFlight--;
+    this.running.delete(call);
     if (isError) this.counters.errors++;
     if (call.request.noReply) {
       // Fire-and-forget: nothing goes back, not even an error.
@@ -208,12 +227,45 @@ export class Connection {
     this.close(reason);
   }
 
+  /** The running call with this id (other than `except`), or null. */
+  findRunning(id: RequestId, except: Call): Call | null {
+    for (const call of this.running) {
+      if (call !== except && call.request.ipcReqID === id && !call.settled) return call;
+    }
+    return null;
+  }
+
+  /** Gives up every running call (at shutdown, once the drain time is over). */
+  abandonRunning(reason: AbandonReason): void {
+    for (const call of this.running) this.host.callAbandoned(call, reason);
+  }
+
+  /** PartSink: the limit a stream writer waits under. */
+  get outputLimit(): number {
+    return this.host.limits.maxOutputBuffer;
+  }
+
+  /** PartSink: queues one part of a streamed answer. */
+  writePart(line: string): void {
+    if (this.isOpen || this.peerEnded) this.write(line);
+  }
+
+  /** PartSink: null when unsent output is within `limit`, else a promise of the next drain (or close). */
+  whenBelow(limit: number): Promise<void> | null {
+    if (this.closed || this.outQueueSize + this.socket.writableLength <= limit) return null;
+    // Hand the queue to the socket now: its 'drain' is what wakes the writer.
+    this.flush();
+    if (!this.socket.writableNeedDrain) return null;
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
   /** Writes everything queued, in one write. Called on the tick after output was queued. */
   flush(): void {
     this.flushScheduled = false;
     const queue = this.outQueue;
     if (queue.length === 0) return;
     this.outQueue = [];
+    this.outQueueSize = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
     const writable = this.socket.write(queue.length === 1 ? queue[0] : queue.join(''));
     const queued = this.socket.writableLength;
@@ -237,13 +289,14 @@ export class Connection {
       lastActivity: this.lastActivity,
       authenticated: this.authenticated,
       inFlight: this.inFlight,
-      queuedOutputBytes: this.socket.writableLength,
+      queuedOutputBytes: this.socket.writableLength + this.outQueueSize,
       counters: { ...this.counters },
     };
   }
 
   private write(line: string): void {
     this.outQueue.push(line);
+    this.outQueueSize += line.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(flushConnection, this);
@@ -287,7 +340,9 @@ export class Connection {
     this.inFlight++;
     if (this.inFlight >= this.host.limits.maxInFlight) this.updateReading();
     // The chunk's arrival time stands for the line's: no clock read per request.
-    this.host.requestReceived(new Call(request, this, this.lastActivity, this.lastReadAt, bytes));
+    const call = new Call(request, this, this.lastActivity, this.lastReadAt, bytes);
+    this.running.add(call);
+    this.host.requestReceived(call);
   }
 
   private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply: boolean): void {
@@ -310,11 +365,24 @@ export class Connection {
   private onPeerEnd(): void {
     // The client will send nothing more; answer what is running, then close.
     this.peerEnded = true;
-    if (this.inFlight === 0) this.close('client');
+    if (this.inFlight === 0) {
+      this.close('client');
+      return;
+    }
+    // Ended its side only (it still reads), or gone entirely? Only a write tells.
+    this.probePeer();
+    this.peerProbe = setInterval(() => this.probePeer(), PEER_PROBE_MS);
+    this.peerProbe.unref();
+  }
+
+  private probePeer(): void {
+    if (this.closed || this.inFlight === 0 || this.socket.destroyed || this.socket.writableEnded) return;
+    if (this.outQueue.length === 0 && this.socket.writableLength === 0) this.socket.write('\n');
   }
 
   private onDrain(): void {
     this.countBytesOut();
+    this.wakeWriters();
     if (!this.blockedByOutput) return;
     this.blockedByOutput = false;
     this.updateReading();
@@ -334,10 +402,22 @@ export class Connection {
     }
   }
 
+  private wakeWriters(): void {
+    if (this.drainWaiters.length === 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
     this.outQueue = [];
+    this.outQueueSize = 0;
+    if (this.peerProbe) clearInterval(this.peerProbe);
+    // The client has gone: running handlers learn it through their signal.
+    this.abandonRunning(AbortCode.disconnected);
+    this.wakeWriters();
     this.countBytesOut();
     const reason = this.closeReason ?? 'client';
     if (!this.closeReason) this.closeReason = reason;

@@ -9,7 +9,7 @@ import type { Call } from './call';
 import { Connection, ConnectionHost, ConnectionLimits } from './connection';
 import { describePeer, peerGroups, peerIdentity, PeerIdentity } from './peer-cred';
 import { ServerErrorCode, errorLine } from './protocol';
-import type { Pipeline } from './pipeline';
+import type { AbandonReason, Pipeline } from './pipeline';
 import type { ServerStats } from './stats';
 import type { DisconnectReason, Transport } from './types';
 
@@ -127,6 +127,10 @@ export class Connections implements ConnectionHost {
     this.pipeline.receive(call);
   }
 
+  callAbandoned(call: Call, reason: AbandonReason): void {
+    this.pipeline.abandon(call, reason);
+  }
+
   lineRefused(connection: Connection, code: string, message: string): void {
     this.log.error(code, `Connection ${connection.id}: ${message}`);
   }
@@ -145,6 +149,11 @@ export class Connections implements ConnectionHost {
   }
 
   // ----- Closing -----
+
+  /** Gives up every running request (its handler's signal aborts with `reason`). */
+  abandonAll(reason: AbandonReason): void {
+    for (const connection of this.open.values()) connection.abandonRunning(reason);
+  }
 
   /** Ends every connection gracefully (each client reads end-of-file). */
   closeAll(reason: DisconnectReason): void {

@@ -2,6 +2,7 @@
  * Runs one call through the middleware chain and its handler, and turns
  * whatever they do (callback, promise, throw, next(err)) into exactly one answer.
  */
+import { isAsyncIterable, pumpIterable } from './answer-stream';
 import { UNMATCHED } from './endpoint-stats';
 import type { Call } from './call';
 import { ServerErrorCode } from './protocol';
@@ -124,14 +125,23 @@ export class Dispatcher {
       fail(err);
       return;
     }
+    const stream = (value: AsyncIterable<unknown>) => {
+      answered = true;
+      void pumpIterable(call, value, (err) => this.log.handlerFailed(route.name, call, err));
+    };
     if (isThenable(result)) {
       result.then((value) => {
-        // An async handler that takes a callback and resolves to nothing answers through the callback.
-        if (answered || (value === undefined && handler.length >= 2)) return;
+        if (answered) return;
+        if (isAsyncIterable(value)) return stream(value);
+        // A handler that opened a stream answers through it; one that takes a
+        // callback and resolves to nothing answers through the callback.
+        if (call.stream || (value === undefined && handler.length >= 2)) return;
         answered = true;
         this.settle(call, null, value);
       }, fail);
-    } else if (result !== undefined && handler.length < 2 && !answered) {
+    } else if (isAsyncIterable(result) && !answered) {
+      stream(result);
+    } else if (result !== undefined && handler.length < 2 && !answered && !call.stream) {
       // A plain function that takes no callback answers with what it returns.
       answered = true;
       this.settle(call, null, result);

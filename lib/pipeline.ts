@@ -7,6 +7,7 @@
  *
  * Data flows one way: connection -> pipeline -> connection.answer().
  */
+import { AnswerStream } from './answer-stream';
 import { performance } from 'perf_hooks';
 import { AccessPolicy } from './access-policy';
 import { Authenticator } from './auth';
@@ -16,7 +17,7 @@ import type { Connection } from './connection';
 import { describePeer } from './peer-cred';
 import { noHandlerFound } from './builtins';
 import { AnswerError, Dispatcher } from './dispatcher';
-import { ServerErrorCode, URI, errorLine, responseLine } from './protocol';
+import { AbortCode, MAX_TIMEOUT_MS, ServerErrorCode, URI, errorLine, isRequestId, responseLine } from './protocol';
 import type { Router } from './router';
 import type { ServerStats } from './stats';
 import type { AuthInfo, Handler } from './types';
@@ -44,6 +45,12 @@ const AUTHENTICATED = Object.freeze({ authenticated: true });
 const NOT_AUTHENTICATED: AnswerError = { code: ServerErrorCode.access, message: 'Authenticate first: send /ipcserver/auth with your credentials' };
 const AUTH_FAILED: AnswerError = { code: ServerErrorCode.access, message: 'Authentication failed' };
 const SHUTTING_DOWN: AnswerError = { code: ServerErrorCode.shuttingDown, message: 'The server is shutting down' };
+const CANCELLED: AnswerError = { code: ServerErrorCode.cancelled, message: 'Cancelled by the caller' };
+const DISCONNECTED: AnswerError = { code: AbortCode.disconnected, message: 'The client disconnected' };
+const BAD_CANCEL: AnswerError = { code: ServerErrorCode.badRequest, message: 'cancel needs data.ipcReqID, the id of the request to cancel' };
+
+/** Why a running call is given up, and the answer it gets (if its client is still there to hear it). */
+export type AbandonReason = typeof AbortCode.disconnected | typeof AbortCode.shuttingDown;
 
 export class Pipeline {
   readonly dispatcher: Dispatcher;
@@ -89,6 +96,9 @@ export class Pipeline {
   /** Entry point: a connection has read a well-formed request. */
   receive(call: Call): void {
     if (this.logRequests) this.log.debug(9, 'Request ' + call.request.uri, { id: call.connection.id, ipcReqID: call.request.ipcReqID });
+    call.streamOpener = this.openStream;
+    const timeoutMs = call.request.timeoutMs;
+    if (typeof timeoutMs === 'number') call.startDeadline(Math.min(timeoutMs, MAX_TIMEOUT_MS), this.expire);
     const waiting = this.waitingForAuth.get(call.connection);
     if (waiting) {
       // Sent right behind the credentials: answer it once they are checked, not with access now.
@@ -103,7 +113,19 @@ export class Pipeline {
     this.waitingForAuth.delete(connection);
   }
 
+  /**
+   * Gives up a running call: its signal aborts with `reason` and it is
+   * answered now (`shutting_down`; for a client that left, the answer is
+   * counted as dropped). What its handler answers later is dropped and counted.
+   */
+  abandon(call: Call, reason: AbandonReason): void {
+    const error = reason === AbortCode.shuttingDown ? SHUTTING_DOWN : DISCONNECTED;
+    if (call.abort(reason, error.message)) this.settle(call, error);
+  }
+
   private admit(call: Call): void {
+    // Cancelled, or out of time, while it waited behind a credential check.
+    if (call.settled) return;
     if (this.closing) {
       this.settle(call, SHUTTING_DOWN);
       return;
@@ -116,6 +138,10 @@ export class Pipeline {
       this.settle(call, NOT_AUTHENTICATED);
       return;
     }
+    if (call.request.uri === URI.cancel) {
+      this.cancel(call);
+      return;
+    }
     if (this.policy.hasRules) {
       const decision = this.policy.checkRequest(call.request.uri, call.connection, call.connection.credentialsAccepted);
       if (!decision.ok) {
@@ -125,6 +151,23 @@ export class Pipeline {
       }
     }
     this.dispatcher.dispatch(call);
+  }
+
+  /** `/ipcserver/cancel`: aborts the named running request and answers it `cancelled` at once. */
+  private cancel(control: Call): void {
+    const data = control.request.data;
+    const id = data && typeof data === 'object' ? (data as { ipcReqID?: unknown }).ipcReqID : undefined;
+    if (!isRequestId(id)) {
+      this.settle(control, BAD_CANCEL);
+      return;
+    }
+    const target = control.connection.findRunning(id, control);
+    const found = target !== null && target.abort(AbortCode.cancelled, CANCELLED.message);
+    if (found) {
+      this.stats.cancelled();
+      this.settle(target, CANCELLED);
+    }
+    this.settle(control, null, { cancelled: found });
   }
 
   private authenticate(call: Call): void {
@@ -192,10 +235,13 @@ export class Pipeline {
 
   /** The single answer of a call: counted, timed, encoded and handed to its connection. */
   private readonly settle = (call: Call, error: AnswerError | null, data?: unknown): void => {
-    if (call.settled) return;
-    call.settled = true;
+    if (call.settled) {
+      // A handler answering after its call was cancelled, timed out or abandoned.
+      if (call.abortedBy) this.stats.lateAnswer();
+      return;
+    }
     const ms = performance.now() - call.readAt;
-    call.settledAt = call.receivedAt + ms;
+    call.finish(call.receivedAt + ms);
     const slow = ms > this.slowThresholdMs;
     if (slow) this.stats.slow();
     const { request } = call;
@@ -211,6 +257,16 @@ export class Pipeline {
     if (this.onSettled) this.onSettled(call, error !== null, ms, line === null ? 0 : line.length, slow);
     call.connection.answer(call, line, error !== null);
   };
+
+  private readonly expire = (call: Call): void => {
+    const timeoutMs = call.deadline - call.receivedAt;
+    const message = `No answer within the caller's deadline of ${timeoutMs} ms`;
+    if (!call.abort(AbortCode.deadlineExceeded, message)) return;
+    this.stats.deadlineExceeded();
+    this.settle(call, { code: ServerErrorCode.deadlineExceeded, message });
+  };
+
+  private readonly openStream = (call: Call): AnswerStream => new AnswerStream(call, this.settle, call.connection);
 
   private readonly unmatched: Handler = (request, callback) => {
     this.log.error('no_handler_found', 'No handler found for request', { uri: request.uri, ipcReqID: request.ipcReqID });

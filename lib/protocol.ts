@@ -15,6 +15,10 @@ export interface RequestMessage {
   userAgent?: string;
   /** Fire-and-forget: the server runs the request and sends nothing back. */
   noReply?: boolean;
+  /** The caller's deadline, in ms from when the server reads the line. */
+  timeoutMs?: number;
+  /** The caller accepts a streamed answer: part lines, then the final answer. */
+  stream?: boolean;
 }
 
 /** A response: `data` on success, `code` and `message` on a protocol-level error. */
@@ -23,6 +27,12 @@ export interface ResponseMessage {
   data?: unknown;
   code?: string;
   message?: string;
+}
+
+/** One part of a streamed answer; the stream ends with the request's ordinary final answer. */
+export interface PartMessage {
+  ipcReqID: RequestId | null;
+  part: unknown;
 }
 
 /** A message the server sends on its own (push, broadcast): it has no ipcReqID. */
@@ -38,6 +48,8 @@ export const URI = {
   stats: '/ipcserver/stats',
   metrics: '/ipcserver/metrics',
   auth: '/ipcserver/auth',
+  /** Control message: `{ipcReqID}` of a running request the caller gave up on. */
+  cancel: '/ipcserver/cancel',
 } as const;
 
 /** Error codes the server puts in the `code` of an error response. */
@@ -68,7 +80,24 @@ export const ServerErrorCode = {
   authTimeout: 'auth_timeout',
   /** `/ipcserver/test/delay` got a delay that is not a non-negative number. */
   badDelay: 'bad_delay',
+  /** The request's `timeoutMs` passed before its handler answered. */
+  deadlineExceeded: 'deadline_exceeded',
+  /** The caller cancelled the request (`/ipcserver/cancel`). */
+  cancelled: 'cancelled',
 } as const;
+
+/** Why a running request's `signal` was aborted: `signal.reason.code` is one of these. */
+export const AbortCode = {
+  cancelled: 'cancelled',
+  deadlineExceeded: 'deadline_exceeded',
+  disconnected: 'disconnected',
+  shuttingDown: 'shutting_down',
+  /** A streamed answer collected for a caller that did not ask for a stream outgrew max_output_buffer. */
+  messageTooLarge: 'message_too_large',
+} as const;
+
+/** The longest timeoutMs honoured (setTimeout's limit); longer ones are treated as this. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 
@@ -145,6 +174,10 @@ export function parseRequest(line: string): ParsedRequest | Refusal | null {
   }
   // Only a literal true marks fire-and-forget, for handled and refused requests alike.
   message.noReply = message.noReply === true;
+  const timeoutMs = message.timeoutMs;
+  if (timeoutMs !== undefined && timeoutMs !== null && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= Number.MAX_SAFE_INTEGER)) {
+    return new Refusal(message.ipcReqID, ServerErrorCode.badRequest, 'timeoutMs must be a positive number of milliseconds', message.noReply);
+  }
   return message as ParsedRequest;
 }
 
@@ -182,6 +215,11 @@ export function responseLine(id: RequestId | null | undefined, data: unknown): s
 /** An error response line. */
 export function errorLine(id: RequestId | null | undefined, code: string, message: string): string {
   return '{"ipcReqID":' + encodeId(id) + ',"code":' + JSON.stringify(code) + ',"message":' + JSON.stringify(message) + '}\n';
+}
+
+/** One part of a streamed answer. */
+export function partLine(id: RequestId | null | undefined, json: string): string {
+  return '{"ipcReqID":' + encodeId(id) + ',"part":' + json + '}\n';
 }
 
 /** A server-initiated message line (push or broadcast). */

@@ -213,6 +213,8 @@ export class IPCServer extends Component {
     }
     if (this.connections.inFlight > 0) {
       this.logError('shutdown_timeout', `Shutdown: ${this.connections.inFlight} requests still running after ${exitTimeout} ms; closing their connections`);
+      // Their handlers' signals abort, and their callers hear shutting_down rather than end-of-file.
+      this.connections.abandonAll('shutting_down');
     }
     this.connections.closeAll('shutdown');
     const closeBy = Math.max(deadline, Date.now() + CLOSE_GRACE_MS);

@@ -38,6 +38,12 @@ export interface TotalStats {
   /** Credential checks made to wait their turn after repeated failures from the same peer. */
   authThrottled: number;
   pushes: number;
+  /** Requests the caller cancelled while they ran. */
+  cancelled: number;
+  /** Requests answered `deadline_exceeded`. */
+  deadlinesExceeded: number;
+  /** Handler answers that came after their request was cancelled, timed out or abandoned (dropped). */
+  lateAnswers: number;
 }
 
 function newInterval(): IntervalStats {
@@ -61,6 +67,9 @@ export class ServerStats {
     authFailures: 0,
     authThrottled: 0,
     pushes: 0,
+    cancelled: 0,
+    deadlinesExceeded: 0,
+    lateAnswers: 0,
   };
   readonly startedAt = Date.now();
   private intervalStart = Date.now();
@@ -89,6 +98,18 @@ export class ServerStats {
 
   push(): void {
     this.totals.pushes++;
+  }
+
+  cancelled(): void {
+    this.totals.cancelled++;
+  }
+
+  deadlineExceeded(): void {
+    this.totals.deadlinesExceeded++;
+  }
+
+  lateAnswer(): void {
+    this.totals.lateAnswers++;
   }
 
   bytesIn(count: number): void {

@@ -2,6 +2,7 @@
  * Public types of the server side.
  */
 import type { RequestId } from './protocol';
+import type { AnswerStream } from './answer-stream';
 import type { Connection } from './connection';
 import type { PeerIdentity } from './peer-cred';
 
@@ -17,6 +18,27 @@ export interface IPCRequest {
   noReply?: boolean;
   /** The connection it came on: use it to push messages to this client later. */
   connection: Connection;
+  /** The caller's deadline as it sent it (ms from when the line was read), if any. */
+  timeoutMs?: number;
+  /** True when the caller accepts a streamed answer (see openStream()). */
+  stream?: boolean;
+  /**
+   * Aborted when the caller cancels, its deadline passes, it disconnects, or
+   * the server stops; `signal.reason.code` says which (`cancelled`,
+   * `deadline_exceeded`, `disconnected`, `shutting_down`).
+   */
+  readonly signal: AbortSignal;
+  /** When the caller stops waiting (ms since epoch, server clock), or null without a deadline. */
+  readonly deadline: number | null;
+  /** Milliseconds left before the deadline (Infinity without one; 0 once passed). */
+  timeLeft(): number;
+  /**
+   * Answers with a stream of parts: `await stream.write(part)` waits while the
+   * client is behind; `stream.end(data)` sends the final answer,
+   * `stream.error(err)` an error. A handler may instead return an async
+   * iterable (an `async function*`): each value is a part, its return value the final answer.
+   */
+  openStream(): AnswerStream;
   [field: string]: unknown;
 }
 
