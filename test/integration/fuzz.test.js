@@ -337,6 +337,9 @@ class FuzzConnection {
   }
 
   checkLine(bytes) {
+    // A blank line is allowed both ways (PROTOCOL.md): the server sends one to
+    // a client that ended its side while requests run, to notice if it has gone.
+    if (bytes.length === 0) return;
     this.linesIn++;
     let message;
     try {
