@@ -28,6 +28,8 @@ export const ClientErrorCode = {
   queueFull: 'queue_full',
   /** A line from the server could not be understood. */
   badResponse: 'bad_response',
+  /** The server's uid (read from the kernel) is not `expectServerUid`: nothing was sent to it. */
+  serverIdentity: 'server_identity',
 } as const;
 
 /**
@@ -82,3 +84,13 @@ export class IPCError extends Error {
 }
 
 Object.defineProperty(IPCError.prototype, 'name', { value: 'IPCError', writable: true, configurable: true });
+
+/**
+ * The standard error for an aborted operation (`err.name === 'AbortError'`,
+ * as fetch and timers/promises reject), with the signal's reason as its cause.
+ */
+export function abortError(signal: AbortSignal, what: string): Error {
+  // DOMException is a Node global (since 17) that @types/node 20 does not declare.
+  const DOMExceptionClass = (globalThis as any).DOMException;
+  return new DOMExceptionClass(what + ' was aborted', { name: 'AbortError', cause: signal.reason });
+}

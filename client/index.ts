@@ -39,7 +39,9 @@ import {
   ErrorCode,
   ErrorCodeValue as ErrorCodeValueType,
   IPCError as IPCErrorClass,
+  abortError,
 } from './errors';
+import { Link } from './link';
 import { OfflineQueue } from './offline-queue';
 import {
   IPCClientOptions,
@@ -49,10 +51,13 @@ import {
   resolveOptions,
 } from './options';
 import { Outbox } from './outbox';
+import { PartStream } from './part-stream';
+import { readPeerCredentials } from './peer';
 import { PendingRequest, PendingTable, ResponseCallback as ResponseCallbackType } from './pending';
 import { PushMessageObject, ResponseHandler, ResponseSink, answerError, authAccepted, authRefusal } from './response-handler';
 import { RetryStrategy as RetryStrategyType, cappedDoubling, retryDelay } from './retry';
 import { Target, describeTarget, parseTarget } from './target';
+import { GOAWAY_URI, cancelLine, withStreamFlag, withTimeout } from './wire';
 
 /** What the client needs from a logger (pixl-logger has both). */
 interface LoggerLike {
@@ -78,6 +83,12 @@ interface ClientStats {
   unknownResponses: number;
   /** Messages without an ipcReqID (pushes, connection-level error lines), emitted as `data`. */
   pushes: number;
+  /** Parts of streamed answers received. */
+  parts: number;
+  /** Requests the caller cancelled (AbortSignal, or leaving a stream early). */
+  cancelled: number;
+  /** Requests written again on a new connection after the old one answered shutting_down. */
+  resent: number;
   /** Bytes read from and written to connections, over the client's lifetime. */
   bytesIn: number;
   bytesOut: number;
@@ -94,6 +105,26 @@ interface ClientStats {
 }
 
 type ConnectCallbackType = (err: IPCErrorClass | null) => void;
+
+/** Per-request options for send() and stream(). */
+interface RequestOptions {
+  /** ms before the request fails with `request_timeout` (0: none); default the requestTimeout option. Sent to the server as `timeoutMs`. */
+  timeout?: number;
+  /** Aborting it rejects the request with an AbortError at once and cancels it on the server. */
+  signal?: AbortSignal;
+}
+
+/** Options for stream(). */
+interface StreamOptions extends RequestOptions {
+  /** Parts buffered before the client stops reading the connection; default the streamHighWaterMark option. */
+  highWaterMark?: number;
+}
+
+/** A retired connection that keeps saying goaway gets the retry strategy's delays, not immediate reconnects. */
+const RETIRE_QUIET_MS = 1000;
+
+/** How often one request is written again after shutting_down answers before that answer is delivered. */
+const MAX_RESENDS = 3;
 
 type ConnectionState = 'disconnected' | 'connecting' | 'authenticating' | 'connected';
 
@@ -125,12 +156,12 @@ class IPCClient extends EventEmitter {
   readonly #target: Target;
   readonly #targetName: string;
   readonly #pending: PendingTable;
-  /** Reads the current connection's lines; a new one per connection, so nothing of an old stream leaks into the next. */
-  #reader: LineReader | null = null;
-  /** Decodes the current connection's lines (also one per connection). */
-  #responses: ResponseHandler | null = null;
+  /** The current connection (socket, reader, response handler); a new one per connection. */
+  #link: Link | null = null;
+  /** Connections the server is taking away (goaway): still read, never written. */
+  readonly #draining = new Set<Link>();
+  #lastRetireAt = 0;
   #state: ConnectionState = 'disconnected';
-  #socket: net.Socket | null = null;
   readonly #outbox: Outbox;
   readonly #queue = new OfflineQueue();
   #nextId = 0;
@@ -148,10 +179,6 @@ class IPCClient extends EventEmitter {
   #connectCount = 0;
   /** Why the current attempt failed, when we know better than the socket (timeout, refused auth). */
   #attemptError: IPCErrorClass | null = null;
-  #socketError: Error | null = null;
-  /** The last connection-level error line from the server (e.g. idle_timeout), to explain a close. */
-  #lastServerError: PushMessageObject | null = null;
-  #overflowed = false;
   #authCount = 0;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -164,6 +191,9 @@ class IPCClient extends EventEmitter {
     lateResponses: 0,
     unknownResponses: 0,
     pushes: 0,
+    parts: 0,
+    cancelled: 0,
+    resent: 0,
     connects: 0,
     disconnects: 0,
     connectFailures: 0,
@@ -225,24 +255,64 @@ class IPCClient extends EventEmitter {
   /**
    * Sends a request. With a callback, calls `callback(err, data)`; without one,
    * returns a promise of `data`. Every request gets exactly one outcome: the
-   * response, or an IPCError (`request_timeout`, `no_open_stream`,
-   * `connection_closed`, `client_closed`, a server code...).
+   * response, or an error (`request_timeout`, `no_open_stream`,
+   * `connection_closed`, `client_closed`, a server code..., or an AbortError
+   * when `options.signal` aborts).
+   * `options.timeout` overrides requestTimeout for this request.
    */
-  send(uri: string, data?: unknown): Promise<any>;
+  send(uri: string, data?: unknown, options?: RequestOptions): Promise<any>;
   send(uri: string, data: unknown, callback: ResponseCallbackType): void;
+  send(uri: string, data: unknown, options: RequestOptions | undefined, callback: ResponseCallbackType): void;
   send(uri: string, callback: ResponseCallbackType): void;
-  send(uri: string, data?: unknown, callback?: ResponseCallbackType): Promise<any> | void {
-    if (callback === undefined && typeof data === 'function') {
+  send(uri: string, data?: unknown, options?: RequestOptions | ResponseCallbackType, callback?: ResponseCallbackType): Promise<any> | void {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    } else if (options === undefined && callback === undefined && typeof data === 'function') {
       callback = data as ResponseCallbackType;
       data = undefined;
     }
+    const opts = options === null || typeof options !== 'object' ? undefined : options;
+    const entry = this.#newEntry(uri, opts);
     if (typeof callback === 'function') {
-      this.#request(uri, data, callback, null, null);
+      entry.callback = callback;
+      this.#request(entry, data, opts);
       return;
     }
     return new Promise((resolve, reject) => {
-      this.#request(uri, data, null, resolve, reject);
+      entry.resolve = resolve;
+      entry.reject = reject;
+      this.#request(entry, data, opts);
     });
+  }
+
+  /**
+   * Sends a request that accepts a streamed answer and returns an async
+   * iterator of its parts:
+   *
+   *   for await (const part of client.stream('/log/tail', { n: 100 })) console.log(part);
+   *
+   * Errors (the request's, or the connection's) reject the iteration; leaving
+   * the loop early cancels the request on the server. The final answer's data
+   * is `stream.result` once the loop has ended. A server that does not stream
+   * answers once: the loop then sees no parts and `result` is that answer.
+   */
+  stream<T = any>(uri: string, data?: unknown, options?: StreamOptions): PartStream<T> {
+    const opts = options === null || typeof options !== 'object' ? undefined : options;
+    const entry = this.#newEntry(uri, opts);
+    const highWaterMark = opts && opts.highWaterMark ? opts.highWaterMark : this.options.streamHighWaterMark;
+    const stream = new PartStream<T>(highWaterMark, {
+      cancel: () => this.#cancel(entry, null),
+      hold: () => {
+        if (entry.link !== null) (entry.link as Link).hold();
+      },
+      release: () => {
+        if (entry.link !== null) (entry.link as Link).release();
+      },
+    });
+    entry.stream = stream;
+    this.#request(entry, data, opts);
+    return stream;
   }
 
   /**
@@ -314,7 +384,7 @@ class IPCClient extends EventEmitter {
 
   /** Counters since the client was created (see IPCClient.Stats). */
   getStats(): ClientStats {
-    const socket = this.#socket;
+    const socket = this.#link ? this.#link.socket : null;
     return {
       ...this.#stats,
       bytesIn: this.#bytesIn + (socket ? socket.bytesRead : 0),
@@ -369,24 +439,21 @@ class IPCClient extends EventEmitter {
   #startAttempt(): void {
     this.#state = 'connecting';
     this.#attemptError = null;
-    this.#socketError = null;
-    this.#lastServerError = null;
-    this.#overflowed = false;
     // The reader comes first: the socket's read callback feeds it. Lines still being scanned
-    // from a chunk when this socket is let go (say close() inside a callback) are dropped.
-    let socket: net.Socket | null = null;
-    const responses = new ResponseHandler(this.#pending, this.#stats, this.#sink);
+    // from a chunk when the link is let go (say close() inside a callback) are dropped.
+    let link: Link | null = null;
+    const responses = new ResponseHandler(this.#pending, this.#stats, this.#sinkFor(() => link));
     const reader = new LineReader(this.options.maxMessageSize, {
       onLine: (line) => {
-        if (socket !== null && this.#socket === socket) responses.handleLine(line);
+        if (link !== null && !link.detached) responses.handleLine(line);
       },
       onOverflow: () => {
-        if (socket !== null && this.#socket === socket) this.#onOverflow();
+        if (link !== null && !link.detached) this.#onOverflow(link);
       },
     });
     const outbox = this.#outbox;
     const deliver = (chunk: Buffer): void => {
-      if (socket === null || this.#socket !== socket) return;
+      if (link === null || link.detached) return;
       outbox.beginDelivery();
       try {
         reader.push(chunk);
@@ -395,42 +462,50 @@ class IPCClient extends EventEmitter {
         outbox.endDelivery();
       }
     };
+    let socket: net.Socket;
     try {
       socket = openSocket(this.#target, { tls: this.options.tls, heldBytes: () => reader.bufferedBytes, deliver });
     } catch (err) {
       // Bad tls options and the like: fail like a refused connection, asynchronously.
       this.#attemptError = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + (err as Error).message, { cause: err });
       process.nextTick(() => {
-        if (this.#state === 'connecting' && this.#socket === null) {
+        if (this.#state === 'connecting' && this.#link === null) {
           this.#state = 'disconnected';
-          this.#attemptFailed();
+          this.#attemptFailed(null);
         }
       });
       return;
     }
-    this.#socket = socket;
-    this.#reader = reader;
-    this.#responses = responses;
-    const opened = socket;
+    const opened = new Link(socket, reader, responses);
+    link = opened;
+    this.#link = opened;
     socket.on(readyEvent(this.#target), () => this.#onSocketOpen(opened));
     socket.on('error', (err: Error) => {
-      if (this.#socket === opened && this.#socketError === null) this.#socketError = err;
+      if (!opened.detached && opened.socketError === null) opened.socketError = err;
     });
     socket.on('close', () => this.#onSocketClose(opened));
     const timeout = this.options.connectTimeout;
     if (timeout > 0) {
       this.#connectTimer = setTimeout(() => {
         this.#connectTimer = null;
-        if (this.#socket !== opened || this.#state === 'connected') return;
+        if (this.#link !== opened || this.#state === 'connected') return;
         this.#attemptError = new IPCErrorClass(ErrorCode.connectTimeout, 'Connecting to ' + this.#targetName + ' timed out after ' + timeout + ' ms');
-        opened.destroy();
+        socket.destroy();
       }, timeout);
     }
   }
 
-  #onSocketOpen(socket: net.Socket): void {
-    if (this.#socket !== socket || this.#state !== 'connecting') return;
+  #onSocketOpen(link: Link): void {
+    if (this.#link !== link || this.#state !== 'connecting') return;
+    const socket = link.socket;
     if (this.#target.kind !== 'unix') socket.setNoDelay(true);
+    const identityError = this.#checkServerIdentity(socket);
+    if (identityError !== null) {
+      // Nothing has been written yet: no credentials, no requests.
+      this.#attemptError = identityError;
+      socket.destroy();
+      return;
+    }
     const auth = this.options.auth;
     if (auth === undefined || auth === null) {
       this.#onConnected();
@@ -447,31 +522,59 @@ class IPCClient extends EventEmitter {
       socket.destroy();
       return;
     }
-    this.#responses!.authId = authId;
+    link.responses.authId = authId;
     socket.write(line);
   }
 
-  /** How the response handler reaches the client. */
-  readonly #sink: ResponseSink = {
-    onPush: (message) => {
-      if (message.code) this.#lastServerError = message;
-      this.#emitSafely('data', message);
-    },
-    onAuthAnswer: (message) => this.#onAuthAnswer(message),
-    onAnswer: (entry, message) => this.#settle(entry, message),
-    onBadLine: (what, line) => this.#badLine(what, line),
-    onUnknownId: (id) => {
-      this.#logError(ErrorCode.badResponse, 'Response from ' + this.#targetName + ' for unknown request id ' + JSON.stringify(id), { ipcReqID: id });
-    },
-  };
+  /** With expectServerUid: an error unless the kernel says the server runs as that uid. */
+  #checkServerIdentity(socket: net.Socket): IPCErrorClass | null {
+    const expected = this.options.expectServerUid;
+    if (expected === null || expected === undefined) return null;
+    if (this.#target.kind !== 'unix') {
+      return new IPCErrorClass(ErrorCode.serverIdentity, 'expectServerUid needs a Unix socket target; ' + this.#targetName + ' is not one');
+    }
+    const peer = readPeerCredentials(socket);
+    if (peer === null) {
+      return new IPCErrorClass(ErrorCode.serverIdentity, 'Cannot read the uid of the server at ' + this.#targetName + ' (peer credentials unavailable here), and expectServerUid is set');
+    }
+    if (peer.uid !== Number(expected)) {
+      return new IPCErrorClass(ErrorCode.serverIdentity, 'The server at ' + this.#targetName + ' runs as uid ' + peer.uid + ', not ' + expected + ' (expectServerUid): nothing was sent to it');
+    }
+    return null;
+  }
 
-  #onAuthAnswer(message: ResponseMessageObject): void {
+  /** How a link's response handler reaches the client. */
+  #sinkFor(link: () => Link | null): ResponseSink {
+    return {
+      onPush: (message) => {
+        const from = link();
+        if (from === null) return;
+        if (message.uri === GOAWAY_URI && message.ipcReqID === undefined) {
+          this.#retire(from, 'the server is going away (' + String(message.data && message.data.reason ? message.data.reason : 'goaway') + ')');
+        }
+        if (message.code) from.lastServerError = message;
+        this.#emitSafely('data', message);
+      },
+      onAuthAnswer: (message) => {
+        const from = link();
+        if (from !== null && from === this.#link) this.#onAuthAnswer(from, message);
+      },
+      onAnswer: (entry, message) => this.#settle(entry, message),
+      onPart: (entry, part) => entry.stream.push(part),
+      onBadLine: (what, line) => this.#badLine(what, line),
+      onUnknownId: (id) => {
+        this.#logError(ErrorCode.badResponse, 'Response from ' + this.#targetName + ' for unknown request id ' + JSON.stringify(id), { ipcReqID: id });
+      },
+    };
+  }
+
+  #onAuthAnswer(link: Link, message: ResponseMessageObject): void {
     if (authAccepted(message)) {
       this.#onConnected();
       return;
     }
     this.#attemptError = authRefusal(message, this.#targetName);
-    if (this.#socket) this.#socket.destroy();
+    link.socket.destroy();
   }
 
   #onConnected(): void {
@@ -481,18 +584,17 @@ class IPCClient extends EventEmitter {
     this.#stats.connects++;
     this.#reconnectAttempts = 0;
     this.#wantReconnect = false;
-    this.#outbox.socket = this.#socket;
+    this.#outbox.socket = this.#link!.socket;
+    const now = Date.now();
     for (const item of this.#queue.takeAll()) {
       const entry = item.entry;
       if (entry) {
         if (entry.done) continue;
-        entry.written = true;
-        entry.line = null;
-        this.#stats.requestsSent++;
+        this.#writeRequest(entry, now);
       } else {
         this.#stats.notifiesSent++;
+        this.#outbox.add(item.line);
       }
-      this.#outbox.add(item.line);
     }
     this.#emitSafely('connect');
     if (this.#connectCount > 1) this.#emitSafely('reconnect');
@@ -500,12 +602,12 @@ class IPCClient extends EventEmitter {
     if (this.#flushWaiters.length) this.#checkFlushWaiters();
   }
 
-  /** The attempt under way failed (its socket is already detached). */
-  #attemptFailed(): void {
+  /** The attempt under way failed (its link is already detached). */
+  #attemptFailed(link: Link | null): void {
     this.#clearConnectTimer();
-    const cause = this.#socketError;
+    const cause = link ? link.socketError : null;
     let error = this.#attemptError;
-    const serverError = this.#lastServerError;
+    const serverError = link ? link.lastServerError : null;
     if (error === null && serverError && serverError.code) {
       // The server said why before closing (too_many_connections, auth_timeout...): that code is the most useful.
       const code = String(serverError.code);
@@ -524,49 +626,100 @@ class IPCClient extends EventEmitter {
     if (this.#wantReconnect) this.#scheduleReconnect(error);
   }
 
-  /** An established connection ended without close() (its socket is already detached). */
-  #connectionLost(): void {
-    const cause = this.#socketError;
-    const code = this.#overflowed ? ErrorCode.messageTooLarge : ErrorCode.connectionClosed;
+  /** The established connection ended without close() (its link is already detached). */
+  #connectionLost(link: Link): void {
+    const cause = link.socketError;
+    const code = link.overflowed ? ErrorCode.messageTooLarge : ErrorCode.connectionClosed;
     let why: string;
-    if (this.#overflowed) why = 'a response was longer than maxMessageSize (' + this.options.maxMessageSize + ' bytes)';
+    if (link.overflowed) why = 'a response was longer than maxMessageSize (' + this.options.maxMessageSize + ' bytes)';
     else if (cause) why = cause.message;
-    else if (this.#lastServerError && this.#lastServerError.code) why = 'closed by the server (' + this.#lastServerError.code + ': ' + (this.#lastServerError.message || '') + ')';
+    else if (link.lastServerError && link.lastServerError.code) why = 'closed by the server (' + link.lastServerError.code + ': ' + (link.lastServerError.message || '') + ')';
     else why = 'closed by the server';
     const reason = new IPCErrorClass(code, 'Connection to ' + this.#targetName + ' lost: ' + why, { cause: cause || undefined });
     this.#stats.disconnects++;
     // Set before any callback runs, so a close() from inside one wins.
     this.#wantReconnect = true;
-    const lost = this.#pending.removeWhere(isWritten);
-    this.#logError(code, reason.message, { target: this.#targetName, inFlight: lost.length });
-    for (const entry of lost) {
-      this.#complete(entry, new IPCErrorClass(code, 'Request to ' + entry.uri + ' failed: ' + reason.message, { uri: entry.uri, ipcReqID: entry.id, cause: cause || undefined }), undefined);
-    }
+    const lost = this.#failWrittenOn(link, code, reason.message, cause);
+    this.#logError(code, reason.message, { target: this.#targetName, inFlight: lost });
     this.#emitSafely('disconnect', reason);
-    if (cause || this.#overflowed) this.#emitError(reason);
+    if (cause || link.overflowed) this.#emitError(reason);
     if (this.#wantReconnect) this.#scheduleReconnect(reason);
   }
 
-  #onSocketClose(socket: net.Socket): void {
-    if (this.#socket !== socket) return; // detached by close(), or an old connection
-    this.#detachSocket(socket);
-    const previous = this.#state;
-    this.#state = 'disconnected';
-    if (previous === 'connected') this.#connectionLost();
-    else this.#attemptFailed();
+  /** Fails every request written to `link` that still waits; returns how many. */
+  #failWrittenOn(link: Link, code: string, why: string, cause: unknown): number {
+    const lost = this.#pending.removeWhere((entry) => entry.link === link);
+    for (const entry of lost) {
+      this.#complete(entry, new IPCErrorClass(code, 'Request to ' + entry.uri + ' failed: ' + why, { uri: entry.uri, ipcReqID: entry.id, cause: cause || undefined }), undefined);
+    }
+    return lost.length;
   }
 
-  #detachSocket(socket: net.Socket): void {
-    this.#socket = null;
-    this.#bytesIn += socket.bytesRead;
-    this.#bytesOut += socket.bytesWritten;
+  #onSocketClose(link: Link): void {
+    if (link.detached) return; // let go by close(), or an old connection
+    this.#detach(link);
+    if (link.draining) {
+      this.#draining.delete(link);
+      // The server went away before answering these; they may have run.
+      this.#failWrittenOn(link, ErrorCode.connectionClosed, 'Connection to ' + this.#targetName + ' (going away) closed before the answer', link.socketError);
+      return;
+    }
+    const previous = this.#state;
+    this.#state = 'disconnected';
+    if (previous === 'connected') this.#connectionLost(link);
+    else this.#attemptFailed(link);
+  }
+
+  #detach(link: Link): void {
+    if (this.#link === link) {
+      this.#link = null;
+      this.#outbox.socket = null;
+      this.#outbox.take();
+    }
+    this.#bytesIn += link.socket.bytesRead;
+    this.#bytesOut += link.socket.bytesWritten;
+    link.detach();
+  }
+
+  /**
+   * The server is going away (goaway, or a shutting_down answer): write
+   * nothing more to this connection, keep reading its answers, and move to a
+   * new connection at once; requests sent meanwhile wait for it.
+   */
+  #retire(link: Link, why: string): void {
+    if (link !== this.#link || this.#state !== 'connected') return;
+    // Lines already queued go to the old server: it answers them (or refuses them with shutting_down, and they come back).
+    this.#outbox.write();
     this.#outbox.socket = null;
-    this.#outbox.take();
-    if (this.#responses !== null) this.#responses.authId = null;
-    this.#responses = null;
-    // Stops the scan of the current chunk at once when called from inside a line handler.
-    if (this.#reader !== null) this.#reader.pause();
-    this.#reader = null;
+    this.#link = null;
+    link.draining = true;
+    let remaining = 0;
+    this.#pending.forEach((entry) => {
+      if (entry.link === link) remaining++;
+    });
+    link.remaining = remaining;
+    this.#draining.add(link);
+    if (remaining === 0) link.socket.end();
+    this.#state = 'disconnected';
+    this.#stats.disconnects++;
+    const reason = new IPCErrorClass(ErrorCode.shuttingDown, 'Connection to ' + this.#targetName + ' retired: ' + why);
+    this.#logDebug(5, reason.message, { target: this.#targetName, inFlight: remaining });
+    this.#emitSafely('disconnect', reason);
+    if (!this.options.autoReconnect || this.#closedByUser || this.#state !== 'disconnected') return;
+    this.#wantReconnect = true;
+    // At once, unless the last move was very recent (a server that keeps saying goaway must not make us spin).
+    const now = Date.now();
+    const recently = now - this.#lastRetireAt < RETIRE_QUIET_MS;
+    this.#lastRetireAt = now;
+    if (recently) this.#scheduleReconnect(reason);
+    else this.#reconnectNow();
+  }
+
+  /** A request written to a draining link has its outcome (or is sent elsewhere): close the link once none is left. */
+  #leaveLink(entry: PendingRequest): void {
+    const link = entry.link as Link | null;
+    entry.link = null;
+    if (link !== null && link.draining && --link.remaining === 0 && !link.detached) link.socket.end();
   }
 
   /** The retry strategy in force: the option's, or capped doubling from autoReconnect and maxReconnectDelay. */
@@ -576,7 +729,7 @@ class IPCClient extends EventEmitter {
     return cappedDoubling(this.options.autoReconnect, Number(this.options.maxReconnectDelay) || 0);
   }
 
-  /** Waits as the retry strategy says, then reconnects; `why` is the error that stops the queue when the strategy gives up. */
+  /** Waits as the retry strategy says, then reconnects; `why` fails the queue when the strategy gives up. */
   #scheduleReconnect(why: IPCErrorClass): void {
     if (!this.options.autoReconnect || this.#closedByUser || this.#reconnectTimer !== null || this.#state !== 'disconnected') return;
     this.#reconnectAttempts++;
@@ -646,11 +799,17 @@ class IPCClient extends EventEmitter {
     if (this.#statsTimer !== null) clearInterval(this.#statsTimer);
     this.#statsTimer = null;
     this.#clearConnectTimer();
-    const socket = this.#socket;
+    const link = this.#link;
+    const socket = link ? link.socket : null;
     const previous = this.#state;
     const tail = previous === 'connected' ? this.#outbox.take() : '';
     this.#state = 'disconnected';
-    if (socket) this.#detachSocket(socket);
+    if (link) this.#detach(link);
+    for (const old of this.#draining) {
+      this.#detach(old);
+      old.socket.destroy();
+    }
+    this.#draining.clear();
     const reason = new IPCErrorClass(ErrorCode.clientClosed, 'Client closed the connection to ' + this.#targetName);
     const waiting = this.#pending.removeWhere(() => true);
     this.#pending.stop();
@@ -705,38 +864,73 @@ class IPCClient extends EventEmitter {
     return 'No open connection to ' + this.#targetName + '; ' + what + ' not sent';
   }
 
-  #request(uri: string, data: unknown, callback: ResponseCallbackType | null, resolve: ((data: any) => void) | null, reject: ((err: unknown) => void) | null): void {
-    const id = 'rq' + this.#nextId++;
-    const timeout = this.options.requestTimeout;
-    const entry = new PendingRequest(id, this.#nextSeq++, uri, timeout > 0 ? Date.now() + timeout : Infinity);
-    entry.callback = callback;
-    entry.resolve = resolve;
-    entry.reject = reject;
+  /** Starts a request (send or stream); its outcome goes to the entry's callback, promise or stream. */
+  #request(entry: PendingRequest, data: unknown, options: RequestOptions | undefined): void {
+    const uri = entry.uri;
     let line: string;
     try {
       if (typeof uri !== 'string') throw new TypeError('uri must be a string, not ' + typeof uri);
-      line = requestLine(uri, data, id, process.pid, this.options.userAgent, false);
+      line = requestLine(uri, data, entry.id, process.pid, this.options.userAgent, false);
     } catch (err) {
-      this.#failLater(entry, new IPCErrorClass(ErrorCode.badRequest, 'Request to ' + String(uri) + ' not sent: ' + (err as Error).message, { uri: String(uri), ipcReqID: id, cause: err }));
+      this.#failLater(entry, new IPCErrorClass(ErrorCode.badRequest, 'Request to ' + String(uri) + ' not sent: ' + (err as Error).message, { uri: String(uri), ipcReqID: entry.id, cause: err }));
       return;
     }
+    entry.line = entry.stream !== null ? withStreamFlag(line) : line;
+    const signal = options !== undefined ? options.signal : undefined;
+    if (signal) {
+      if (signal.aborted) {
+        this.#stats.cancelled++;
+        entry.done = true;
+        const err = abortError(signal, 'Request to ' + uri);
+        setImmediate(() => this.#deliver(entry, err, undefined));
+        return;
+      }
+      entry.signal = signal;
+      entry.onAbort = () => this.#cancel(entry, abortError(signal, 'Request to ' + uri));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
     if (this.#state === 'connected') {
-      entry.written = true;
       this.#pending.add(entry);
-      this.#stats.requestsSent++;
-      this.#outbox.add(line);
+      this.#writeRequest(entry, 0);
       return;
     }
     if (this.#canHold()) {
-      entry.line = line;
       this.#pending.add(entry);
-      this.#queue.push(entry.seq, line, entry);
+      this.#queue.push(entry.seq, entry.line, entry);
       return;
     }
     const code = this.#queueFull() ? ErrorCode.queueFull : ErrorCode.noOpenStream;
     const message = this.#noConnectionMessage('request to ' + uri);
     this.#logError(code, message, { uri });
-    this.#failLater(entry, new IPCErrorClass(code, message, { uri, ipcReqID: id }));
+    this.#failLater(entry, new IPCErrorClass(code, message, { uri, ipcReqID: entry.id }));
+  }
+
+  /** A new request entry: id, place in the order of sends, deadline. */
+  #newEntry(uri: string, options: RequestOptions | undefined): PendingRequest {
+    const id = 'rq' + this.#nextId++;
+    let timeout = this.options.requestTimeout;
+    if (options !== undefined && options.timeout !== undefined && options.timeout !== null) timeout = Number(options.timeout) || 0;
+    if (!(timeout > 0)) timeout = 0;
+    const entry = new PendingRequest(id, this.#nextSeq++, uri, timeout > 0 ? Date.now() + timeout : Infinity);
+    entry.timeoutMs = timeout;
+    return entry;
+  }
+
+  /**
+   * Writes a request to the current connection with its deadline: the whole
+   * timeout when written as it is sent (`now` 0), else the time it has left.
+   */
+  #writeRequest(entry: PendingRequest, now: number): void {
+    entry.written = true;
+    entry.link = this.#link;
+    this.#stats.requestsSent++;
+    const timeout = entry.timeoutMs;
+    if (timeout === 0) {
+      this.#outbox.add(entry.line!);
+      return;
+    }
+    const left = now === 0 ? timeout : Math.max(1, Math.ceil(entry.deadline - now));
+    this.#outbox.add(withTimeout(entry.line!, left));
   }
 
   /**
@@ -748,10 +942,39 @@ class IPCClient extends EventEmitter {
     setImmediate(() => this.#complete(entry, err, undefined));
   }
 
+  /**
+   * The caller gave up (AbortSignal, or a stream left early; `err` null): the
+   * outcome is delivered now, the server is told to stop, and its answer
+   * (`cancelled`, or a late one) is dropped when it comes.
+   */
+  #cancel(entry: PendingRequest, err: unknown): void {
+    if (entry.done) return;
+    this.#stats.cancelled++;
+    this.#pending.remove(entry);
+    const link = entry.link as Link | null;
+    if (entry.written && link !== null) {
+      this.#pending.rememberAbandoned(entry.id);
+      const line = cancelLine(entry.id, this.options.userAgent);
+      if (link === this.#link && this.#state === 'connected') this.#outbox.add(line);
+      else if (!link.detached && !link.socket.destroyed) link.socket.write(line);
+    }
+    const queued = !entry.written;
+    if (err !== null) {
+      this.#complete(entry, err, undefined, 'cancelled');
+    } else {
+      // A stream whose consumer left: nobody waits for an outcome.
+      entry.done = true;
+      this.#finish(entry);
+      if (this.#flushWaiters.length) this.#checkFlushWaiters();
+    }
+    if (queued) this.#queue.dropSettled();
+  }
+
   // ---- receiving ----
 
   /** Turns a response into the request's outcome (messageTransform, else answerError's rules). */
   #settle(entry: PendingRequest, message: ResponseMessageObject): void {
+    if (message.code === ErrorCode.shuttingDown && this.#sendAgain(entry)) return;
     const transform = this.options.messageTransform;
     if (typeof transform === 'function') {
       let outcome: [unknown, unknown];
@@ -770,14 +993,40 @@ class IPCClient extends EventEmitter {
     else this.#complete(entry, null, message.data);
   }
 
-  /** A response passed maxMessageSize: drop the connection; in-flight requests fail with message_too_large. */
-  #onOverflow(): void {
-    this.#overflowed = true;
-    const socket = this.#socket;
-    if (this.#state !== 'connected') {
+  /**
+   * A `shutting_down` answer: the server never ran the request. Unless it
+   * already streamed parts, or came back too often, it waits for the next
+   * connection, and the stopping one is retired. Returns false when the
+   * answer should be delivered as it is.
+   */
+  #sendAgain(entry: PendingRequest): boolean {
+    const link = entry.link as Link | null;
+    if (link === null || entry.resends >= MAX_RESENDS) return false;
+    if (entry.stream !== null && entry.stream.partsSeen > 0) return false;
+    if (!this.options.autoReconnect || this.#closedByUser) return false;
+    if (link.draining) {
+      this.#leaveLink(entry);
+    } else {
+      // Not counted among the link's remaining requests: it has left the table already.
+      entry.link = null;
+      this.#retire(link, 'the server answered shutting_down');
+    }
+    entry.resends++;
+    entry.written = false;
+    this.#stats.resent++;
+    this.#pending.add(entry);
+    if (this.#state === 'connected') this.#writeRequest(entry, Date.now());
+    else this.#queue.push(entry.seq, entry.line!, entry);
+    return true;
+  }
+
+  /** A response passed maxMessageSize: drop the connection; its requests fail with message_too_large. */
+  #onOverflow(link: Link): void {
+    link.overflowed = true;
+    if (link === this.#link && this.#state !== 'connected') {
       this.#attemptError = new IPCErrorClass(ErrorCode.messageTooLarge, 'A line from ' + this.#targetName + ' passed maxMessageSize (' + this.options.maxMessageSize + ' bytes) while connecting');
     }
-    if (socket) socket.destroy();
+    link.socket.destroy();
   }
 
   #badLine(what: string, line: string): void {
@@ -791,10 +1040,10 @@ class IPCClient extends EventEmitter {
     let queuedExpired = false;
     for (const entry of expired) {
       if (!entry.written) queuedExpired = true;
-      const message = 'Request to ' + entry.uri + ' timed out after ' + this.options.requestTimeout + ' ms (' + this.#targetName + ')';
+      const message = 'Request to ' + entry.uri + ' timed out after ' + entry.timeoutMs + ' ms (' + this.#targetName + ')';
       this.#stats.timeouts++;
       this.#logError(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id });
-      this.#complete(entry, new IPCErrorClass(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id }), undefined, true);
+      this.#complete(entry, new IPCErrorClass(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id }), undefined, 'timeout');
     }
     if (queuedExpired) this.#queue.dropSettled();
     if (this.#flushWaiters.length) this.#checkFlushWaiters();
@@ -802,12 +1051,38 @@ class IPCClient extends EventEmitter {
 
   // ---- outcomes ----
 
-  /** Delivers a request's one outcome. A callback that throws does not disturb the client: the error is rethrown on the next tick. */
-  #complete(entry: PendingRequest, err: unknown, data: unknown, isTimeout = false): void {
+  /**
+   * Delivers a request's one outcome. A callback that throws does not disturb
+   * the client: the error is rethrown on the next tick. `kind` says which
+   * counter an error goes to (timeouts and cancellations have their own).
+   */
+  #complete(entry: PendingRequest, err: unknown, data: unknown, kind: 'error' | 'timeout' | 'cancelled' = 'error'): void {
     if (entry.done) return;
     entry.done = true;
+    this.#finish(entry);
+    if (err && kind === 'error') this.#stats.errors++;
+    this.#deliver(entry, err, data);
+    if (this.#flushWaiters.length && kind !== 'timeout') this.#checkFlushWaiters();
+  }
+
+  /** Lets go of what a finished request held: its line, its abort listener, its place on a draining link. */
+  #finish(entry: PendingRequest): void {
     entry.line = null;
-    if (err && !isTimeout) this.#stats.errors++;
+    if (entry.onAbort !== null) {
+      entry.signal!.removeEventListener('abort', entry.onAbort);
+      entry.onAbort = null;
+      entry.signal = null;
+    }
+    if (entry.link !== null) this.#leaveLink(entry);
+  }
+
+  #deliver(entry: PendingRequest, err: unknown, data: unknown): void {
+    const stream = entry.stream as PartStream | null;
+    if (stream !== null) {
+      if (err) stream.fail(err);
+      else stream.end(data);
+      return;
+    }
     const callback = entry.callback;
     if (callback !== null) {
       try {
@@ -821,7 +1096,6 @@ class IPCClient extends EventEmitter {
     } else {
       entry.resolve!(data);
     }
-    if (this.#flushWaiters.length && !isTimeout) this.#checkFlushWaiters();
   }
 
   /** Fails requests waiting for a connection, and drops waiting notifies. */
@@ -851,11 +1125,12 @@ class IPCClient extends EventEmitter {
 
   /** Runs `fn` once every line queued so far has been handed to the operating system (at once if not connected). */
   #afterWritten(fn: () => void): void {
-    const socket = this.#socket;
-    if (socket === null || this.#state !== 'connected') {
+    const link = this.#link;
+    if (link === null || this.#state !== 'connected') {
       process.nextTick(fn);
       return;
     }
+    const socket = link.socket;
     this.#outbox.write();
     if (socket.writableLength === 0) process.nextTick(fn);
     else socket.write('', () => fn());
@@ -880,10 +1155,10 @@ class IPCClient extends EventEmitter {
   #logError(code: string, message: string, data: unknown): void {
     if (this.logger) this.logger.error(code, message, data);
   }
-}
 
-function isWritten(entry: PendingRequest): boolean {
-  return entry.written;
+  #logDebug(level: number, message: string, data: unknown): void {
+    if (this.logger) this.logger.debug(level, message, data);
+  }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -898,6 +1173,12 @@ namespace IPCClient {
   export type ResponseCallback = ResponseCallbackType;
   /** `(err) => void` for callback-style connects. */
   export type ConnectCallback = ConnectCallbackType;
+  /** Per-request options of send(): timeout, signal. */
+  export type SendOptions = RequestOptions;
+  /** Options of stream(): timeout, signal, highWaterMark. */
+  export type StreamRequestOptions = StreamOptions;
+  /** What stream() returns: an async iterator of parts. */
+  export type Stream<T = any> = PartStream<T>;
   /** `(attempt) => ms | null` for the retryStrategy option. */
   export type RetryStrategy = RetryStrategyType;
   /** `(msg) => [err, data]`. */

@@ -43,13 +43,14 @@ export class OfflineQueue {
     this.#items = this.#items.filter(isStillWanted);
   }
 
-  /** The seq of the oldest message still waiting for its turn, or Infinity. */
+  /** The smallest seq still waiting for its turn, or Infinity (a request sent again after shutting_down is older than what precedes it). */
   oldestSeq(): number {
+    let oldest = Infinity;
     for (const item of this.#items) {
       if (item.entry && item.entry.done) continue;
-      return item.seq;
+      if (item.seq < oldest) oldest = item.seq;
     }
-    return Infinity;
+    return oldest;
   }
 }
 

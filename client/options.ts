@@ -63,6 +63,14 @@ export interface IPCClientOptions {
   offlineQueue?: number;
   /** Accepted for compatibility with the original client and ignored: one timer tracks every deadline. */
   expirationFrequency?: number;
+  /** Parts of one streamed answer buffered before the client stops reading the connection. Default 256. */
+  streamHighWaterMark?: number;
+  /**
+   * Unix sockets only: the uid the server must run as, read from the kernel
+   * (SO_PEERCRED) before anything is written. A server running as anyone else
+   * is refused with `server_identity`: no credentials, no requests. Default none.
+   */
+  expectServerUid?: number | null;
 }
 
 /** Options after defaults are applied. */
@@ -82,6 +90,8 @@ export interface ResolvedOptions {
   maxMessageSize: number;
   offlineQueue: number;
   expirationFrequency: number;
+  streamHighWaterMark: number;
+  expectServerUid: number | null;
 }
 
 /** The defaults, in one place. */
@@ -102,6 +112,8 @@ export function defaultOptions(): ResolvedOptions {
     maxMessageSize: 128 * 1024 * 1024,
     offlineQueue: 0,
     expirationFrequency: 5000,
+    streamHighWaterMark: 256,
+    expectServerUid: null,
   };
 }
 

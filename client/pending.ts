@@ -32,10 +32,21 @@ export class PendingRequest {
   /** Set for promise-style sends. */
   resolve: ((data: any) => void) | null = null;
   reject: ((err: unknown) => void) | null = null;
-  /** The request line, kept only while it waits for a connection (offline queue or connect under way). */
+  /** The request line (without its timeoutMs), kept until the outcome: it may have to be written again (shutting_down). */
   line: string | null = null;
+  /** The request's own timeout in ms (0: none); sent as timeoutMs. */
+  timeoutMs = 0;
   /** True once the line has been handed to a connection: a disconnect then fails it. */
   written = false;
+  /** The connection it was written to (a Link), while written. */
+  link: any = null;
+  /** For client.stream(): where the parts go (a PartStream). */
+  stream: any = null;
+  /** The caller's AbortSignal and the listener added to it. */
+  signal: AbortSignal | null = null;
+  onAbort: (() => void) | null = null;
+  /** Times it was written again after a shutting_down answer. */
+  resends = 0;
   /** True once the outcome has been delivered. */
   done = false;
   /** Where the PendingTable keeps it (internal). */
@@ -184,6 +195,31 @@ export class PendingTable {
       this.leaveOrder(entry);
     }
     return entry;
+  }
+
+  /** The waiting request with this id, left in place (a streamed part), or undefined. */
+  peek(id: string): PendingRequest | undefined {
+    const number = trailingNumber(id);
+    if (number >= 0) {
+      const entry = this.ring[number & this.ringMask];
+      if (entry !== null && entry.id === id) return entry;
+    }
+    return this.others.size === 0 ? undefined : this.others.get(id);
+  }
+
+  /** True when this id belonged to a request that timed out or was cancelled lately (not forgotten by asking). */
+  isRemembered(id: string): boolean {
+    const forgetAt = this.expired.get(id);
+    return forgetAt !== undefined && forgetAt > Date.now();
+  }
+
+  /** Calls fn for every waiting request, oldest first (fn must not add or remove). */
+  forEach(fn: (entry: PendingRequest) => void): void {
+    const order = this.order;
+    for (let i = this.head; i < order.length; i++) {
+      const entry = order[i];
+      if (entry !== null) fn(entry);
+    }
   }
 
   /** Removes the request if it is still waiting (for example one that could not be written). */

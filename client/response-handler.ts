@@ -27,14 +27,18 @@ export interface ResponseCounters {
   lateResponses: number;
   unknownResponses: number;
   pushes: number;
+  /** Parts of streamed answers. */
+  parts: number;
 }
 
 /** What the client does with each kind of line. */
 export interface ResponseSink {
   onPush(message: PushMessageObject): void;
   onAuthAnswer(message: ResponseMessageObject): void;
-  /** The answer to a waiting request (already taken out of the pending table). */
+  /** The answer to a waiting request (already taken out of the pending table); for a stream, its final line. */
   onAnswer(entry: PendingRequest, message: ResponseMessageObject): void;
+  /** One part of a streamed answer (the request stays waiting). */
+  onPart(entry: PendingRequest, part: unknown): void;
   /** A line that is not a JSON object. */
   onBadLine(what: string, line: string): void;
   /** An answer whose id matches nothing the client remembers. */
@@ -78,6 +82,10 @@ export class ResponseHandler {
       this.#sink.onAuthAnswer(message);
       return;
     }
+    if ('part' in message) {
+      this.#onPartLine(key, id, message.part);
+      return;
+    }
     const entry = this.#pending.take(key);
     if (entry === undefined) {
       if (this.#pending.takeExpired(key)) {
@@ -90,6 +98,19 @@ export class ResponseHandler {
     }
     this.#counters.responses++;
     this.#sink.onAnswer(entry, message);
+  }
+
+  #onPartLine(key: string, id: unknown, part: unknown): void {
+    const entry = this.#pending.peek(key);
+    if (entry !== undefined && entry.stream !== null) {
+      this.#counters.parts++;
+      this.#sink.onPart(entry, part);
+      return;
+    }
+    // Parts still on the way when the request was cancelled or timed out are dropped quietly.
+    if (entry === undefined && this.#pending.isRemembered(key)) return;
+    this.#counters.unknownResponses++;
+    this.#sink.onUnknownId(id);
   }
 }
 

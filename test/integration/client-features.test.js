@@ -246,8 +246,8 @@ describe('client: stats and logging', function () {
     const pending = client.send(DELAY, { delay: 30 });
     const stats = client.getStats();
     assert.deepStrictEqual(Object.keys(stats).sort(), [
-      'bytesIn', 'bytesOut', 'connectFailures', 'connected', 'connects', 'disconnects', 'errors', 'inFlight',
-      'lateResponses', 'notifiesSent', 'pushes', 'queued', 'requestsSent', 'responses', 'timeouts', 'unknownResponses',
+      'bytesIn', 'bytesOut', 'cancelled', 'connectFailures', 'connected', 'connects', 'disconnects', 'errors', 'inFlight',
+      'lateResponses', 'notifiesSent', 'parts', 'pushes', 'queued', 'requestsSent', 'resent', 'responses', 'timeouts', 'unknownResponses',
     ]);
     assert.strictEqual(stats.requestsSent, 4);
     assert.strictEqual(stats.responses, 2);

@@ -7,12 +7,13 @@ const { CLOSING_CODES } = require('../../dist/lib/protocol');
 
 function setup() {
   const pending = new PendingTable(() => {}, () => 1000);
-  const counters = { responses: 0, lateResponses: 0, unknownResponses: 0, pushes: 0 };
+  const counters = { responses: 0, lateResponses: 0, unknownResponses: 0, pushes: 0, parts: 0 };
   const seen = [];
   const sink = {
     onPush: (m) => seen.push(['push', m]),
     onAuthAnswer: (m) => seen.push(['auth', m]),
     onAnswer: (entry, m) => seen.push(['answer', entry.id, m]),
+    onPart: (entry, part) => seen.push(['part', entry.id, part]),
     onBadLine: (what) => seen.push(['bad', what]),
     onUnknownId: (id) => seen.push(['unknown', id]),
   };
@@ -33,7 +34,38 @@ describe('client response handler', function () {
     assert.deepStrictEqual(seen.map((s) => s[0]), ['auth', 'answer', 'answer', 'push', 'push']);
     assert.strictEqual(seen[2][1], '7', 'a numeric id matches its string form');
     assert.strictEqual(handler.authId, null, 'the auth id is used once');
-    assert.deepStrictEqual(counters, { responses: 2, lateResponses: 0, unknownResponses: 0, pushes: 2 });
+    assert.deepStrictEqual(counters, { responses: 2, lateResponses: 0, unknownResponses: 0, pushes: 2, parts: 0 });
+    pending.stop();
+  });
+
+  it('parts of a streamed answer go to its stream and leave it waiting; the line without part ends it', function () {
+    const { pending, counters, seen, handler } = setup();
+    const entry = new PendingRequest('rq3', 0, '/s', Infinity);
+    entry.stream = {};
+    pending.add(entry);
+    handler.handleLine('{"ipcReqID":"rq3","part":1}');
+    handler.handleLine('{"ipcReqID":"rq3","part":null}');
+    assert.strictEqual(pending.size, 1);
+    handler.handleLine('{"ipcReqID":"rq3","data":{"total":2}}');
+    assert.strictEqual(pending.size, 0);
+    assert.deepStrictEqual(seen.map((s) => [s[0], s[2]]), [['part', 1], ['part', null], ['answer', { ipcReqID: 'rq3', data: { total: 2 } }]]);
+    assert.strictEqual(counters.parts, 2);
+    assert.strictEqual(counters.responses, 1);
+    pending.stop();
+  });
+
+  it('a part for a request that does not stream is unknown; parts after a cancel are dropped quietly', function () {
+    const { pending, counters, seen, handler } = setup();
+    pending.add(new PendingRequest('rq4', 0, '/plain', Infinity));
+    handler.handleLine('{"ipcReqID":"rq4","part":1}');
+    assert.deepStrictEqual(seen.map((s) => s[0]), ['unknown']);
+    pending.rememberAbandoned('rq5');
+    handler.handleLine('{"ipcReqID":"rq5","part":1}');
+    handler.handleLine('{"ipcReqID":"rq5","part":2}');
+    handler.handleLine('{"ipcReqID":"rq5","code":"cancelled","message":"x"}');
+    assert.strictEqual(seen.length, 1, 'nothing more reported');
+    assert.strictEqual(counters.lateResponses, 1, 'the final answer is the late one');
+    assert.strictEqual(counters.unknownResponses, 1);
     pending.stop();
   });
 

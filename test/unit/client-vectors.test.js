@@ -46,10 +46,11 @@ describe('client decoding of the protocol vectors', function () {
       const auth = authIds(vector.send);
       const pending = new PendingTable(() => {}, () => 1000);
       const routed = [];
-      const handler = new ResponseHandler(pending, { responses: 0, lateResponses: 0, unknownResponses: 0, pushes: 0 }, {
+      const handler = new ResponseHandler(pending, { responses: 0, lateResponses: 0, unknownResponses: 0, pushes: 0, parts: 0 }, {
         onPush: (m) => routed.push({ as: 'push', m }),
         onAuthAnswer: (m) => routed.push({ as: 'auth', m }),
         onAnswer: (entry, m) => routed.push({ as: 'answer', id: entry.id, m }),
+        onPart: () => routed.push({ as: 'part' }),
         onBadLine: (what) => routed.push({ as: 'bad', what }),
         onUnknownId: (id) => routed.push({ as: 'unknown', id }),
       });

@@ -1,0 +1,176 @@
+/**
+ * The consumer's side of a streamed answer: an async iterator of parts.
+ *
+ *   for await (const part of client.stream('/log/tail', { lines: 100 })) { ... }
+ *
+ * Parts are buffered until the consumer asks for them. Once `highWaterMark`
+ * parts wait, the stream holds its connection (stops reading the socket), so
+ * a slow consumer slows the server through ordinary socket backpressure
+ * instead of growing this buffer; reading resumes when the consumer has taken
+ * half of them. Leaving the loop early (break, return, throw) cancels the
+ * request on the server.
+ */
+
+/** What a stream needs from the client. */
+export interface StreamControl {
+  /** The consumer left before the end: cancel the request. */
+  cancel(): void;
+  /** Stop and restart reading the stream's connection (see Link.hold). */
+  hold(): void;
+  release(): void;
+}
+
+interface Waiter {
+  resolve: (result: IteratorResult<any>) => void;
+  reject: (err: unknown) => void;
+}
+
+export class PartStream<T = any> implements AsyncIterableIterator<T> {
+  /** Parts the consumer has not taken yet. */
+  #parts: T[] = [];
+  #head = 0;
+  #waiter: Waiter | null = null;
+  #ended = false;
+  #error: unknown = null;
+  /** No more parts will be delivered: the end, an error delivered, or the consumer left. */
+  #finished = false;
+  #holding = false;
+  #result: unknown = undefined;
+  #partsSeen = 0;
+  readonly #highWaterMark: number;
+  readonly #control: StreamControl;
+
+  constructor(highWaterMark: number, control: StreamControl) {
+    this.#highWaterMark = Math.max(1, highWaterMark);
+    this.#control = control;
+  }
+
+  /** The final answer's data, once the stream has ended (the value of the last `next()`). */
+  get result(): unknown {
+    return this.#result;
+  }
+
+  /** Parts received so far. */
+  get partsSeen(): number {
+    return this.#partsSeen;
+  }
+
+  /** Parts received and not taken yet. */
+  get buffered(): number {
+    return this.#parts.length - this.#head;
+  }
+
+  // ---- the client's side ----
+
+  /** A part arrived. */
+  push(part: T): void {
+    if (this.#finished || this.#ended) return;
+    this.#partsSeen++;
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter.resolve({ value: part, done: false });
+      return;
+    }
+    this.#parts.push(part);
+    if (!this.#holding && this.buffered >= this.#highWaterMark) {
+      this.#holding = true;
+      this.#control.hold();
+    }
+  }
+
+  /** The final answer arrived: parts already buffered are still delivered. */
+  end(result: unknown): void {
+    if (this.#finished || this.#ended) return;
+    this.#ended = true;
+    this.#result = result;
+    this.#releaseHold();
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      this.#finished = true;
+      waiter.resolve({ value: result as any, done: true });
+    }
+  }
+
+  /** The request failed: buffered parts are still delivered, then `next()` rejects with `err`. */
+  fail(err: unknown): void {
+    if (this.#finished || this.#ended) return;
+    this.#ended = true;
+    this.#error = err;
+    this.#releaseHold();
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      this.#finished = true;
+      this.#error = null;
+      waiter.reject(err);
+    }
+  }
+
+  // ---- the consumer's side ----
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.buffered > 0) {
+      const value = this.#parts[this.#head];
+      (this.#parts as unknown[])[this.#head] = undefined;
+      this.#head++;
+      if (this.#head === this.#parts.length) {
+        this.#parts = [];
+        this.#head = 0;
+      } else if (this.#head >= 1024 && this.#head * 2 >= this.#parts.length) {
+        this.#parts = this.#parts.slice(this.#head);
+        this.#head = 0;
+      }
+      if (this.#holding && this.buffered <= this.#highWaterMark / 2) this.#releaseHold();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#finished) return Promise.resolve({ value: undefined, done: true });
+    if (this.#ended) {
+      this.#finished = true;
+      const err = this.#error;
+      this.#error = null;
+      if (err !== null) return Promise.reject(err);
+      return Promise.resolve({ value: this.#result as any, done: true });
+    }
+    if (this.#waiter !== null) return Promise.reject(new Error('PartStream: next() called while a previous next() is pending'));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  /** Leaves the stream: cancels the request when it is still running. */
+  return(value?: any): Promise<IteratorResult<T>> {
+    this.#leave();
+    return Promise.resolve({ value, done: true });
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<T>> {
+    this.#leave();
+    return Promise.reject(err);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #leave(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const running = !this.#ended;
+    this.#parts = [];
+    this.#head = 0;
+    this.#error = null;
+    this.#releaseHold();
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    if (waiter !== null) waiter.resolve({ value: undefined, done: true });
+    if (running) this.#control.cancel();
+  }
+
+  #releaseHold(): void {
+    if (!this.#holding) return;
+    this.#holding = false;
+    this.#control.release();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The client's additions to request lines, and its control messages
+ * (PROTOCOL.md: deadlines, streamed answers, cancellation, goaway).
+ */
+
+import { requestLine } from '../lib/protocol';
+
+/** Control message: cancel a request in flight (sent with noReply). */
+export const CANCEL_URI = '/ipcserver/cancel';
+/** Push from a server that is going away: send nothing more on this connection. */
+export const GOAWAY_URI = '/ipcserver/goaway';
+
+/** Adds `"stream":true` to a request line. */
+export function withStreamFlag(line: string): string {
+  return line.slice(0, -2) + ',"stream":true}\n';
+}
+
+/** Adds the caller's deadline, in ms from when the server reads the line. */
+export function withTimeout(line: string, timeoutMs: number): string {
+  return line.slice(0, -2) + ',"timeoutMs":' + timeoutMs + '}\n';
+}
+
+/** The cancel control message for request `id`. */
+export function cancelLine(id: string, userAgent: string): string {
+  return requestLine(CANCEL_URI, { ipcReqID: id }, undefined, process.pid, userAgent, true);
+}
