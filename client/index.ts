@@ -52,7 +52,7 @@ import {
 } from './options';
 import { Outbox } from './outbox';
 import { PartStream } from './part-stream';
-import { readPeerCredentials } from './peer';
+import { peerCredentialsProblem, readPeerCredentials } from './peer';
 import { PendingRequest, PendingTable, ResponseCallback as ResponseCallbackType } from './pending';
 import { PushMessageObject, ResponseHandler, ResponseSink, answerError, authAccepted, authRefusal } from './response-handler';
 import { RetryStrategy as RetryStrategyType, cappedDoubling, retryDelay } from './retry';
@@ -535,7 +535,8 @@ class IPCClient extends EventEmitter {
     }
     const peer = readPeerCredentials(socket);
     if (peer === null) {
-      return new IPCErrorClass(ErrorCode.serverIdentity, 'Cannot read the uid of the server at ' + this.#targetName + ' (peer credentials unavailable here), and expectServerUid is set');
+      const why = peerCredentialsProblem() || 'the kernel did not say';
+      return new IPCErrorClass(ErrorCode.serverIdentity, 'Cannot read the uid of the server at ' + this.#targetName + ' (' + why + '), and expectServerUid is set: nothing was sent to it');
     }
     if (peer.uid !== Number(expected)) {
       return new IPCErrorClass(ErrorCode.serverIdentity, 'The server at ' + this.#targetName + ' runs as uid ' + peer.uid + ', not ' + expected + ' (expectServerUid): nothing was sent to it');

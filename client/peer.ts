@@ -1,28 +1,25 @@
 /**
  * The server's identity as the kernel reports it, for `expectServerUid`.
- * Reading it needs lib/peer-cred (native); where that is unavailable the
- * answer is null, and a client that requires an identity refuses to go on.
+ * lib/peer-cred reads it (SO_PEERCRED, through a small native addon); where
+ * that is unavailable the answer is null, and a client that requires an
+ * identity refuses to go on rather than trust the server blindly.
  */
 
 import type * as net from 'net';
+import { PeerCredentials, peerCredentials, peerCredentialsUnavailableReason } from '../lib/peer-cred';
 
-export interface PeerCredentials {
-  pid: number;
-  uid: number;
-  gid: number;
+export type { PeerCredentials };
+
+/** The server's pid, uid and gid, or null when the kernel cannot be asked here. */
+export function readPeerCredentials(socket: net.Socket): PeerCredentials | null {
+  try {
+    return peerCredentials(socket);
+  } catch {
+    return null;
+  }
 }
 
-export function readPeerCredentials(socket: net.Socket): PeerCredentials | null {
-  let peerCred: { peerCredentials(socket: net.Socket): PeerCredentials | null };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    peerCred = require('../lib/peer-cred');
-  } catch {
-    return null;
-  }
-  try {
-    return peerCred.peerCredentials(socket);
-  } catch {
-    return null;
-  }
+/** Why readPeerCredentials() gives null ('' when it works). */
+export function peerCredentialsProblem(): string {
+  return peerCredentialsUnavailableReason();
 }
