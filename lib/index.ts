@@ -4,6 +4,7 @@
  */
 import { IPCServer as IPCServerClass } from './server';
 import { componentOf } from './from-server';
+import type { IPCServerEvents } from './server-events';
 import { ServerErrorCode as ServerErrorCodes, URI as BuiltinURIs } from './protocol';
 import type * as Types from './types';
 import type { Connection as ConnectionClass } from './connection';
@@ -40,6 +41,7 @@ declare namespace IPCServerModule {
   type AuthHandler = Types.AuthHandler;
   type AuthInfo = Types.AuthInfo;
   type AuthCredentials = Types.AuthCredentials;
+  type Events = IPCServerEvents;
   type DisconnectReason = Types.DisconnectReason;
   type Transport = Types.Transport;
 }

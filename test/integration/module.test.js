@@ -78,6 +78,17 @@ describe('module: pixl-ipc', function () {
       "void count; void code;",
       "// @ts-expect-error: a handler needs a name",
       "ipc.addURIHandler('/x', handler);",
+      "// Listeners, handlers and the auth hook get their argument types without annotations.",
+      "// @ts-expect-error: reason is a DisconnectReason",
+      "ipc.on('disconnect', (connection, reason) => { const n: number = reason; void connection.id; void n; });",
+      "// @ts-expect-error: the startup_failed listener gets an Error",
+      "ipc.once('startup_failed', (err) => { const n: number = err; void n; });",
+      "// @ts-expect-error: request is an IPCRequest",
+      "ipc.addURIHandler('/typed', 'Typed', (request) => { const n: number = request; void n; });",
+      "ipc.setAuthHandler(async (credentials, info) => info.transport === 'unix' && credentials?.app === 'billing');",
+      "declare const host: object;",
+      "const typed: IPCServer.IPCServer = IPCServer.from(host);",
+      "void typed;",
     ].join('\n'));
     assert.deepStrictEqual(typeCheck(file), []);
   });

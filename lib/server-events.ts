@@ -1,0 +1,27 @@
+/**
+ * The component's events, typed: listeners get their arguments' types
+ * (merged into the IPCServer class's declaration; EventEmitter's untyped
+ * signatures stay for any other event name).
+ */
+import type { Connection } from './connection';
+import type { DisconnectReason } from './types';
+
+export interface IPCServerEvents {
+  /** A client connected (after the connection limit check, before authentication). */
+  connect: [connection: Connection];
+  /** A client's connection ended, and why. */
+  disconnect: [connection: Connection, reason: DisconnectReason];
+  /** startup() failed; pixl-server then exits 1 after logging it. */
+  startup_failed: [error: Error];
+}
+
+declare module './server' {
+  interface IPCServer {
+    on<E extends keyof IPCServerEvents>(event: E, listener: (...args: IPCServerEvents[E]) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+    once<E extends keyof IPCServerEvents>(event: E, listener: (...args: IPCServerEvents[E]) => void): this;
+    once(event: string | symbol, listener: (...args: any[]) => void): this;
+    off<E extends keyof IPCServerEvents>(event: E, listener: (...args: IPCServerEvents[E]) => void): this;
+    off(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+}
