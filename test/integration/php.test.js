@@ -103,6 +103,7 @@ function registerTestHandlers(ipc) {
 function startScriptedPeer(socketPath) {
   let lastNotify = null;
   let connections = 0;
+  let refuseNext = false;
   const server = net.createServer((socket) => {
     socket.on('error', () => {});
     const connectionId = ++connections;
@@ -209,6 +210,17 @@ function startScriptedPeer(socketPath) {
             break;
           }
           case '/script/cancelled': send(reply(cancelled.splice(0))); break;
+          case '/script/arm_shutdown': refuseNext = true; send(reply({ armed: true })); break;
+          case '/script/maybe_refused':
+            if (refuseNext) {
+              // A stopping server: refuses what it reads with shutting_down, then closes.
+              refuseNext = false;
+              send(JSON.stringify({ ipcReqID: msg.ipcReqID, code: 'shutting_down', message: 'stopping' }) + '\n');
+              later(() => socket.end());
+            } else {
+              send(reply({ connectionId, served: true }));
+            }
+            break;
           case '/script/raw_notify': lastNotify = raw; break;
           case '/script/last_notify': send(reply({ line: lastNotify })); break;
           default: send(JSON.stringify({ ipcReqID: msg.ipcReqID, code: 'unscripted', message: msg.uri }) + '\n');
@@ -498,7 +510,7 @@ describe('PHP client', function () {
   });
 
   it('reuses persistent connections across simulated page views without mixing answers', async function () {
-    assertPassed(await runPhp('persistent_test.php', env), 10);
+    assertPassed(await runPhp('persistent_test.php', env), 11);
   });
 
   it('streams answers through a generator, and cancels when the loop ends early (scripted peer)', async function () {

@@ -197,6 +197,24 @@ $t->test('a goaway left on the socket makes the next page reconnect before sendi
     assertTrue($next !== $first, 'a new connection');
 });
 
+$t->test('a request refused with shutting_down (it never ran) is sent once more on a new connection; plain clients throw as before', function () {
+    $scripted = env('IPC_SCRIPTED_SOCKET');
+    page($scripted, function ($ipc) {
+        $first = $ipc->send('/script/whoami', array())['connectionId'];
+        $ipc->send('/script/arm_shutdown', array());
+        $answer = $ipc->send('/script/maybe_refused', array());
+        assertSame(true, $answer['served']);
+        assertTrue($answer['connectionId'] !== $first, 'served on a new connection');
+    });
+    $plain = new PixlIPCClient($scripted);
+    $plain->send('/script/arm_shutdown', array());
+    $e = expectIPCException(PixlIPCClient::E_SERVER_CLOSE, function () use ($plain) {
+        $plain->send('/script/maybe_refused', array());
+    });
+    assertSame('shutting_down', $e->getServerCode());
+    assertSame(true, $plain->send('/script/maybe_refused', array())['served'], 'the next send reconnects');
+});
+
 $t->test('a Unix path too long to carry the credentials hash (over 43 bytes) is not persistent with credentials', function () {
     $long = '/' . str_repeat('d', 34) . '/ipc.sock'; // 44 bytes
     $ok = '/' . str_repeat('d', 33) . '/ipc.sock';   // 43 bytes
