@@ -433,6 +433,11 @@ class PixlIPCClient
         if ($this->fp !== null && $this->goingAway) {
             $this->close(true);
         }
+        if ($this->fp !== null && !is_resource($this->fp)) {
+            // Another client object sharing this persistent socket closed it.
+            $this->fp = null;
+            $this->partial = '';
+        }
         if ($this->fp === null) {
             $this->open();
         } elseif ($this->timeoutChanged) {

@@ -510,7 +510,7 @@ describe('PHP client', function () {
   });
 
   it('reuses persistent connections across simulated page views without mixing answers', async function () {
-    assertPassed(await runPhp('persistent_test.php', env), 11);
+    assertPassed(await runPhp('persistent_test.php', env), 12);
   });
 
   it('streams answers through a generator, and cancels when the loop ends early (scripted peer)', async function () {

@@ -215,6 +215,17 @@ $t->test('a request refused with shutting_down (it never ran) is sent once more 
     assertSame(true, $plain->send('/script/maybe_refused', array())['served'], 'the next send reconnects');
 });
 
+$t->test('two objects sharing a persistent socket in one request: one closing it does not break the other', function () use ($socket) {
+    $a = new PixlIPCClient($socket, array('persistent' => true));
+    $b = new PixlIPCClient($socket, array('persistent' => true));
+    $idA = $a->send('/test/whoami', array())['connectionId'];
+    $idB = $b->send('/test/whoami', array())['connectionId'];
+    assertSame($idA, $idB, 'shared');
+    $a->close(true);
+    $again = $b->send('/test/whoami', array())['connectionId'];
+    assertTrue($again !== $idA, 'b reconnected');
+});
+
 $t->test('a Unix path too long to carry the credentials hash (over 43 bytes) is not persistent with credentials', function () {
     $long = '/' . str_repeat('d', 34) . '/ipc.sock'; // 44 bytes
     $ok = '/' . str_repeat('d', 33) . '/ipc.sock';   // 43 bytes
