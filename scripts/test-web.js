@@ -124,6 +124,28 @@ async function measure(stack, options) {
   return runs.reduce((n, r) => n + r.failures, 0);
 }
 
+/**
+ * The same cost without the web server: a php CLI loop where each iteration is
+ * a page's worth of work (new client object, one call, object dropped).
+ */
+function cliLoop(stack, iterations) {
+  const code = `require ${JSON.stringify(path.join(ROOT, 'php-client', 'PixlIPCClient.class.php'))};
+$out = array();
+foreach (array(false, true, false, true) as $persistent) {
+    $start = hrtime(true);
+    for ($i = 0; $i < ${iterations}; $i++) {
+        $ipc = new PixlIPCClient(${JSON.stringify(stack.socketPath)}, array('persistent' => $persistent));
+        $ipc->send('/ipcserver/test/echo', array('i' => $i));
+        $ipc = null;
+    }
+    $out[$persistent ? 'persistent' : 'new'][] = (hrtime(true) - $start) / ${iterations} / 1000;
+}
+echo json_encode(array('new' => min($out['new']), 'persistent' => min($out['persistent'])));`;
+  return new Promise((resolve, reject) => {
+    execFile('php', ['-r', code], (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
+  });
+}
+
 /** A long persistent run with the daemon restarted halfway; counts failed page views. */
 async function restartPhase(stack, daemon, options) {
   const url = `${stack.baseUrl}/call.php?persistent=1`;
@@ -173,6 +195,9 @@ async function main() {
     const check = await get(`${stack.baseUrl}/call.php?persistent=1`);
     if (check.status !== 200) throw new Error(`the call page answered ${check.status}: ${check.body}`);
     failed += await measure(stack, options);
+    const cli = await cliLoop(stack, options.requests);
+    console.log(`\nphp CLI loop (${options.requests} iterations of: new client, one call, drop it; best of 2): `
+      + `${Math.round(cli.new)} µs on a new connection, ${Math.round(cli.persistent)} µs persistent`);
     if (options.restart) {
       const restarted = await restartPhase(stack, daemon, options);
       daemon = restarted.daemon;
