@@ -421,5 +421,46 @@ describe('pixl-ipc command', function () {
       assert.ok(!refused.stdout.includes('listening'), refused.stdout);
       assertOneLineError(refused, 'socket_chmod');
     });
+
+    it('$PIXL_IPC_SOCKET is the socket of serve, send and stats when --socket is not given', async () => {
+      const tmp = makeTempDir();
+      const socketPath = path.join(tmp, 'from-env.sock');
+      const env = { TMPDIR: tmp, PIXL_IPC_SOCKET: socketPath };
+      const proc = spawnServe([], env);
+      await waitForOutput(proc, /pixl-ipc listening on .+\n/);
+      assert.ok(proc.stdout.startsWith(`pixl-ipc listening on ${socketPath}\n`), proc.stdout);
+      assert.ok(fs.statSync(socketPath).isSocket());
+      assert.ok(!fs.existsSync(path.join(tmp, 'pixl-ipc', 'pixl-ipc.sock')), 'not the default socket');
+      const echoed = await runCli(['send', '/ipcserver/test/echo', '"via env"'], { env });
+      assert.strictEqual(echoed.code, 0, echoed.stderr);
+      assert.strictEqual(echoed.stdout, '"via env"\n');
+      const stats = await runCli(['stats', '--json'], { env });
+      assert.strictEqual(stats.code, 0, stats.stderr);
+      assert.strictEqual(JSON.parse(stats.stdout).handlers, 3, 'this serve, with its stats endpoint');
+      const elsewhere = await runCli(['send', '/ipcserver/test/echo', '1'], { env: { TMPDIR: tmp } });
+      assert.notStrictEqual(elsewhere.code, 0, 'without the variable, send looks at the default socket');
+      proc.child.kill('SIGTERM');
+      assert.strictEqual((await proc.exited).code, 0);
+      assert.ok(!fs.existsSync(socketPath));
+    });
+
+    it('--echo copies the log lines to stdout', async () => {
+      const tmp = makeTempDir();
+      const socketPath = path.join(tmp, 'echo.sock');
+      const quiet = spawnServe(['--socket', socketPath], { TMPDIR: tmp });
+      await waitForOutput(quiet, /pixl-ipc listening on .+\n/);
+      quiet.child.kill('SIGTERM');
+      await quiet.exited;
+      assert.ok(!quiet.stdout.includes('IPC Server startup'), 'no log lines without --echo: ' + quiet.stdout);
+
+      const loud = spawnServe(['--socket', socketPath, '--echo'], { TMPDIR: tmp });
+      await waitForOutput(loud, /pixl-ipc listening on .+\n/);
+      await waitForOutput(loud, new RegExp('IPCServer listening on ' + socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      assert.match(loud.stdout, /IPC Server startup/);
+      loud.child.kill('SIGTERM');
+      assert.strictEqual((await loud.exited).code, 0);
+      const log = fs.readFileSync(path.join(tmp, 'pixl-ipc', 'pixl-ipc.log'), 'utf8');
+      assert.match(log, /IPC Server startup/, 'the log file still gets them');
+    });
   });
 });

@@ -3,26 +3,9 @@
 const assert = require('assert');
 const fs = require('fs');
 const net = require('net');
-const path = require('path');
-const { spawn } = require('child_process');
-const { startServer, tmpSocketPath, makeTempDir, cleanupTempDirs } = require('../helpers/harness');
+const { startServer, tmpSocketPath, cleanupTempDirs } = require('../helpers/harness');
+const { startDaemon } = require('../helpers/daemon');
 const { rawConnect } = require('../helpers/raw');
-
-const DAEMON = path.join(__dirname, 'fixtures', 'daemon.js');
-
-/** Starts test/fixtures/daemon.js; resolves when it prints READY (or rejects with its output on exit). */
-function startDaemon(ipcConfig) {
-  const child = spawn(process.execPath, [DAEMON, JSON.stringify(ipcConfig), makeTempDir()], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));
-  const ready = new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { output += d; if (/READY/.test(output)) resolve(child); });
-    child.stderr.on('data', (d) => { output += d; });
-    exited.then((result) => reject(Object.assign(new Error('daemon exited: ' + result.output), result)));
-  });
-  ready.catch(() => {}); // only some tests wait for READY
-  return { child, ready, exited };
-}
 
 describe('lifecycle', function () {
   after(cleanupTempDirs);
