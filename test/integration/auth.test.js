@@ -184,6 +184,7 @@ describe('auth: auth_tokens', function () {
     assert.strictEqual((await client.next()).code, 'bad_json');
     client.destroy();
     assert.match(readLog(h), /\[bad_json\]/);
+    await assertRefused(h.socketPath, WRONG_TOKEN); // a refusal of its own, so the test runs alone
     assertNoSecretsLogged(h);
   });
 });
@@ -227,6 +228,7 @@ describe('auth: auth_users_file', function () {
   });
 
   it('logs the user name of a refusal but no password', async function () {
+    await assertRefused(h.socketPath, { user: 'web', password: WRONG_PASSWORD });
     assert.match(readLog(h), /authentication failed \(user \\?"web\\?"\)/);
     assertNoSecretsLogged(h);
   });
@@ -319,6 +321,8 @@ describe('auth: setAuthHandler', function () {
   });
 
   it('setAuthHandler(null) turns the hook off again', async function () {
+    h.ipc.setAuthHandler(() => false);
+    await assertRefused(h.socketPath, { user: 'hooked', password: HOOK_SECRET });
     h.ipc.setAuthHandler(null);
     const client = await rawConnect(h.socketPath);
     await client.write({ ipcReqID: 'open', uri: ECHO, data: 'no auth needed' });

@@ -5,6 +5,7 @@ const fs = require('fs');
 const path = require('path');
 const { startServer, cleanupTempDirs } = require('../helpers/harness');
 const { rawConnect } = require('../helpers/raw');
+const { waitFor } = require('../helpers/wait');
 
 function readLog(h) {
   return fs.readFileSync(path.join(h.logDir, 'test.log'), 'utf8');
@@ -22,8 +23,11 @@ describe('handlers', function () {
     return reply;
   };
 
-  before(async function () { h = await startServer({}, { debug_level: 9 }); client = await rawConnect(h.socketPath); });
-  after(async function () { client.destroy(); await h.stop(); cleanupTempDirs(); });
+  // A fresh server for each test: handlers, the default handler and the stats
+  // interval are the server's state, and each test must run alone.
+  beforeEach(async function () { h = await startServer({ slow_threshold_ms: 150 }, { debug_level: 9 }); client = await rawConnect(h.socketPath); });
+  afterEach(async function () { client.destroy(); await h.stop(); });
+  after(cleanupTempDirs);
 
   it('starts with the two built-in handlers', function () {
     assert.strictEqual(h.ipc.getStats().handlers, 2);
@@ -61,7 +65,11 @@ describe('handlers', function () {
   });
 
   it('removes handlers by name and replaces the default handler', async function () {
+    h.ipc.addURIHandler(/^\/t\/re\//, 'first', (request, callback) => callback('first'));
+    h.ipc.addURIHandler(/^\/t\/re\/x/, 'second', (request, callback) => callback('second'));
+    assert.strictEqual((await ask('/t/re/x')).data, 'first');
     assert.strictEqual(h.ipc.removeURIHandler('first'), 1);
+    assert.strictEqual(h.ipc.removeURIHandler('first'), 0);
     assert.strictEqual((await ask('/t/re/x')).data, 'second');
     h.ipc.setDefaultHandler((request, callback) => callback({ fallback: request.uri }));
     assert.deepStrictEqual((await ask('/nothing/here')).data, { fallback: '/nothing/here' });
@@ -124,20 +132,30 @@ describe('handlers', function () {
   });
 
   it('counts requests, connections and slow responses per interval, and totals since startup', async function () {
+    h.ipc.logIntervalStats(); // a fresh interval for this test
     const before = h.ipc.getStats().totals;
-    await ask('/ipcserver/test/delay', { delay: 30 }); // slower than slow_threshold_ms (20)
+    const other = await rawConnect(h.socketPath);
+    for (let i = 0; i < 21; i++) assert.strictEqual((await ask('/ipcserver/test/echo', i)).data, i);
+    for (const delay of [-1, 'soon', -2]) assert.strictEqual((await ask('/ipcserver/test/delay', { delay })).code, 'bad_delay');
+    // Slower than slow_threshold_ms (150, far above what a loaded machine adds to the others).
+    await ask('/ipcserver/test/delay', { delay: 200 });
+    await ask('/ipcserver/test/delay', { delay: 200 });
+    other.destroy();
+    await other.closed;
+    await waitFor(() => h.ipc.getConnections().length === 1, 'the other connection closed');
     h.ipc.logIntervalStats();
     const stats = h.ipc.getStats();
     assert.strictEqual(stats.connections, 1);
     assert.strictEqual(stats.clientOpen, 1);
-    assert.strictEqual(stats.clientClose, 0);
-    assert.strictEqual(stats.maxConnections, 1);
-    assert.ok(stats.requests > 20, 'requests: ' + stats.requests);
-    assert.ok(stats.slowResponses >= 2);
+    assert.strictEqual(stats.clientClose, 1);
+    assert.strictEqual(stats.maxConnections, 2);
+    assert.strictEqual(stats.requests, 26);
+    assert.strictEqual(stats.errors, 3);
+    assert.strictEqual(stats.slowResponses, 2);
     assert.ok(stats.duration > 0);
-    assert.ok(stats.totals.requests > before.requests);
+    assert.strictEqual(stats.totals.requests - before.requests, 26);
+    assert.strictEqual(stats.totals.errors - before.errors, 3);
     assert.ok(stats.totals.bytesIn > 0 && stats.totals.bytesOut > 0);
-    assert.ok(stats.totals.errors >= 3);
     assert.match(readLog(h), /IPCServer Stats/);
   });
 });
