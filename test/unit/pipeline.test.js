@@ -2,6 +2,7 @@
 // The request pipeline and its dispatcher, one call at a time: gates, handler
 // and middleware styles, and the single answer each call gets.
 const assert = require('assert');
+const { performance } = require('perf_hooks');
 const { Pipeline } = require('../../dist/lib/pipeline');
 const { Call } = require('../../dist/lib/call');
 const { Router } = require('../../dist/lib/router');
@@ -39,7 +40,8 @@ function setup() {
   let n = 0;
   const send = (uri, data, extra = {}, on = connection) => {
     const request = { ipcReqID: 'r' + n++, uri, data, noReply: false, connection: on, ...extra };
-    const call = new Call(request, on, Date.now());
+    const line = JSON.stringify(request, (key, value) => (key === 'connection' ? undefined : value));
+    const call = new Call(request, on, Date.now(), performance.now(), Buffer.byteLength(line));
     pipeline.receive(call);
     return call;
   };
@@ -266,22 +268,25 @@ describe('pipeline: gates', function () {
 });
 
 describe('pipeline: settling', function () {
-  it('settles a call once, with its handler name and times set when onSettled sees it', async function () {
+  it('settles a call once, handing onSettled the handler name, error flag, time taken and answer length', async function () {
     const { router, pipeline, connection, send } = setup();
     const seen = [];
-    pipeline.onSettled = (call, error) => seen.push({ name: call.handlerName, error, started: call.startedAt, settled: call.settledAt, was: call.settled });
+    pipeline.onSettled = (call, isError, ms, answerLength, slow) => seen.push({ name: call.handlerName, isError, ms, answerLength, slow, settled: call.settled });
     router.add('/slow', 'slowOne', (request, callback) => setTimeout(() => callback('x'), 30));
-    const before = Date.now();
+    router.add('/fail', 'failing', () => { throw new Error('no'); });
     const call = send('/slow');
     send('/missing');
-    await waitFor(() => connection.answers.length === 2, 'two answers');
+    send('/fail');
+    await waitFor(() => connection.answers.length === 3, 'three answers');
     assert.strictEqual(call.settled, true);
-    const [missing, slow] = seen;
-    assert.strictEqual(missing.name, 'DefaultHandler');
-    assert.strictEqual(slow.name, 'slowOne');
-    assert.strictEqual(slow.error, null);
-    assert.ok(slow.started >= before - 1 && slow.settled - slow.started >= 25, JSON.stringify(slow));
-    assert.strictEqual(slow.was, true);
+    const byName = Object.fromEntries(seen.map((s) => [s.name, s]));
+    assert.ok(byName.slowOne.ms >= 25, JSON.stringify(byName.slowOne));
+    assert.strictEqual(byName.slowOne.isError, false);
+    assert.strictEqual(byName.slowOne.answerLength, '{"ipcReqID":"r0","data":"x"}\n'.length);
+    assert.strictEqual(byName.failing.isError, true);
+    assert.strictEqual(seen.length, 3);
+    assert.ok(seen.every((s) => s.settled === true));
+    assert.ok(call.settledAt >= call.receivedAt + 25);
   });
 
   it('counts slow answers past slowThresholdMs', async function () {
