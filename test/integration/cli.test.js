@@ -425,20 +425,23 @@ describe('pixl-ipc command', function () {
     it('$PIXL_IPC_SOCKET is the socket of serve, send and stats when --socket is not given', async () => {
       const tmp = makeTempDir();
       const socketPath = path.join(tmp, 'from-env.sock');
-      const env = { TMPDIR: tmp, PIXL_IPC_SOCKET: socketPath };
+      // No XDG_RUNTIME_DIR: the default socket is then under TMPDIR, this test's own directory.
+      const env = { TMPDIR: tmp, XDG_RUNTIME_DIR: '', PIXL_IPC_SOCKET: socketPath };
+      const defaultSocket = path.join(tmp, `pixl-ipc-${process.geteuid()}`, 'pixl-ipc.sock');
       const proc = spawnServe([], env);
       await waitForOutput(proc, /pixl-ipc listening on .+\n/);
       assert.ok(proc.stdout.startsWith(`pixl-ipc listening on ${socketPath}\n`), proc.stdout);
       assert.ok(fs.statSync(socketPath).isSocket());
-      assert.ok(!fs.existsSync(path.join(tmp, 'pixl-ipc', 'pixl-ipc.sock')), 'not the default socket');
+      assert.ok(!fs.existsSync(defaultSocket), 'not the default socket');
       const echoed = await runCli(['send', '/ipcserver/test/echo', '"via env"'], { env });
       assert.strictEqual(echoed.code, 0, echoed.stderr);
       assert.strictEqual(echoed.stdout, '"via env"\n');
       const stats = await runCli(['stats', '--json'], { env });
       assert.strictEqual(stats.code, 0, stats.stderr);
       assert.strictEqual(JSON.parse(stats.stdout).handlers, 3, 'this serve, with its stats endpoint');
-      const elsewhere = await runCli(['send', '/ipcserver/test/echo', '1'], { env: { TMPDIR: tmp } });
+      const elsewhere = await runCli(['send', '/ipcserver/test/echo', '1'], { env: { TMPDIR: tmp, XDG_RUNTIME_DIR: '' } });
       assert.notStrictEqual(elsewhere.code, 0, 'without the variable, send looks at the default socket');
+      assert.ok(elsewhere.stderr.includes(defaultSocket), elsewhere.stderr);
       proc.child.kill('SIGTERM');
       assert.strictEqual((await proc.exited).code, 0);
       assert.ok(!fs.existsSync(socketPath));
@@ -459,7 +462,8 @@ describe('pixl-ipc command', function () {
       assert.match(loud.stdout, /IPC Server startup/);
       loud.child.kill('SIGTERM');
       assert.strictEqual((await loud.exited).code, 0);
-      const log = fs.readFileSync(path.join(tmp, 'pixl-ipc', 'pixl-ipc.log'), 'utf8');
+      const logFile = /pixl-ipc log file (.+) \(debug level/.exec(loud.stdout)[1];
+      const log = fs.readFileSync(logFile, 'utf8');
       assert.match(log, /IPC Server startup/, 'the log file still gets them');
     });
   });
