@@ -18,13 +18,21 @@ class AnswerSink {
     this.authenticated = authenticated;
     this.answers = [];
     this.closedWith = null;
+    this.isOpen = true;
+    this.peer = null;
+    this.remoteAddress = null;
+    this.readingStopped = false;
   }
+
+  stopReading() { this.readingStopped = true; }
+
+  destroy(reason) { this.closedWith = this.closedWith || reason; this.isOpen = false; }
 
   answer(call, line, isError) {
     this.answers.push({ id: call.request.ipcReqID, line: line && JSON.parse(line), isError });
   }
 
-  close(reason) { this.closedWith = reason; }
+  close(reason) { this.closedWith = reason; this.isOpen = false; }
 }
 
 function setup() {
@@ -242,6 +250,7 @@ describe('pipeline: gates', function () {
     await waitFor(() => client.answers.length === 2, 'two answers');
     assert.deepStrictEqual(client.answers.map((a) => a.line.code), ['access', 'access']);
     assert.strictEqual(client.closedWith, 'access');
+    assert.strictEqual(client.readingStopped, true, 'nothing more is read after wrong credentials');
     assert.strictEqual(client.authenticated, false);
     assert.strictEqual(stats.totals.authFailures, 1);
     assert.strictEqual(ran, false);
