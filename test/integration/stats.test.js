@@ -105,7 +105,6 @@ describe('stats: totals', function () {
     await waitFor(() => h.ipc.getStats().totals.droppedResponses === 1, 'the dropped response', 3000);
     assert.strictEqual(reasons[0].connection.counters.droppedResponses, 1);
     assert.strictEqual(reasons[0].connection.inFlight, 0);
-    assert.strictEqual(h.ipc.getStats().totals.responses, 1, 'it was answered, though not delivered');
   });
 
   it('counts responses dropped after the server closed the connection', async function () {
