@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'crypto';
 import { readFileSync } from 'fs';
+import { excerpt } from './excerpt';
 import type { AuthHandler, AuthInfo } from './types';
 
 function digest(secret: string): Buffer {
@@ -59,7 +60,7 @@ export class Authenticator {
   /** A short description of who is trying, safe to log (never the secret). */
   static describe(credentials: unknown): string {
     if (credentials && typeof credentials === 'object' && typeof (credentials as any).user === 'string') {
-      return `user ${JSON.stringify((credentials as any).user)}`;
+      return `user ${JSON.stringify(excerpt((credentials as any).user, 100))}`;
     }
     return typeof credentials === 'string' || (credentials && typeof (credentials as any).token === 'string') ? 'a token' : 'credentials';
   }

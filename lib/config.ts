@@ -17,6 +17,12 @@ export const defaultConfig = {
   max_connections: 4096,
   max_in_flight: 1024,
   max_output_buffer: 8 * MiB,
+  max_message_size_before_auth: 16 * 1024,
+  max_in_flight_bytes: 64 * MiB,
+  max_input_total: 128 * MiB,
+  max_output_total: 256 * MiB,
+  line_timeout: 10000,
+  tls_handshake_timeout: 5000,
   idle_timeout: 0,
   auth_tokens: [] as string[],
   auth_users_file: '',
@@ -52,6 +58,18 @@ export interface Settings {
   maxConnections: number;
   maxInFlight: number;
   maxOutputBuffer: number;
+  /** The longest line read before a connection has authenticated (when auth is on). */
+  maxMessageSizeBeforeAuth: number;
+  /** Bytes of request lines one connection may have running at once before its reading pauses. */
+  maxInFlightBytes: number;
+  /** Unfinished lines buffered across all connections before the biggest holder is refused. */
+  maxInputTotal: number;
+  /** Output queued to slow readers across all connections before the biggest is cut off. */
+  maxOutputTotal: number;
+  /** A line must be complete within this many ms of its first byte (0: no limit). */
+  lineTimeout: number;
+  /** A TLS handshake must finish within this many ms. */
+  tlsHandshakeTimeout: number;
   idleTimeout: number;
   authTokens: string[];
   authUsersFile: string;
@@ -141,6 +159,12 @@ export function readSettings(get: (key: string) => unknown): Settings {
     maxConnections: number(get, 'max_connections', 1),
     maxInFlight: number(get, 'max_in_flight', 1),
     maxOutputBuffer: number(get, 'max_output_buffer', 1),
+    maxMessageSizeBeforeAuth: number(get, 'max_message_size_before_auth', 64),
+    maxInFlightBytes: number(get, 'max_in_flight_bytes', 1),
+    maxInputTotal: number(get, 'max_input_total', 1),
+    maxOutputTotal: number(get, 'max_output_total', 1),
+    lineTimeout: number(get, 'line_timeout', 0),
+    tlsHandshakeTimeout: number(get, 'tls_handshake_timeout', 1),
     idleTimeout: number(get, 'idle_timeout', 0),
     authTokens: tokens as string[],
     authUsersFile: text(get, 'auth_users_file'),

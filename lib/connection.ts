@@ -17,7 +17,11 @@ import type { DisconnectReason, IPCRequest, Transport } from './types';
 
 export interface ConnectionLimits {
   maxMessageSize: number;
+  /** The line limit until the connection has authenticated. */
+  maxMessageSizeBeforeAuth: number;
   maxInFlight: number;
+  /** Bytes of request lines held by running requests before reading pauses. */
+  maxInFlightBytes: number;
   maxOutputBuffer: number;
 }
 
@@ -32,6 +36,10 @@ export interface ConnectionHost {
   callAbandoned(call: Call, reason: AbandonReason): void;
   /** A line refused before it became a request (bad JSON, wrong shape, too long), for the log. */
   lineRefused(connection: Connection, code: string, message: string): void;
+  /** The bytes of unfinished lines this connection holds changed by `delta` (server-wide input budget). */
+  inputBuffered(connection: Connection, delta: number): void;
+  /** This connection's unsent output passed max_output_buffer, or (false) drained (server-wide output budget). */
+  outputBehind(connection: Connection, behind: boolean): void;
   connectionClosed(connection: Connection, reason: DisconnectReason): void;
 }
 
@@ -54,6 +62,9 @@ export interface ConnectionCounters {
  * writing to a closed peer fails, and that failure is how we notice).
  */
 const PEER_PROBE_MS = 500;
+
+/** After the server ends a connection, how long the client gets to close its side before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2000;
 
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
@@ -84,10 +95,13 @@ export class Connection implements PartSink {
   credentialsAccepted = false;
   /** The client's user agent, as it last reported it. */
   userAgent: string | null = null;
-  authenticated: boolean;
   readonly counters: ConnectionCounters = { requests: 0, responses: 0, errors: 0, pushes: 0, droppedResponses: 0, bytesIn: 0, bytesOut: 0 };
   /** Requests received and not answered yet. */
   inFlight = 0;
+  /** Bytes of the request lines of those requests. */
+  inFlightBytes = 0;
+  /** When the unfinished line being read began (ms since epoch), 0 when there is none. */
+  lineStartedAt = 0;
   /** Last time the client sent anything (ms since epoch). */
   lastActivity = Date.now();
   /** lastActivity on the performance.now() clock. */
@@ -110,6 +124,8 @@ export class Connection implements PartSink {
   /** Stream writers waiting for the client to catch up. */
   private drainWaiters: Array<() => void> = [];
   private peerProbe: NodeJS.Timeout | null = null;
+  private isAuthenticated: boolean;
+  private reportedBehind = false;
   private blockedByOutput = false;
   private readingPaused = false;
   private peerEnded = false;
@@ -124,8 +140,8 @@ export class Connection implements PartSink {
     this.transport = transport;
     this.host = host;
     this.stats = host.stats;
-    this.authenticated = authenticated;
-    this.reader = new LineReader(host.limits.maxMessageSize, {
+    this.isAuthenticated = authenticated;
+    this.reader = new LineReader(authenticated ? host.limits.maxMessageSize : host.limits.maxMessageSizeBeforeAuth, {
       onLine: (line, bytes) => this.onLine(line, bytes),
       onOverflow: (head) => this.onOverflow(head),
     });
@@ -138,6 +154,32 @@ export class Connection implements PartSink {
       this.lastError = err;
     });
     socket.on('close', () => this.onClose());
+  }
+
+  /** Whether the connection may make requests (always, when the server has no authentication). */
+  get authenticated(): boolean {
+    return this.isAuthenticated;
+  }
+
+  set authenticated(value: boolean) {
+    this.isAuthenticated = value;
+    // The auth request is tiny: only an authenticated client may send long lines.
+    this.reader.maxLineBytes = value ? this.host.limits.maxMessageSize : this.host.limits.maxMessageSizeBeforeAuth;
+  }
+
+  /** True while the server has stopped reading this connection (too much in flight, or its output is behind). */
+  get readingIsPaused(): boolean {
+    return this.readingPaused;
+  }
+
+  /** Bytes of unfinished lines held for this connection. */
+  get bufferedInput(): number {
+    return this.reader.bufferedBytes;
+  }
+
+  /** Output queued for this client and not yet taken by the kernel. */
+  get queuedOutput(): number {
+    return this.outQueueSize + this.socket.writableLength;
   }
 
   get isOpen(): boolean {
@@ -160,6 +202,11 @@ export class Connection implements PartSink {
    */
   push(uri: string, data?: unknown): boolean {
     if (!this.isOpen) return false;
+    if (this.queuedOutput > this.host.limits.maxOutputBuffer) {
+      // A client that does not read gets no more pushes than one output buffer's worth.
+      this.stats.pushDropped();
+      return false;
+    }
     this.write(pushLine(uri, data));
     this.counters.pushes++;
     this.stats.push();
@@ -172,6 +219,7 @@ export class Connection implements PartSink {
    */
   answer(call: Call, line: string | null, isError: boolean): void {
     this.inFlight--;
+    this.inFlightBytes -= call.lineBytes;
     this.running.delete(call);
     if (isError) this.counters.errors++;
     if (call.request.noReply) {
@@ -195,6 +243,8 @@ export class Connection implements PartSink {
     this.closeReason = reason;
     this.flush();
     this.socket.end();
+    // A client that never closes its side must not keep the slot.
+    if (reason !== 'client') setTimeout(() => this.destroy(reason), CLOSE_GRACE_MS).unref();
   }
 
   /**
@@ -274,6 +324,10 @@ export class Connection implements PartSink {
       // The client is not reading: stop reading its requests until it catches up.
       this.blockedByOutput = true;
       this.updateReading();
+      if (!this.reportedBehind) {
+        this.reportedBehind = true;
+        this.host.outputBehind(this, true);
+      }
     }
   }
 
@@ -316,9 +370,17 @@ export class Connection implements PartSink {
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
     this.stats.bytesIn(chunk.length);
-    this.lastActivity = Date.now();
+    const now = Date.now();
+    this.lastActivity = now;
     this.lastReadAt = performance.now();
+    const before = this.reader.bufferedBytes;
     this.reader.push(chunk);
+    if (this.closed) return;
+    const after = this.reader.bufferedBytes;
+    // A line that began in an earlier chunk keeps its start time, however slowly it arrives.
+    if (after === 0) this.lineStartedAt = 0;
+    else if (before === 0 || after < before + chunk.length) this.lineStartedAt = now;
+    if (after !== before) this.host.inputBuffered(this, after - before);
   }
 
   private onLine(line: string, bytes: number): void {
@@ -341,6 +403,8 @@ export class Connection implements PartSink {
     if (this.inFlight >= this.host.limits.maxInFlight) this.updateReading();
     // The chunk's arrival time stands for the line's: no clock read per request.
     const call = new Call(request, this, this.lastActivity, this.lastReadAt, bytes);
+    this.inFlightBytes += bytes;
+    if (this.inFlightBytes >= this.host.limits.maxInFlightBytes) this.updateReading();
     this.running.add(call);
     this.host.requestReceived(call);
   }
@@ -383,6 +447,10 @@ export class Connection implements PartSink {
   private onDrain(): void {
     this.countBytesOut();
     this.wakeWriters();
+    if (this.reportedBehind) {
+      this.reportedBehind = false;
+      this.host.outputBehind(this, false);
+    }
     if (!this.blockedByOutput) return;
     this.blockedByOutput = false;
     this.updateReading();
@@ -390,7 +458,8 @@ export class Connection implements PartSink {
 
   private updateReading(): void {
     if (this.closeReason || this.readingStopped) return;
-    const shouldPause = this.blockedByOutput || this.inFlight >= this.host.limits.maxInFlight;
+    const limits = this.host.limits;
+    const shouldPause = this.blockedByOutput || this.inFlight >= limits.maxInFlight || this.inFlightBytes >= limits.maxInFlightBytes;
     if (shouldPause === this.readingPaused) return;
     this.readingPaused = shouldPause;
     if (shouldPause) {
@@ -415,6 +484,10 @@ export class Connection implements PartSink {
     this.outQueue = [];
     this.outQueueSize = 0;
     if (this.peerProbe) clearInterval(this.peerProbe);
+    const held = this.reader.bufferedBytes;
+    this.reader.reset();
+    if (held > 0) this.host.inputBuffered(this, -held);
+    if (this.reportedBehind) this.host.outputBehind(this, false);
     // The client has gone: running handlers learn it through their signal.
     this.abandonRunning(AbortCode.disconnected);
     this.wakeWriters();

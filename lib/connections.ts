@@ -32,9 +32,24 @@ interface Refusal {
   message: string;
 }
 
+/** Server-wide budgets across connections. */
+export interface Budgets {
+  /** Bytes of unfinished lines across all connections. */
+  maxInputTotal: number;
+  /** Bytes of output queued to clients that are behind. */
+  maxOutputTotal: number;
+  /** A line must be complete within this many ms of its first byte (0: no limit). */
+  lineTimeout: number;
+}
+
 export class Connections implements ConnectionHost {
   limits: ConnectionLimits;
   maxConnections: number;
+  budgets: Budgets = { maxInputTotal: Infinity, maxOutputTotal: Infinity, lineTimeout: 0 };
+  /** Bytes of unfinished lines held across all connections. */
+  inputTotal = 0;
+  /** TLS sockets accepted whose handshake has not finished: they count against max_connections. */
+  pendingHandshakes = 0;
   /** Set when the server stops: new sockets are dropped at once. */
   closing = false;
   /** Who may connect, and how many connections per user. */
@@ -43,6 +58,8 @@ export class Connections implements ConnectionHost {
   identityAvailable = false;
 
   private readonly open = new Map<number, Connection>();
+  /** Connections whose unsent output is past max_output_buffer. */
+  private readonly behind = new Set<Connection>();
   private nextId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
 
@@ -102,9 +119,9 @@ export class Connections implements ConnectionHost {
 
   /** Admission checks for a new socket: resources, then identity. */
   private admission(socket: Socket, transport: Transport, peer: PeerIdentity | null): Refusal | null {
-    if (this.open.size >= this.maxConnections) {
+    if (this.open.size + this.pendingHandshakes >= this.maxConnections) {
       this.stats.rejected();
-      this.log.error('too_many_connections', `Refused a ${transport} connection: ${this.open.size} open (max_connections)`);
+      this.log.error('too_many_connections', `Refused a ${transport} connection: ${this.open.size} open, ${this.pendingHandshakes} in TLS handshakes (max_connections)`);
       return { code: ServerErrorCode.tooManyConnections, message: `Too many connections (max ${this.maxConnections})` };
     }
     const decision = this.policy.checkConnect({ peer, peerGroups: () => peerGroups(socket) });
@@ -131,6 +148,48 @@ export class Connections implements ConnectionHost {
     this.pipeline.abandon(call, reason);
   }
 
+  inputBuffered(connection: Connection, delta: number): void {
+    this.inputTotal += delta;
+    if (delta > 0 && this.inputTotal > this.budgets.maxInputTotal) {
+      this.refuseBiggest((c) => c.bufferedInput, `buffered input across connections passed max_input_total (${this.budgets.maxInputTotal} bytes)`);
+    }
+  }
+
+  outputBehind(connection: Connection, behind: boolean): void {
+    if (!behind) {
+      this.behind.delete(connection);
+      return;
+    }
+    this.behind.add(connection);
+    let total = 0;
+    for (const c of this.behind) total += c.queuedOutput;
+    if (total > this.budgets.maxOutputTotal) {
+      this.refuseBiggest((c) => (this.behind.has(c) ? c.queuedOutput : 0), `output queued to slow readers passed max_output_total (${this.budgets.maxOutputTotal} bytes)`, true);
+    }
+  }
+
+  /**
+   * Keeps a server-wide budget by refusing the connection that holds the most
+   * of it: the one client hogging memory pays, not everyone. `destroy` drops
+   * its queued output too (it is not reading, so an error line would not reach it).
+   */
+  private refuseBiggest(holding: (c: Connection) => number, why: string, destroy = false): void {
+    let biggest: Connection | null = null;
+    let most = 0;
+    for (const c of this.open.values()) {
+      const held = holding(c);
+      if (held > most && c.isOpen) {
+        most = held;
+        biggest = c;
+      }
+    }
+    if (!biggest) return;
+    this.stats.overloadRefusal();
+    this.log.error('overloaded', `Connection ${biggest.id} refused: it holds ${most} bytes and ${why}`);
+    if (destroy) biggest.destroy('overloaded');
+    else biggest.refuse(ServerErrorCode.overloaded, `The server is overloaded and this connection holds the most buffered data (${most} bytes)`, 'overloaded');
+  }
+
   lineRefused(connection: Connection, code: string, message: string): void {
     this.log.error(code, `Connection ${connection.id}: ${message}`);
   }
@@ -138,6 +197,7 @@ export class Connections implements ConnectionHost {
   connectionClosed(connection: Connection, reason: DisconnectReason): void {
     if (!this.open.delete(connection.id)) return;
     if (connection.peer) this.policy.closeConnection(connection.peer.uid);
+    this.behind.delete(connection);
     this.pipeline.forget(connection);
     this.stats.closed();
     const err = connection.lastError;
@@ -170,7 +230,7 @@ export class Connections implements ConnectionHost {
    */
   startSweep(idleTimeout: number, authTimeout: number): void {
     this.stopSweep();
-    const shortest = Math.min(idleTimeout || Infinity, authTimeout || Infinity);
+    const shortest = Math.min(idleTimeout || Infinity, authTimeout || Infinity, this.budgets.lineTimeout || Infinity);
     if (shortest === Infinity) return;
     const every = Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
     this.sweepTimer = setInterval(() => this.sweep(idleTimeout, authTimeout), every);
@@ -184,11 +244,17 @@ export class Connections implements ConnectionHost {
 
   private sweep(idle: number, authTimeout: number): void {
     const now = Date.now();
+    const lineTimeout = this.budgets.lineTimeout;
     for (const connection of this.open.values()) {
       if (!connection.isOpen) continue;
       if (authTimeout && !connection.authenticated && now - connection.connectedAt > authTimeout) {
         this.log.debug(5, `Connection ${connection.id} did not authenticate within ${authTimeout} ms`);
         connection.refuse(ServerErrorCode.authTimeout, `Not authenticated within ${authTimeout} ms (auth_timeout)`, 'auth_timeout');
+      } else if (lineTimeout && connection.lineStartedAt && !connection.readingIsPaused && now - connection.lineStartedAt > lineTimeout) {
+        // However slowly its bytes arrive, a line may not hold a slot for ever.
+        this.stats.lineTimeout();
+        this.log.error('line_timeout', `Connection ${connection.id}: a line was not complete within ${lineTimeout} ms`);
+        connection.refuse(ServerErrorCode.lineTimeout, `A line was not complete within ${lineTimeout} ms (line_timeout)`, 'line_timeout');
       } else if (idle && connection.inFlight === 0 && now - connection.lastActivity > idle) {
         this.log.debug(8, `Connection ${connection.id} idle for ${idle} ms`);
         connection.refuse(ServerErrorCode.idleTimeout, `Idle for more than ${idle} ms (idle_timeout)`, 'idle_timeout');

@@ -19,6 +19,17 @@ export interface ListenerLog {
 
 export type SocketHandler = (socket: net.Socket, transport: Transport) => void;
 
+/**
+ * Admission for TLS sockets before their handshake: they hold a descriptor
+ * and memory from accept on, so they count against max_connections from then.
+ */
+export interface HandshakeGate {
+  /** A TCP socket arrived on the TLS port: false refuses it. */
+  begin(): boolean;
+  /** Its handshake finished, failed, or it closed first. */
+  end(): void;
+}
+
 export class Listeners {
   /** The bound TCP port when `listen_port` is set (null otherwise). */
   tcpPort: number | null = null;
@@ -29,6 +40,11 @@ export class Listeners {
   private socketPath: string | null = null;
   /** The inode of the socket file this process created, so it never removes another's. */
   private socketInode: number | null = null;
+
+  /** Counts TLS handshakes in progress (set by the server; none: not counted). */
+  handshakes: HandshakeGate | null = null;
+  /** How long a TLS handshake may take (ms). */
+  tlsHandshakeTimeout = 5000;
 
   constructor(private readonly onSocket: SocketHandler, private readonly log: ListenerLog) {}
 
@@ -45,7 +61,8 @@ export class Listeners {
       if (s.tlsPort) {
         // Not allowHalfOpen here: a client that hangs up during the handshake
         // must close the socket. Half-open is turned on once the handshake is done.
-        const tlsOptions: tls.TlsOptions = { key: readFileSync(s.tlsKey), cert: readFileSync(s.tlsCert) };
+        this.tlsHandshakeTimeout = s.tlsHandshakeTimeout;
+        const tlsOptions: tls.TlsOptions = { key: readFileSync(s.tlsKey), cert: readFileSync(s.tlsCert), handshakeTimeout: s.tlsHandshakeTimeout };
         if (s.tlsCa) {
           tlsOptions.ca = readFileSync(s.tlsCa);
           tlsOptions.requestCert = true;
@@ -104,19 +121,59 @@ export class Listeners {
     this.socketInode = null;
   }
 
+  private acceptErrors = 0;
+  private acceptErrorLoggedAt = 0;
+
+  /**
+   * Out of descriptors (EMFILE/ENFILE), accept fails for every waiting client;
+   * libuv drops them and accepting goes on, and it serves again as soon as
+   * descriptors are free. Logged at most once a second, with a count.
+   */
+  private listenerError(transport: Transport, err: NodeJS.ErrnoException): void {
+    if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+      this.acceptErrors++;
+      const now = Date.now();
+      if (now - this.acceptErrorLoggedAt < 1000) return;
+      this.acceptErrorLoggedAt = now;
+      this.log.error('accept_failed', `${transport} listener: out of file descriptors (${err.code}); ${this.acceptErrors} connections dropped so far`);
+      return;
+    }
+    this.log.error('ipc_server_err', `${transport} listener error: ${err.message}`);
+  }
+
   private listen(server: net.Server, transport: Transport, pathOrPort: string | number, host?: string): Promise<number | null> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(new Error(`IPCServer cannot listen on ${transport} ${pathOrPort}: ${err.message}`));
       server.once('error', onError);
       const onListening = () => {
         server.removeListener('error', onError);
-        server.on('error', (err) => this.log.error('ipc_server_err', `${transport} listener error: ${err.message}`));
+        server.on('error', (err: NodeJS.ErrnoException) => this.listenerError(transport, err));
         this.servers.push(server);
         const address = server.address();
         resolve(address && typeof address === 'object' ? address.port : null);
       };
       if (transport === 'tls') {
+        const handshakeDone = new WeakMap<net.Socket, () => void>();
+        server.on('connection', (raw: net.Socket) => {
+          const gate = this.handshakes;
+          if (!gate) return;
+          if (!gate.begin()) {
+            raw.destroy();
+            return;
+          }
+          let counted = true;
+          const end = () => {
+            if (!counted) return;
+            counted = false;
+            gate.end();
+          };
+          handshakeDone.set(raw, end);
+          raw.once('close', end);
+        });
         server.on('secureConnection', (socket: tls.TLSSocket) => {
+          // The handshake is over: from here the socket counts as a connection.
+          const raw = (socket as unknown as { _parent?: net.Socket })._parent;
+          if (raw) handshakeDone.get(raw)?.();
           // Like the other listeners: a client that ends its side still gets its answers.
           socket.allowHalfOpen = true;
           this.onSocket(socket, transport);

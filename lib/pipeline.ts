@@ -12,6 +12,7 @@ import { performance } from 'perf_hooks';
 import { AccessPolicy } from './access-policy';
 import { Authenticator } from './auth';
 import { AuthThrottle } from './auth-throttle';
+import { excerpt } from './excerpt';
 import type { Call } from './call';
 import type { Connection } from './connection';
 import { describePeer } from './peer-cred';
@@ -81,13 +82,13 @@ export class Pipeline {
     this.dispatcher = new Dispatcher(router, this.unmatched, this.settle, {
       handlerFailed: (name, call, error) => {
         const { request } = call;
-        this.log.error('handler_error', `Handler ${name} failed on ${request.uri}: ${(error as Error)?.message ?? error}`, {
-          uri: request.uri, ipcReqID: request.ipcReqID, stack: (error as Error)?.stack,
+        this.log.error('handler_error', `Handler ${name} failed on ${excerpt(request.uri)}: ${excerpt((error as Error)?.message ?? error)}`, {
+          uri: excerpt(request.uri), ipcReqID: excerpt(request.ipcReqID), stack: excerpt((error as Error)?.stack, 2000),
         });
       },
       callbackTwice: (name, call) => {
-        this.log.error('callback_twice', `Handler ${name} called its callback more than once for ${call.request.uri}; the extra call was ignored`, {
-          uri: call.request.uri, ipcReqID: call.request.ipcReqID,
+        this.log.error('callback_twice', `Handler ${name} called its callback more than once for ${excerpt(call.request.uri)}; the extra call was ignored`, {
+          uri: excerpt(call.request.uri), ipcReqID: excerpt(call.request.ipcReqID),
         });
       },
     });
@@ -95,7 +96,7 @@ export class Pipeline {
 
   /** Entry point: a connection has read a well-formed request. */
   receive(call: Call): void {
-    if (this.logRequests) this.log.debug(9, 'Request ' + call.request.uri, { id: call.connection.id, ipcReqID: call.request.ipcReqID });
+    if (this.logRequests) this.log.debug(9, 'Request ' + excerpt(call.request.uri), { id: call.connection.id, ipcReqID: excerpt(call.request.ipcReqID) });
     call.streamOpener = this.openStream;
     const timeoutMs = call.request.timeoutMs;
     if (typeof timeoutMs === 'number') call.startDeadline(Math.min(timeoutMs, MAX_TIMEOUT_MS), this.expire);
@@ -250,7 +251,7 @@ export class Pipeline {
       try {
         line = responseLine(request.ipcReqID, data);
       } catch (err) {
-        error = { code: ServerErrorCode.handlerError, message: `Response to ${request.uri} could not be serialized: ${(err as Error).message}` };
+        error = { code: ServerErrorCode.handlerError, message: `Response to ${excerpt(request.uri)} could not be serialized: ${(err as Error).message}` };
       }
     }
     if (error !== null && !request.noReply) line = errorLine(request.ipcReqID, error.code, error.message);
@@ -269,7 +270,7 @@ export class Pipeline {
   private readonly openStream = (call: Call): AnswerStream => new AnswerStream(call, this.settle, call.connection);
 
   private readonly unmatched: Handler = (request, callback) => {
-    this.log.error('no_handler_found', 'No handler found for request', { uri: request.uri, ipcReqID: request.ipcReqID });
+    this.log.error('no_handler_found', 'No handler found for request', { uri: excerpt(request.uri), ipcReqID: excerpt(request.ipcReqID) });
     noHandlerFound(request, callback);
   };
 }

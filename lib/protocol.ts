@@ -84,6 +84,10 @@ export const ServerErrorCode = {
   deadlineExceeded: 'deadline_exceeded',
   /** The caller cancelled the request (`/ipcserver/cancel`). */
   cancelled: 'cancelled',
+  /** A line was not complete within `line_timeout`; the connection is closed after this. */
+  lineTimeout: 'line_timeout',
+  /** The server-wide input or output budget is spent and this connection holds the most; it is closed after this. */
+  overloaded: 'overloaded',
 } as const;
 
 /** Why a running request's `signal` was aborted: `signal.reason.code` is one of these. */
@@ -112,6 +116,8 @@ export const CLOSING_CODES: readonly string[] = Object.freeze([
   ServerErrorCode.shuttingDown,
   ServerErrorCode.idleTimeout,
   ServerErrorCode.authTimeout,
+  ServerErrorCode.lineTimeout,
+  ServerErrorCode.overloaded,
 ]);
 
 /** A request line that passed the shape checks: the decoded object, id and noReply normalized. */

@@ -21,6 +21,7 @@ import { Pipeline } from './pipeline';
 import { URI } from './protocol';
 import { Router } from './router';
 import { prepareAppendFile } from './safe-file';
+import { guardLogger, type LogGuardStats } from './log-guard';
 import { ServerStats } from './stats';
 import type { AuthHandler, Handler, Middleware } from './types';
 
@@ -35,8 +36,14 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-function limitsOf(s: { maxMessageSize: number; maxInFlight: number; maxOutputBuffer: number }): ConnectionLimits {
-  return { maxMessageSize: s.maxMessageSize, maxInFlight: s.maxInFlight, maxOutputBuffer: s.maxOutputBuffer };
+function limitsOf(s: Settings): ConnectionLimits {
+  return {
+    maxMessageSize: s.maxMessageSize,
+    maxMessageSizeBeforeAuth: Math.min(s.maxMessageSizeBeforeAuth, s.maxMessageSize),
+    maxInFlight: s.maxInFlight,
+    maxInFlightBytes: s.maxInFlightBytes,
+    maxOutputBuffer: s.maxOutputBuffer,
+  };
 }
 
 export class IPCServer extends Component {
@@ -45,6 +52,8 @@ export class IPCServer extends Component {
 
   settings!: Settings;
   readonly stats = new ServerStats();
+  /** Log lines the host's logger could not write (see log-guard.ts). */
+  private logGuard: LogGuardStats | null = null;
   private readonly router = new Router();
   private readonly log = {
     debug: (level: number, message: string, data?: unknown) => this.logDebug(level, message, data),
@@ -60,7 +69,13 @@ export class IPCServer extends Component {
       this.monitoring.connectionClosed(connection);
       this.emit('disconnect', connection, reason);
     },
-  }, this.log, limitsOf({ maxMessageSize: defaultConfig.max_message_size, maxInFlight: defaultConfig.max_in_flight, maxOutputBuffer: defaultConfig.max_output_buffer }), defaultConfig.max_connections);
+  }, this.log, {
+    maxMessageSize: defaultConfig.max_message_size,
+    maxMessageSizeBeforeAuth: defaultConfig.max_message_size_before_auth,
+    maxInFlight: defaultConfig.max_in_flight,
+    maxInFlightBytes: defaultConfig.max_in_flight_bytes,
+    maxOutputBuffer: defaultConfig.max_output_buffer,
+  }, defaultConfig.max_connections);
   private readonly listening = new Listeners((socket, transport) => this.connections.accept(socket, transport), this.log);
   private authHook: AuthHandler | null = null;
   /** Per-endpoint figures, slow-response log, per-transport totals (replaced at startup with the configured one). */
@@ -129,6 +144,13 @@ export class IPCServer extends Component {
     this.connections.limits = limitsOf(s);
     this.connections.maxConnections = s.maxConnections;
     this.applyIdentitySettings(s);
+    this.connections.budgets = { maxInputTotal: s.maxInputTotal, maxOutputTotal: s.maxOutputTotal, lineTimeout: s.lineTimeout };
+    this.listening.handshakes = {
+      begin: () => this.connections.size + this.connections.pendingHandshakes < s.maxConnections && (this.connections.pendingHandshakes++, true),
+      end: () => { this.connections.pendingHandshakes--; },
+    };
+    // A full disk or no free descriptors must not turn a log line into an exit.
+    this.logGuard = guardLogger(this.logger);
     this.logDebug(5, 'IPC Server startup');
 
     this.checkLogFile();
@@ -311,7 +333,8 @@ export class IPCServer extends Component {
       inFlight: this.connections.inFlight,
       uptime: Date.now() - this.stats.startedAt,
       ...this.stats.lastCycle,
-      totals: { ...this.stats.totals },
+      totals: { ...this.stats.totals, logWriteFailures: this.logGuard?.failedWrites ?? 0 },
+      bufferedInput: this.connections.inputTotal,
       process: processFigures(),
       endpoints: this.monitoring.endpoints.toJSON(),
     };

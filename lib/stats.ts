@@ -38,6 +38,12 @@ export interface TotalStats {
   /** Credential checks made to wait their turn after repeated failures from the same peer. */
   authThrottled: number;
   pushes: number;
+  /** Pushes and broadcasts not sent because the client was more than max_output_buffer behind. */
+  pushesDropped: number;
+  /** Connections refused or cut off to keep the server-wide input or output budget. */
+  overloadRefusals: number;
+  /** Connections closed because a line was not complete within line_timeout. */
+  lineTimeouts: number;
   /** Requests the caller cancelled while they ran. */
   cancelled: number;
   /** Requests answered `deadline_exceeded`. */
@@ -67,6 +73,9 @@ export class ServerStats {
     authFailures: 0,
     authThrottled: 0,
     pushes: 0,
+    pushesDropped: 0,
+    overloadRefusals: 0,
+    lineTimeouts: 0,
     cancelled: 0,
     deadlinesExceeded: 0,
     lateAnswers: 0,
@@ -98,6 +107,18 @@ export class ServerStats {
 
   push(): void {
     this.totals.pushes++;
+  }
+
+  pushDropped(): void {
+    this.totals.pushesDropped++;
+  }
+
+  overloadRefusal(): void {
+    this.totals.overloadRefusals++;
+  }
+
+  lineTimeout(): void {
+    this.totals.lineTimeouts++;
   }
 
   cancelled(): void {

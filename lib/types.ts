@@ -81,7 +81,9 @@ export type DisconnectReason =
   | 'idle_timeout'
   | 'auth_timeout'
   | 'access'
-  | 'message_too_large';
+  | 'message_too_large'
+  | 'line_timeout'
+  | 'overloaded';
 
 /** An error with a code, as handlers and middleware throw to choose what the client sees. */
 export interface CodedError extends Error {
