@@ -7,6 +7,14 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
+
+// An `npm pack` interrupted between prepack and postpack leaves package.json
+// without its prepare script (see packed-manifest.js): put it back first.
+const packedManifest = require('./packed-manifest');
+if (fs.existsSync(packedManifest.saved)) {
+  console.error('pixl-ipc: restoring package.json after an interrupted npm pack');
+  packedManifest.restore();
+}
 const installed = fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'));
 const built = fs.existsSync(path.join(root, 'dist', 'lib', 'index.js')) && fs.existsSync(path.join(root, 'dist', 'client', 'index.js'));
 

@@ -11,19 +11,28 @@ const path = require('path');
 const manifest = path.join(__dirname, '..', 'package.json');
 const saved = path.join(__dirname, '..', '.package.json.before-pack');
 
-const command = process.argv[2];
-if (command === 'strip') {
+function strip() {
   const original = fs.readFileSync(manifest, 'utf8');
+  // A backup left by an interrupted pack is the original: keep it.
   if (!fs.existsSync(saved)) fs.writeFileSync(saved, original);
   const pkg = JSON.parse(original);
   delete pkg.scripts.prepare;
   fs.writeFileSync(manifest, JSON.stringify(pkg, null, 2) + '\n');
-} else if (command === 'restore') {
-  if (fs.existsSync(saved)) {
-    fs.writeFileSync(manifest, fs.readFileSync(saved));
-    fs.unlinkSync(saved);
+}
+
+function restore() {
+  if (!fs.existsSync(saved)) return;
+  fs.writeFileSync(manifest, fs.readFileSync(saved));
+  fs.unlinkSync(saved);
+}
+
+module.exports = { strip, restore, saved };
+
+if (require.main === module) {
+  const command = { strip, restore }[process.argv[2]];
+  if (!command) {
+    console.error('usage: node scripts/packed-manifest.js strip|restore');
+    process.exit(2);
   }
-} else {
-  console.error('usage: node scripts/packed-manifest.js strip|restore');
-  process.exit(2);
+  command();
 }
