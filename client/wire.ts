@@ -3,10 +3,10 @@
  * (PROTOCOL.md: deadlines, streamed answers, cancellation, goaway).
  */
 
-import { requestLine } from '../lib/protocol';
+import { URI, requestLine } from '../lib/protocol';
 
 /** Control message: cancel a request in flight (sent with noReply). */
-export const CANCEL_URI = '/ipcserver/cancel';
+export const CANCEL_URI = URI.cancel;
 /** Push from a server that is going away: send nothing more on this connection. */
 export const GOAWAY_URI = '/ipcserver/goaway';
 
