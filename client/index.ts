@@ -123,6 +123,9 @@ interface StreamOptions extends RequestOptions {
 /** A retired connection that keeps saying goaway gets the retry strategy's delays, not immediate reconnects. */
 const RETIRE_QUIET_MS = 1000;
 
+/** A deadline_exceeded answer this close to the request's own deadline is its timeout, seen by the server first. */
+const DEADLINE_SLACK_MS = 20;
+
 /** How often one request is written again after shutting_down answers before that answer is delivered. */
 const MAX_RESENDS = 3;
 
@@ -975,7 +978,17 @@ class IPCClient extends EventEmitter {
 
   /** Turns a response into the request's outcome (messageTransform, else answerError's rules). */
   #settle(entry: PendingRequest, message: ResponseMessageObject): void {
-    if (message.code === ErrorCode.shuttingDown && this.#sendAgain(entry)) return;
+    const code = message.code;
+    if (code !== undefined) {
+      if (code === ErrorCode.shuttingDown && this.#sendAgain(entry)) return;
+      // The server's deadline is the same timeout, started a little later: whichever side sees it
+      // first, the caller gets request_timeout.
+      if (code === ErrorCode.deadlineExceeded && entry.timeoutMs > 0 && Date.now() >= entry.deadline - DEADLINE_SLACK_MS) {
+        this.#timedOut(entry, ', deadline_exceeded from the server');
+        if (this.#flushWaiters.length) this.#checkFlushWaiters();
+        return;
+      }
+    }
     const transform = this.options.messageTransform;
     if (typeof transform === 'function') {
       let outcome: [unknown, unknown];
@@ -1041,13 +1054,18 @@ class IPCClient extends EventEmitter {
     let queuedExpired = false;
     for (const entry of expired) {
       if (!entry.written) queuedExpired = true;
-      const message = 'Request to ' + entry.uri + ' timed out after ' + entry.timeoutMs + ' ms (' + this.#targetName + ')';
-      this.#stats.timeouts++;
-      this.#logError(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id });
-      this.#complete(entry, new IPCErrorClass(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id }), undefined, 'timeout');
+      this.#timedOut(entry, '');
     }
     if (queuedExpired) this.#queue.dropSettled();
     if (this.#flushWaiters.length) this.#checkFlushWaiters();
+  }
+
+  /** Fails a request with request_timeout (its deadline passed here, or the server said so first). */
+  #timedOut(entry: PendingRequest, by: string): void {
+    const message = 'Request to ' + entry.uri + ' timed out after ' + entry.timeoutMs + ' ms (' + this.#targetName + by + ')';
+    this.#stats.timeouts++;
+    this.#logError(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id });
+    this.#complete(entry, new IPCErrorClass(ErrorCode.requestTimeout, message, { uri: entry.uri, ipcReqID: entry.id }), undefined, 'timeout');
   }
 
   // ---- outcomes ----

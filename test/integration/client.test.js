@@ -13,6 +13,7 @@ const IPCClient = require('pixl-ipc/client');
 const ECHO = '/ipcserver/test/echo';
 const DELAY = '/ipcserver/test/delay';
 const { sleep, waitFor } = require('../helpers/wait');
+const { scriptedServer } = require('../helpers/scripted-server');
 
 describe('client: module shape and errors', function () {
   it('require("pixl-ipc/client") and require("../client") give the class, with codes and error class attached', function () {
@@ -362,18 +363,31 @@ describe('client: response options and error codes', function () {
 
 describe('client: timeouts and late responses', function () {
   let h;
-  before(async function () { h = await startServer(); });
-  after(async function () { await h.stop(); cleanupTempDirs(); });
+  // The client's own timer and its memory of timed-out ids, against a scripted
+  // server (not pixl-ipc) that answers /late after data.delay ms and has no
+  // deadlines of its own; the real server's deadlines are in client-live-cancel-stream.test.js.
+  let late;
+  before(async function () {
+    h = await startServer();
+    late = await scriptedServer(tmpSocketPath('late.sock'), (request, connection) => {
+      if (request.uri === '/late') {
+        setTimeout(() => connection.send({ ipcReqID: request.ipcReqID, data: request.data }), request.data.delay);
+        return undefined;
+      }
+      return request.data;
+    });
+  });
+  after(async function () { await late.close(); await h.stop(); cleanupTempDirs(); });
 
   it('times out, logs one error naming the uri, drops the late response quietly and returns requestCount to 0', async function () {
     const logger = new LoggerStub();
-    const client = new IPCClient(h.socketPath, logger, { requestTimeout: 80 });
+    const client = new IPCClient(late.socketPath, logger, { requestTimeout: 80 });
     await client.connect();
     const started = Date.now();
     const outcomes = await Promise.allSettled([
-      client.send(DELAY, { delay: 250 }),
-      client.send(DELAY, { delay: 250 }),
-      client.send(DELAY, { delay: 10 }),
+      client.send('/late', { delay: 250 }),
+      client.send('/late', { delay: 250 }),
+      client.send('/late', { delay: 10 }),
     ]);
     assert.ok(Date.now() - started < 230, 'the timeouts fire before the responses');
     assert.strictEqual(outcomes[0].status, 'rejected');
@@ -385,9 +399,9 @@ describe('client: timeouts and late responses', function () {
     assert.strictEqual(logger.errorCount, 2);
     for (const call of logger.errorCalls) {
       assert.strictEqual(call.code, 'request_timeout');
-      assert.match(call.msg, /\/ipcserver\/test\/delay/);
+      assert.match(call.msg, /\/late/);
     }
-    await sleep(300); // the late responses arrive now
+    await waitFor(() => client.getStats().lateResponses === 2, 'the late responses');
     assert.strictEqual(logger.errorCount, 2, 'late responses are not logged');
     const stats = client.getStats();
     assert.strictEqual(stats.timeouts, 2);
@@ -395,18 +409,18 @@ describe('client: timeouts and late responses', function () {
     assert.strictEqual(stats.unknownResponses, 0);
     assert.strictEqual(stats.errors, 0, 'a timeout is counted once, as a timeout');
     assert.strictEqual(client.requestCount, 0);
-    assert.strictEqual(await client.send(ECHO, 'still fine'), 'still fine');
+    assert.strictEqual(await client.send('/echo', 'still fine'), 'still fine');
     await client.close();
   });
 
   it('expireRequest: a response later than the memory window is logged as unknown', async function () {
     const logger = new LoggerStub();
-    const client = new IPCClient(h.socketPath, logger, { requestTimeout: 40, expireRequest: 20 });
+    const client = new IPCClient(late.socketPath, logger, { requestTimeout: 40, expireRequest: 20 });
     await client.connect();
-    await assert.rejects(client.send(DELAY, { delay: 200 }), { code: 'request_timeout' });
+    await assert.rejects(client.send('/late', { delay: 200 }), { code: 'request_timeout' });
     // Another timer firing after the window makes the client forget the id.
-    await assert.rejects(client.send(DELAY, { delay: 300 }), { code: 'request_timeout' });
-    await sleep(350);
+    await assert.rejects(client.send('/late', { delay: 300 }), { code: 'request_timeout' });
+    await waitFor(() => client.getStats().unknownResponses === 2, 'both late responses', 5000);
     const stats = client.getStats();
     assert.strictEqual(stats.unknownResponses, 2);
     assert.strictEqual(stats.lateResponses, 0);
@@ -480,16 +494,18 @@ describe('client: concurrency, batching and timers', function () {
   it('thousands in flight use one timer, not one per request', async function () {
     const parked = [];
     let release = false;
-    h.ipc.addURIHandler('/conc/park', 'park', (request, callback) => {
-      if (release) callback(request.data);
-      else parked.push(() => callback(request.data));
+    // A scripted server (not pixl-ipc) parks the requests: the real one arms a deadline timer per request in this same process.
+    const parking = await scriptedServer(tmpSocketPath('park.sock'), (request, connection) => {
+      if (release) return request.data;
+      parked.push(() => connection.send({ ipcReqID: request.ipcReqID, data: request.data }));
+      return undefined;
     });
-    const client = new IPCClient(h.socketPath);
+    const client = new IPCClient(parking.socketPath);
     await client.connect();
     const countTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = countTimers();
     const sends = [];
-    for (let i = 0; i < 3000; i++) sends.push(client.send('/conc/park', i));
+    for (let i = 0; i < 3000; i++) sends.push(client.send('/park', i));
     const outcomes = Promise.allSettled(sends);
     try {
       await waitFor(() => parked.length > 0, 'the server to hold some of them');
@@ -504,6 +520,7 @@ describe('client: concurrency, batching and timers', function () {
     assert.strictEqual(results[2999].value, 2999);
     assert.ok(results.every((r) => r.status === 'fulfilled'));
     await client.close();
+    await parking.close();
   });
 
   it('lines queued in one tick go out in one socket write', async function () {
