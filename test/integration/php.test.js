@@ -146,7 +146,7 @@ function startScriptedPeer(socketPath) {
           case '/script/slow_partial': {
             const bytes = reply({ late: true });
             send(bytes.subarray(0, 10));
-            send(bytes.subarray(10), 200);
+            send(bytes.subarray(10), 600);
             break;
           }
           case '/script/idle_timeout':
@@ -514,7 +514,7 @@ describe('PHP client', function () {
   });
 
   it('streams answers through a generator, and cancels when the loop ends early (scripted peer)', async function () {
-    assertPassed(await runPhp('stream_test.php', env), 8);
+    assertPassed(await runPhp('stream_test.php', env), 9);
   });
 
   it('assembles split lines and rejects bad ones (scripted peer)', async function () {

@@ -29,11 +29,12 @@ $t->test('a line that is not JSON throws E_BAD_RESPONSE with the original messag
 
 $t->test('a timeout in the middle of a line keeps the half line and drops it once complete', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 150));
-    // The peer sends 10 bytes of the answer now and the rest 200 ms later.
+    // The peer sends 10 bytes of the answer now and the rest 600 ms later.
     expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
         $ipc->send('/script/slow_partial', array());
     });
-    // The rest of the stale line arrives ahead of this answer; had the half line
+    usleep(700000);
+    // The rest of the stale line is there, ahead of this answer; had the half line
     // been thrown away, its rest would read as a line of bad JSON.
     assertSame(array('next' => 1), $ipc->send('/script/echo', array('next' => 1)));
 });

@@ -10,7 +10,7 @@ $t = new TestRunner();
 /** One "page view": a fresh persistent client for $target, used by $fn, then dropped. */
 function page($target, callable $fn, array $options = array())
 {
-    $ipc = new PixlIPCClient($target, $options + array('persistent' => true));
+    $ipc = new PixlIPCClient($target, $options + array('persistent' => true, 'requestTimeout' => 3000));
     try {
         return $fn($ipc);
     } finally {
@@ -136,7 +136,7 @@ $t->test('against a real auth server: a refused page does not spoil the good con
 
 $t->test('a page that stopped mid-line does not hand the rest of that line to the next page', function () {
     $scripted = env('IPC_SCRIPTED_SOCKET');
-    // The peer sends 10 bytes of the answer now and the rest 200 ms later.
+    // The peer sends 10 bytes of the answer now and the rest 600 ms later.
     $first = page($scripted, function ($ipc) {
         $id = $ipc->send('/script/whoami', array())['connectionId'];
         expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {

@@ -77,20 +77,25 @@ $t->test('a generator destroyed unfinished cancels too; one never started sends 
 });
 
 $t->test('a stream that stalls longer than requestTimeout throws E_TIMEOUT and is cancelled', function () use ($socket) {
-    $ipc = new PixlIPCClient($socket, array('requestTimeout' => 150));
+    $ipc = new PixlIPCClient($socket, array('requestTimeout' => 400));
     $seen = 0;
     expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc, &$seen) {
-        foreach ($ipc->stream('/script/stream', array('parts' => 3, 'delayMs' => 1000)) as $part) {
+        foreach ($ipc->stream('/script/stream', array('parts' => 3, 'delayMs' => 3000)) as $part) {
             $seen++;
         }
     });
     assertSame(1, $seen, 'the first part came at once');
     assertSame(1, count($ipc->send('/script/cancelled', array())), 'cancelled');
-    // Time spent in the loop body does not count against the wait for the next part.
+});
+
+$t->test('time spent in the loop body does not count against the wait for the next part', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('requestTimeout' => 400));
     $parts = 0;
-    foreach ($ipc->stream('/script/stream', array('parts' => 3, 'delayMs' => 100)) as $part) {
+    // Parts 500 ms apart; the body takes 450 ms, so each wait after it is short,
+    // while 500 ms since the previous part is past the 400 ms timeout.
+    foreach ($ipc->stream('/script/stream', array('parts' => 3, 'delayMs' => 500)) as $part) {
         $parts++;
-        usleep(120000);
+        usleep(450000);
     }
     assertSame(3, $parts);
 });
