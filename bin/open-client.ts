@@ -26,6 +26,8 @@ export interface OpenClientOptions {
   timeout: number;
   /** `--auth` as given: JSON, or a bare token string. */
   auth?: string;
+  /** What the server's connection list shows for this client (default pixl-ipc-cli/<version>). */
+  userAgent?: string;
 }
 
 /** `--auth` (or $PIXL_IPC_AUTH): a JSON value when it parses as JSON, otherwise a bare token string. */
@@ -48,7 +50,7 @@ export async function openClient(options: OpenClientOptions): Promise<CommandCli
     expireRequest: options.timeout,
     connectTimeout: options.timeout,
     autoReconnect: false,
-    userAgent: `pixl-ipc-cli/${packageVersion()}`,
+    userAgent: options.userAgent ?? `pixl-ipc-cli/${packageVersion()}`,
     auth: parseCredentials(options.auth),
   });
   // The client reports socket trouble as 'error' events too; the failed promise says it better.

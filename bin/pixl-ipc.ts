@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
  * The pixl-ipc command: run a daemon (serve) and talk to one from a shell
- * (send, stats, bench).
+ * (send, stats, handlers, connections, monitor, top, bench).
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from './cli-error';
 import { benchCommand } from './commands/bench';
+import { completionCommand } from './commands/completion';
+import { connectionsCommand } from './commands/connections';
+import { handlersCommand } from './commands/handlers';
+import { monitorCommand } from './commands/monitor';
 import { sendCommand } from './commands/send';
 import { serveCommand } from './commands/serve';
 import { statsCommand } from './commands/stats';
+import { topCommand } from './commands/top';
 import { SOCKET_ENV, defaultSocketPath } from './defaults';
 import { packageVersion } from './package-version';
 
@@ -31,9 +36,15 @@ Every command uses the same default socket: ${defaultSocketPath()}
 Examples:
   $ pixl-ipc serve
   $ pixl-ipc send /ipcserver/test/echo '{"hello": "world"}'
-  $ pixl-ipc stats
-  $ pixl-ipc bench --duration 1`);
-  for (const command of [serveCommand(), sendCommand(), statsCommand(), benchCommand()]) {
+  $ pixl-ipc stats --watch
+  $ pixl-ipc handlers
+  $ pixl-ipc connections
+  $ pixl-ipc monitor
+  $ pixl-ipc top
+  $ pixl-ipc bench --duration 1
+  $ source <(pixl-ipc completion bash)`);
+  const commands = [serveCommand(), sendCommand(), statsCommand(), handlersCommand(), connectionsCommand(), monitorCommand(), topCommand(), benchCommand(), completionCommand()];
+  for (const command of commands) {
     program.addCommand(command.showHelpAfterError('(add --help for usage)').exitOverride(exitForCommander));
   }
   return program;
@@ -45,7 +56,34 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-buildProgram().parseAsync(process.argv).catch((err: Error) => {
+/**
+ * Commander treats `pixl-ipc nosuch --help` as a request for the main help
+ * (exit 0), which hides the typo from scripts. An unknown command is refused
+ * with exit 2 whatever follows it.
+ */
+function refuseUnknownCommand(program: Command, args: string[]): void {
+  const first = args.find((arg) => !arg.startsWith('-'));
+  if (first === undefined) return;
+  const known = new Set(['help', ...program.commands.flatMap((command) => [command.name(), ...command.aliases()])]);
+  if (known.has(first)) {
+    // `pixl-ipc help nosuch` too.
+    const topic = first === 'help' ? args[args.indexOf(first) + 1] : undefined;
+    if (topic === undefined || topic.startsWith('-') || known.has(topic)) return;
+    fail(topic);
+  }
+  fail(first);
+
+  function fail(name: string): never {
+    const near = [...known].filter((candidate) => candidate !== 'help' && (candidate.startsWith(name.slice(0, 2)) || name.startsWith(candidate)));
+    const hint = near.length ? ` (did you mean ${near.join(' or ')}?)` : '';
+    process.stderr.write(`error: unknown command '${name}'${hint}\nCommands: ${[...known].join(', ')}. Run pixl-ipc --help for usage.\n`);
+    process.exit(ExitCode.usage);
+  }
+}
+
+const program = buildProgram();
+refuseUnknownCommand(program, process.argv.slice(2));
+program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`pixl-ipc: ${err.message}\n`);
   process.exitCode = ExitCode.errorResponse;
 });

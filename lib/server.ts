@@ -348,7 +348,7 @@ export class IPCServer extends Component {
     return this.monitoring.render({ startedAt: this.stats.startedAt, inFlight: this.connections.inFlight, totals: this.stats.totals }, this.connections.values());
   }
 
-  /** The stats uri's answer: getStats(), with the connection list when asked for `{ connections: true }`. */
+  /** The stats uri's answer: getStats(), with the connection list for `{ connections: true }` and the handler list for `{ handlers: true }`. */
   private statsAnswer(options: unknown): Record<string, any> {
     const stats = this.getStats();
     if (options && typeof options === 'object' && (options as { connections?: unknown }).connections === true) {
@@ -358,6 +358,9 @@ export class IPCServer extends Component {
         list.push(connection.toJSON());
       }
       stats.connections = list;
+    }
+    if (options && typeof options === 'object' && (options as { handlers?: unknown }).handlers === true) {
+      stats.routes = this.router.list().map((r) => ({ name: r.name, uri: typeof r.pattern === 'string' ? r.pattern : String(r.pattern) }));
     }
     return stats;
   }

@@ -2,10 +2,10 @@
  * `pixl-ipc send URI [JSON]`: one request, its answer printed as JSON.
  */
 import { Command, Option } from 'commander';
-import { CliError, EXIT_CODE_HELP, ExitCode, runAction } from '../cli-error';
-import { DEFAULT_TIMEOUT_MS, defaultSocketPath } from '../defaults';
-import { openClient, toCliError } from '../open-client';
-import { parseMilliseconds, readStdin } from '../input';
+import { CliError, EXIT_CODE_HELP, ExitCode, oneLine, runAction } from '../cli-error';
+import { withClientOptions } from '../client-options';
+import { CommandClient, openClient, toCliError } from '../open-client';
+import { parseConcurrency, readStdin } from '../input';
 
 interface SendOptions {
   socket: string;
@@ -14,44 +14,57 @@ interface SendOptions {
   auth?: string;
   json?: boolean;
   codeToErr?: boolean;
+  lines?: boolean;
+  concurrency: number;
 }
 
 /** The `send` command, ready to add to the program. */
 export function sendCommand(): Command {
-  return new Command('send')
-    .description('send one request and print the answer\'s data as JSON')
+  return withClientOptions(new Command('send'), 'ms to wait for the connection and for each answer')
+    .description('send a request (or a batch, one per line of stdin) and print the answer\'s data as JSON')
     .argument('<uri>', 'the request uri, e.g. /ipcserver/test/echo')
     .argument('[json]', 'the request data as JSON; read from stdin when left out and stdin is not a terminal ("-" reads stdin too)')
-    .option('-s, --socket <path>', 'server socket path, or tcp://host:port, tls://host:port', defaultSocketPath())
-    .option('-t, --timeout <ms>', 'ms to wait for the connection and for the answer', parseMilliseconds, DEFAULT_TIMEOUT_MS)
     .option('-n, --notify', 'fire and forget: send without waiting for an answer')
-    .option('-a, --auth <credentials>', 'credentials for /ipcserver/auth: JSON ({"user":..,"password":..}) or a bare token (default: $PIXL_IPC_AUTH)')
     .option('--json', 'print compact JSON on one line instead of pretty JSON')
+    .option('-l, --lines', 'read stdin as newline-delimited JSON (a batch) even when it holds one line')
+    .option('-c, --concurrency <n>', 'batch: requests kept in flight at once, 1 to 10000', parseConcurrency, 100)
     .addOption(new Option('--code-to-err', 'also fail when the answer\'s data has a truthy "code" (the pixl-server API convention)'))
     .addHelpText('after', `
 The answer's data is printed to stdout. A server error (a top-level "code" in
 the response, or data {"code": "no_handler_found"}) goes to stderr as one line.
+
+Batch: when stdin holds newline-delimited JSON (one value per line; blank
+lines skipped), each line is sent to <uri> as one request, pipelined, and one
+line is printed per request, in input order: the answer's data as compact JSON
+(null when it has none), or {"error":{"code":..,"message":..}}. A bad line
+refuses the whole batch before anything is sent (exit 2); failed requests make
+the exit code 1 after every line is printed.
 ${EXIT_CODE_HELP}
 
 Examples:
   $ pixl-ipc send /ipcserver/test/echo '{"hello": "world"}'
   $ echo '{"delay": 250}' | pixl-ipc send /ipcserver/test/delay
-  $ pixl-ipc send --notify /myapp/cache/flush '{}'`)
+  $ pixl-ipc send --notify /myapp/cache/flush '{}'
+  $ printf '{"id":1}\\n{"id":2}\\n' | pixl-ipc send /myapp/lookup`)
     .action(runAction('send', send));
 }
 
 async function send(uri: string, jsonArg: string | undefined, options: SendOptions): Promise<void> {
-  const data = await requestData(jsonArg);
+  const input = await requestInput(jsonArg, options.lines === true);
   const client = await openClient({ socket: options.socket, timeout: options.timeout, auth: options.auth });
   try {
+    if (input.kind === 'batch') {
+      await sendBatch(client, uri, input.items, options);
+      return;
+    }
     if (options.notify) {
-      client.notify(uri, data);
+      client.notify(uri, input.data);
       await client.flush();
       return;
     }
     let answer: unknown;
     try {
-      answer = await client.send(uri, data);
+      answer = await client.send(uri, input.data);
     } catch (err) {
       throw toCliError(err, options.socket, options.timeout, uri);
     }
@@ -62,20 +75,34 @@ async function send(uri: string, jsonArg: string | undefined, options: SendOptio
   }
 }
 
-/** The data to send: the JSON argument, else stdin when it is piped, else none. */
-async function requestData(jsonArg: string | undefined): Promise<unknown> {
-  let text: string;
-  let source: string;
-  if (jsonArg !== undefined && jsonArg !== '-') {
-    text = jsonArg;
-    source = 'argument';
-  } else if (jsonArg === '-' || !process.stdin.isTTY) {
-    text = await readStdin();
-    source = 'stdin';
-    if (text.trim() === '') return undefined;
-  } else {
-    return undefined;
+type RequestInput = { kind: 'single'; data: unknown } | { kind: 'batch'; items: unknown[] };
+
+/**
+ * The data to send: the JSON argument; else stdin when it is piped, as one
+ * JSON value or, when it is not one value, newline-delimited JSON (a batch);
+ * else none. --lines reads stdin as newline-delimited JSON even for one line.
+ */
+async function requestInput(jsonArg: string | undefined, lines: boolean): Promise<RequestInput> {
+  const fromStdin = jsonArg === undefined || jsonArg === '-';
+  if (lines && !fromStdin) throw new CliError('--lines reads newline-delimited JSON from stdin; leave out the JSON argument', ExitCode.usage);
+  if (!fromStdin) return { kind: 'single', data: parseJson(jsonArg, 'argument') };
+  if (jsonArg === undefined && process.stdin.isTTY) {
+    if (lines) throw new CliError('--lines reads stdin, which is a terminal here; pipe the requests in', ExitCode.usage);
+    return { kind: 'single', data: undefined };
   }
+  const text = await readStdin();
+  if (lines) return { kind: 'batch', items: parseLines(text) };
+  if (text.trim() === '') return { kind: 'single', data: undefined };
+  try {
+    return { kind: 'single', data: JSON.parse(text) };
+  } catch (err) {
+    // More than one line: newline-delimited JSON, one request per line.
+    if (text.trim().includes('\n')) return { kind: 'batch', items: parseLines(text) };
+    throw new CliError(`bad JSON on stdin: ${(err as Error).message}`, ExitCode.usage);
+  }
+}
+
+function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -83,15 +110,84 @@ async function requestData(jsonArg: string | undefined): Promise<unknown> {
   }
 }
 
+/** Newline-delimited JSON: one value per non-blank line; any bad line refuses the whole batch before anything is sent. */
+export function parseLines(text: string): unknown[] {
+  const items: unknown[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    items.push(parseJson(line, `stdin line ${index + 1}`));
+  });
+  return items;
+}
+
+/** Client errors after which no later request of the batch can succeed. */
+const CONNECTION_LOST = new Set(['connection_closed', 'client_closed', 'no_open_stream', 'connect_failed']);
+
+/**
+ * Sends every item to `uri` with up to --concurrency in flight, and prints one
+ * line per item in input order as soon as it and all before it are answered:
+ * the answer's data as compact JSON, or {"error":{"code","message"}}.
+ */
+async function sendBatch(client: CommandClient, uri: string, items: unknown[], options: SendOptions): Promise<void> {
+  if (options.notify) {
+    for (const item of items) client.notify(uri, item);
+    await client.flush();
+    return;
+  }
+  const lines: (string | undefined)[] = new Array(items.length);
+  let printed = 0;
+  let failed = 0;
+  let firstFailure = '';
+  let fatal: unknown = null;
+  const printReady = () => {
+    let out = '';
+    while (printed < items.length && lines[printed] !== undefined) {
+      out += lines[printed] + '\n';
+      lines[printed++] = undefined;
+    }
+    if (out) process.stdout.write(out);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && fatal === null) {
+      const index = next++;
+      let line: string;
+      try {
+        const answer = await client.send(uri, items[index]);
+        const dataError = errorInData(answer, options.codeToErr === true);
+        if (dataError) throw dataError;
+        line = answer === undefined ? 'null' : JSON.stringify(answer);
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown };
+        const code = typeof e?.code === 'string' ? e.code : 'error';
+        if (CONNECTION_LOST.has(code) && fatal === null) fatal = err;
+        if (!failed) firstFailure = `line ${index + 1}: ${code}: ${String(e?.message ?? err)}`;
+        failed++;
+        line = JSON.stringify({ error: { code, message: String(e?.message ?? err) } });
+      }
+      lines[index] = line;
+      printReady();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(1, items.length)) }, worker));
+  if (fatal !== null) throw toCliError(fatal, options.socket, options.timeout, uri);
+  if (failed) throw new CliError(`${failed} of ${items.length} requests failed (first: ${oneLine(firstFailure)})`, ExitCode.errorResponse);
+}
+
 /**
  * The default handler answers a success whose data carries the error, so
  * that shape is an error here. With --code-to-err any truthy data.code is.
  */
 function failOnErrorData(answer: unknown, anyCode: boolean): void {
-  if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return;
+  const error = errorInData(answer, anyCode);
+  if (error) throw new CliError(`${error.code}: ${error.message}`, ExitCode.errorResponse);
+}
+
+/** The error an answer's data carries (see failOnErrorData), or null. */
+function errorInData(answer: unknown, anyCode: boolean): { code: string; message: string } | null {
+  if (!answer || typeof answer !== 'object' || Array.isArray(answer)) return null;
   const { code, message, description } = answer as { code?: unknown; message?: unknown; description?: unknown };
-  if (code === 'no_handler_found' || (anyCode && code)) {
-    const text = typeof message === 'string' ? message : typeof description === 'string' ? description : JSON.stringify(answer);
-    throw new CliError(`${String(code)}: ${text}`, ExitCode.errorResponse);
-  }
+  if (code !== 'no_handler_found' && !(anyCode && code)) return null;
+  const text = typeof message === 'string' ? message : typeof description === 'string' ? description : JSON.stringify(answer);
+  return { code: String(code), message: text };
 }

@@ -3,13 +3,14 @@
  * component and its built-in endpoints, in the foreground.
  */
 import { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { ensureDirectory } from '../../lib/safe-dir';
 import { prepareAppendFile } from '../../lib/safe-file';
 import { CliError, ExitCode, oneLine, runAction } from '../cli-error';
 import { defaultRuntimeDir, defaultSocketPath, SOCKET_ENV } from '../defaults';
-import { parsePositiveInteger } from '../input';
+import { parseDebugLevel } from '../input';
 import { packageVersion } from '../package-version';
 
 interface ServeOptions {
@@ -17,7 +18,11 @@ interface ServeOptions {
   config?: string;
   debugLevel?: number;
   echo?: boolean;
+  handlers?: string;
 }
+
+/** What a --handlers module exports: a function that receives the component (and the pixl-server). */
+type HandlersSetup = (ipc: any, server: any) => unknown;
 
 /** If shutdown finished but something still holds the event loop, exit anyway after this long. */
 const EXIT_GRACE_MS = 1000;
@@ -28,15 +33,24 @@ export function serveCommand(): Command {
     .description('run a pixl-ipc daemon in the foreground (Ctrl-C or SIGTERM stops it and removes the socket)')
     .option('-s, --socket <path>', `socket path to listen on (default: the config file's IPCServer.socket_path, else $${SOCKET_ENV}, else ${defaultSocketPath()})`)
     .option('-c, --config <file>', 'a JSON file with the pixl-server config; its IPCServer key is merged over the defaults')
-    .option('-d, --debug-level <n>', 'log verbosity, 1 to 10 (connections are logged at 8, each request at 9)', parsePositiveInteger)
+    .option('-d, --debug-level <n>', 'log verbosity, 1 to 10 (connections are logged at 8, each request at 9)', parseDebugLevel)
     .option('-e, --echo', 'copy log lines to stdout')
+    .option('-H, --handlers <file>', 'a module (CommonJS or ESM) exporting a function that receives the IPCServer component and adds your handlers')
     .addHelpText('after', `
 Defaults: log file ${path.join(defaultRuntimeDir(), 'pixl-ipc.log')} (debug level 5),
 IPCServer.stats_endpoint true (so \`pixl-ipc stats\` works). Everything else is
 the IPCServer and pixl-server defaults. Command-line flags win over the file.
 
 Example config file:
-  { "debug_level": 6, "IPCServer": { "socket_path": "/run/myapp/ipc.sock", "socket_chmod": "660" } }`)
+  { "debug_level": 6, "IPCServer": { "socket_path": "/run/myapp/ipc.sock", "socket_chmod": "660" } }
+
+Example handlers file (handlers.js), run with \`pixl-ipc serve --handlers handlers.js\`:
+  module.exports = (ipc) => {
+    ipc.addURIHandler('/myapp/hello', 'Hello', (request) => ({ hello: request.data.name }));
+  };
+The function runs once the component has started, before "listening" is
+printed; if it returns a promise, serve waits for it. If it throws, serve
+stops with exit code 1.`)
     .action(runAction('serve', serve));
 }
 
@@ -83,6 +97,7 @@ function readConfigFile(file: string): Record<string, any> {
 
 async function serve(options: ServeOptions): Promise<void> {
   const config = buildServeConfig(options);
+  const setup = options.handlers ? await loadHandlers(options.handlers) : null;
   prepareLogFile(config);
   const PixlServer = require('pixl-server');
   const IPCServer = require('../../lib');
@@ -93,8 +108,14 @@ async function serve(options: ServeOptions): Promise<void> {
   const startComponent = ipc.startup.bind(ipc);
   ipc.startup = (callback: (err?: Error | null) => void) => {
     startComponent((err?: Error | null) => {
-      if (err) process.stderr.write(`pixl-ipc serve: ${oneLine(err.message)}\n`);
-      callback(err);
+      if (err || !setup) return reportStartup(callback, err);
+      // After the built-in routes, so a catch-all pattern of the user's cannot hide /ipcserver/stats.
+      Promise.resolve()
+        .then(() => setup(ipc, server))
+        .then(() => callback(), (setupErr: unknown) => {
+          const message = setupErr instanceof Error ? setupErr.message : String(setupErr);
+          reportStartup(callback, new Error(`handlers file ${options.handlers}: ${message}`));
+        });
     });
   };
 
@@ -116,6 +137,38 @@ async function serve(options: ServeOptions): Promise<void> {
       reject(new CliError(`cannot start: ${(err as Error).message}`, ExitCode.errorResponse));
     }
   });
+}
+
+/** pixl-server logs a failed component startup and exits 1; say why on stderr first. */
+function reportStartup(callback: (err?: Error | null) => void, err?: Error | null): void {
+  if (err) process.stderr.write(`pixl-ipc serve: ${oneLine(err.message)}\n`);
+  callback(err);
+}
+
+/** Loads a --handlers module (CommonJS or ESM) and returns its setup function; exit 2 when it cannot. */
+export async function loadHandlers(file: string): Promise<HandlersSetup> {
+  const resolved = path.resolve(file);
+  if (!existsSync(resolved)) throw new CliError(`handlers file ${file}: no such file`, ExitCode.usage);
+  let loaded: any;
+  try {
+    // A real import() (tsc would turn a literal one into require(), which cannot load ESM).
+    const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<any>;
+    loaded = await importModule(pathToFileURL(resolved).href);
+  } catch (err) {
+    throw new CliError(`handlers file ${file} failed to load: ${oneLine((err as Error).message ?? String(err))}`, ExitCode.usage);
+  }
+  // import() of CommonJS gives module.exports as `default`; ESM gives its default export; `exports.default` from compiled TS nests one more.
+  const candidate = typeof loaded?.default === 'function' ? loaded.default : typeof loaded?.default?.default === 'function' ? loaded.default.default : loaded;
+  if (typeof candidate !== 'function') {
+    throw new CliError(`handlers file ${file} must export a function (module.exports = (ipc) => { ... } or export default), not ${describeExport(loaded?.default ?? loaded)}`, ExitCode.usage);
+  }
+  return candidate as HandlersSetup;
+}
+
+function describeExport(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? `an object with keys [${Object.keys(value as object).join(', ')}]` : typeof value;
 }
 
 /**

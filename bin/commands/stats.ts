@@ -3,20 +3,23 @@
  * summary or raw JSON.
  */
 import { Command } from 'commander';
-import { CliError, EXIT_CODE_HELP, ExitCode, runAction } from '../cli-error';
-import { DEFAULT_TIMEOUT_MS, defaultSocketPath } from '../defaults';
-import { parseMilliseconds } from '../input';
+import { EXIT_CODE_HELP, runAction } from '../cli-error';
+import { ClientOptions, withClientOptions } from '../client-options';
+import { parseInterval, parsePositiveInteger } from '../input';
 import { formatBytes, formatDuration } from '../format';
-import { openClient, toCliError } from '../open-client';
+import { CommandClient, openClient } from '../open-client';
+import { fetchStats } from '../stats-source';
+import { untilStopped } from '../stop-signal';
 
-const STATS_URI = '/ipcserver/stats';
-
-interface StatsOptions {
-  socket: string;
-  timeout: number;
-  auth?: string;
+interface StatsOptions extends ClientOptions {
   json?: boolean;
+  /** --watch: true (the default interval) or seconds. */
+  watch?: boolean | number;
+  count?: number;
 }
+
+/** Seconds between samples for --watch without a value. */
+const DEFAULT_WATCH_SECONDS = 2;
 
 /** Labels for the figures the server reports, in the order they are shown. */
 const LIVE_LABELS: Record<string, string> = {
@@ -50,37 +53,66 @@ const TOTAL_LABELS: Record<string, string> = {
 
 /** The `stats` command, ready to add to the program. */
 export function statsCommand(): Command {
-  return new Command('stats')
+  return withClientOptions(new Command('stats'))
     .description('print the server\'s stats (needs stats_endpoint: true in its IPCServer config; serve turns it on)')
-    .option('-s, --socket <path>', 'server socket path, or tcp://host:port, tls://host:port', defaultSocketPath())
-    .option('-t, --timeout <ms>', 'ms to wait for the connection and for the answer', parseMilliseconds, DEFAULT_TIMEOUT_MS)
-    .option('-a, --auth <credentials>', 'credentials for /ipcserver/auth: JSON or a bare token (default: $PIXL_IPC_AUTH)')
     .option('--json', 'print the raw stats as JSON on one line')
+    .option('-w, --watch [seconds]', `print them again every few seconds (default ${DEFAULT_WATCH_SECONDS}, 0.1 to 3600) until Ctrl-C`, parseInterval)
+    .option('-n, --count <n>', 'with --watch: stop after this many samples', parsePositiveInteger)
     .addHelpText('after', `
 "last interval" figures come from the server's last completed stats cycle
 (its log_stats_interval, a minute by default); totals run since startup.
+With --watch the screen is redrawn in place on a terminal; into a pipe each
+sample is printed after the previous one (with --json, one line per sample).
+For a live per-endpoint and per-connection view, see \`pixl-ipc top\`.
 ${EXIT_CODE_HELP}`)
     .action(runAction('stats', stats));
 }
 
 async function stats(options: StatsOptions): Promise<void> {
-  const client = await openClient({ socket: options.socket, timeout: options.timeout, auth: options.auth });
-  let answer: unknown;
+  const client = await openClient(options);
   try {
-    answer = await client.send(STATS_URI, {});
-  } catch (err) {
-    throw toCliError(err, options.socket, options.timeout, STATS_URI);
+    if (options.watch === undefined) {
+      process.stdout.write(render(await fetchStats(client, options), options, false));
+      return;
+    }
+    await watch(client, options);
   } finally {
     await client.close().catch(() => {});
   }
-  if (!answer || typeof answer !== 'object') {
-    throw new CliError(`unexpected answer from ${STATS_URI}: ${JSON.stringify(answer)}`, ExitCode.errorResponse);
-  }
-  const record = answer as Record<string, unknown>;
-  if (record.code === 'no_handler_found') {
-    throw new CliError(`the server's stats endpoint is disabled (set stats_endpoint: true in its IPCServer config; pixl-ipc serve does)`, ExitCode.errorResponse);
-  }
-  process.stdout.write(options.json ? JSON.stringify(record) + '\n' : formatStats(record, options.socket));
+}
+
+/** Samples every --watch seconds until Ctrl-C, --count samples, or a failure. */
+async function watch(client: CommandClient, options: StatsOptions): Promise<void> {
+  const seconds = typeof options.watch === 'number' ? options.watch : DEFAULT_WATCH_SECONDS;
+  const redraw = process.stdout.isTTY === true && !options.json;
+  await untilStopped(async (stopped) => {
+    for (let sample = 1; !stopped(); sample++) {
+      const text = render(await fetchStats(client, options), options, true);
+      if (stopped()) break;
+      // Home and clear, then the sample: a terminal shows one screen that changes in place.
+      process.stdout.write(redraw ? '\x1b[H\x1b[2J' + text : sample > 1 && !options.json ? '\n' + text : text);
+      if (options.count !== undefined && sample >= options.count) break;
+      await sleepUnlessStopped(seconds * 1000, stopped);
+    }
+  });
+}
+
+function render(record: Record<string, unknown>, options: StatsOptions, timestamped: boolean): string {
+  if (options.json) return JSON.stringify(timestamped ? { time: new Date().toISOString(), ...record } : record) + '\n';
+  const text = formatStats(record, options.socket);
+  return timestamped ? text.replace('\n', `  (${new Date().toLocaleTimeString()})\n`) : text;
+}
+
+function sleepUnlessStopped(ms: number, stopped: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const tick = setInterval(() => {
+      if (stopped() || Date.now() - started >= ms) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, Math.min(ms, 50));
+  });
 }
 
 /** The readable summary: live figures, the last completed interval, totals, then anything else the server sent. */
