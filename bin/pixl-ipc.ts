@@ -74,11 +74,23 @@ function refuseUnknownCommand(program: Command, args: string[]): void {
   fail(first);
 
   function fail(name: string): never {
-    const near = [...known].filter((candidate) => candidate !== 'help' && (candidate.startsWith(name.slice(0, 2)) || name.startsWith(candidate)));
+    const near = [...known].filter((candidate) => candidate !== 'help' && editDistance(candidate, name) <= Math.min(2, candidate.length - 2));
     const hint = near.length ? ` (did you mean ${near.join(' or ')}?)` : '';
     process.stderr.write(`error: unknown command '${name}'${hint}\nCommands: ${[...known].join(', ')}. Run pixl-ipc --help for usage.\n`);
     process.exit(ExitCode.usage);
   }
+}
+
+/** Levenshtein distance with adjacent swaps counted as one edit ("sned" is 1 from "send"). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
 const program = buildProgram();

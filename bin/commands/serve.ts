@@ -114,7 +114,8 @@ async function serve(options: ServeOptions): Promise<void> {
         .then(() => setup(ipc, server))
         .then(() => callback(), (setupErr: unknown) => {
           const message = setupErr instanceof Error ? setupErr.message : String(setupErr);
-          reportStartup(callback, new Error(`handlers file ${options.handlers}: ${message}`));
+          // The component is listening already: stop it, so its socket file goes too.
+          ipc.shutdown(() => reportStartup(callback, new Error(`handlers file ${options.handlers}: ${message}`)));
         });
     });
   };

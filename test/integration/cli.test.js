@@ -2,89 +2,17 @@
 // The pixl-ipc command, run as a child process against real servers: the
 // harness's for send/stats/bench, and `pixl-ipc serve` itself for serve.
 const assert = require('assert');
-const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { startServer, makeTempDir, cleanupTempDirs, tmpSocketPath } = require('../helpers/harness');
+const { runCli, spawnServe, killSpawned, waitForOutput, assertOneLineError } = require('../helpers/cli');
 
-const CLI = path.join(__dirname, '..', '..', 'dist', 'bin', 'pixl-ipc.js');
 const VERSION = require('../../package.json').version;
-/** Longest any one command may run before the test gives up on it. */
-const COMMAND_LIMIT_MS = 15000;
-
-/** The environment for a child: ours, without pixl-ipc settings, plus `extra`. */
-function childEnv(extra = {}) {
-  const env = { ...process.env };
-  delete env.PIXL_IPC_SOCKET;
-  delete env.PIXL_IPC_AUTH;
-  return { ...env, ...extra };
-}
-
-/** Runs `pixl-ipc ...args` to completion; stdin gets `input` (or is closed at once). */
-function runCli(args, { input, env } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    const limit = setTimeout(() => child.kill('SIGKILL'), COMMAND_LIMIT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(limit);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
-}
-
-/** Starts `pixl-ipc serve ...args` in the background; the caller stops it. */
-function spawnServe(args, env) {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = { child, stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk) => { proc.stdout += chunk; });
-  child.stderr.on('data', (chunk) => { proc.stderr += chunk; });
-  proc.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  spawned.push(child);
-  return proc;
-}
-
-/** Resolves once `proc` printed a line matching `pattern`; rejects if it exits first. */
-function waitForOutput(proc, pattern, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      const match = pattern.exec(proc.stdout);
-      if (match) return resolve(match);
-      if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-        return reject(new Error(`serve exited (${proc.child.exitCode}) before printing ${pattern}: ${proc.stderr}`));
-      }
-      if (Date.now() - started > ms) return reject(new Error(`no ${pattern} within ${ms} ms; stdout: ${proc.stdout}`));
-      setTimeout(check, 20);
-    };
-    check();
-  });
-}
-
-/** Serve children still running, killed after each test so none outlives the suite. */
-const spawned = [];
-
-/** A one-line error message on stderr that mentions `fragment`. */
-function assertOneLineError(result, fragment) {
-  assert.strictEqual(result.stderr.trim().split('\n').length, 1, `stderr should be one line: ${JSON.stringify(result.stderr)}`);
-  assert.ok(result.stderr.includes(fragment), `stderr should mention ${fragment}: ${result.stderr}`);
-}
 
 describe('pixl-ipc command', function () {
   this.timeout(20000);
 
-  afterEach(() => {
-    while (spawned.length) {
-      const child = spawned.pop();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
-  });
+  afterEach(killSpawned);
 
   after(() => cleanupTempDirs());
 
