@@ -38,6 +38,11 @@ export class Router {
     return before - this.routes.length;
   }
 
+  /** The routes in match order (the stats uri lists them for `pixl-ipc handlers`). */
+  list(): Route[] {
+    return this.routes.slice();
+  }
+
   /** The first route whose pattern matches, or null. */
   match(uri: string): Route | null {
     const cached = this.cache.get(uri);

@@ -32,7 +32,9 @@ describe('pixl-ipc commands (issue 20)', function () {
         [['completion', 'fish'], 'Allowed choices are bash, zsh'],
         [['bench', '--data', '{bad'], 'not valid JSON'],
       ];
-      const results = await Promise.all(cases.map(([args]) => runCli(args)));
+      // A few at a time: a dozen Node processes at once can starve a loaded 2-core machine.
+      const results = [];
+      for (let i = 0; i < cases.length; i += 4) results.push(...await Promise.all(cases.slice(i, i + 4).map(([args]) => runCli(args))));
       results.forEach((result, i) => {
         assert.strictEqual(result.code, 2, `${cases[i][0].join(' ')}: ${result.stderr}`);
         assert.strictEqual(result.stdout, '', cases[i][0].join(' '));
