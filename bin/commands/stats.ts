@@ -146,6 +146,21 @@ export function formatStats(stats: Record<string, unknown>, socket: string): str
     for (const key of Object.keys(totals)) if (!shownTotals.has(key)) lines.push(row(key, totals[key]));
   }
 
+  const proc = stats.process && typeof stats.process === 'object' ? (stats.process as Record<string, unknown>) : null;
+  if (proc) {
+    shown.add('process');
+    lines.push('', 'process');
+    for (const [key, value] of Object.entries(proc)) {
+      lines.push(row(key, typeof value === 'number' && /rss|heap|bytes|memory|external/i.test(key) ? formatBytes(value) : value));
+    }
+  }
+  const endpoints = stats.endpoints && typeof stats.endpoints === 'object' ? Object.keys(stats.endpoints as object) : null;
+  if (endpoints) {
+    // Per-endpoint figures are a table of their own: `pixl-ipc handlers` and `pixl-ipc top` show them.
+    shown.add('endpoints');
+    lines.push('', row('endpoints', `${endpoints.length} with figures (see pixl-ipc handlers, pixl-ipc top)`));
+  }
+
   const rest = Object.keys(stats).filter((key) => !shown.has(key));
   if (rest.length) {
     lines.push('', 'other');
