@@ -12,7 +12,8 @@ const { waitFor } = require('../helpers/wait');
 const IPCClient = require('pixl-ipc/client');
 
 describe('pixl-ipc commands (issue 20)', function () {
-  this.timeout(30000);
+  // Generous: each step is a Node process, and the machine may be loaded.
+  this.timeout(60000);
   afterEach(killSpawned);
   after(() => cleanupTempDirs());
 

@@ -7,7 +7,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const { startServer, makeTempDir, cleanupTempDirs } = require('../helpers/harness');
-const { CLI, runCli, killSpawned } = require('../helpers/cli');
+const { CLI, runCli, spawnCli, killSpawned } = require('../helpers/cli');
 const { Tmux, tmuxAvailable } = require('../helpers/tmux');
 const { waitFor } = require('../helpers/wait');
 const IPCClient = require('pixl-ipc/client');
@@ -112,6 +112,20 @@ describe('pixl-ipc top', function () {
     } finally {
       await h.stop();
     }
+  });
+
+  it('exits 3 with one line when the server goes away, and 0 on Ctrl-C', async () => {
+    const h = await startServer({ stats_endpoint: true });
+    const lost = spawnCli(['top', '--json', '--interval', '0.2', '--socket', h.socketPath]);
+    const stopped = spawnCli(['top', '--json', '--interval', '0.2', '--socket', h.socketPath]);
+    await waitFor(() => lost.stdout.includes('\n') && stopped.stdout.includes('\n'), 'a first refresh from both', 15000, 50);
+    stopped.child.kill('SIGINT');
+    assert.deepStrictEqual(await stopped.exited, { code: 0, signal: null }, stopped.stderr);
+    await h.stop();
+    const exit = await lost.exited;
+    assert.strictEqual(exit.code, 3, lost.stderr);
+    assert.strictEqual(lost.stderr.trim().split('\n').length, 1, lost.stderr);
+    assert.ok(lost.stderr.startsWith('pixl-ipc top: '), lost.stderr);
   });
 
   describe('live in a terminal (tmux)', function () {
