@@ -15,6 +15,8 @@ export interface CommandClient {
   flush(): Promise<unknown>;
   close(): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
+  /** A streamed answer's parts, then `result` (clients from before streaming lack it). */
+  stream?(uri: string, data?: unknown): AsyncIterable<unknown> & { result?: unknown };
 }
 
 type ClientConstructor = new (target: string, logger: unknown, options: Record<string, unknown>) => CommandClient;

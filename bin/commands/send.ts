@@ -16,6 +16,7 @@ interface SendOptions {
   codeToErr?: boolean;
   lines?: boolean;
   concurrency: number;
+  stream?: boolean;
 }
 
 /** The `send` command, ready to add to the program. */
@@ -28,10 +29,16 @@ export function sendCommand(): Command {
     .option('--json', 'print compact JSON on one line instead of pretty JSON')
     .option('-l, --lines', 'read stdin as newline-delimited JSON (a batch) even when it holds one line')
     .option('-c, --concurrency <n>', 'batch: requests kept in flight at once, 1 to 10000', parseConcurrency, 100)
+    .addOption(new Option('--stream', 'accept a streamed answer: print each part as one JSON line as it arrives').conflicts(['notify', 'lines']))
     .addOption(new Option('--code-to-err', 'also fail when the answer\'s data has a truthy "code" (the pixl-server API convention)'))
     .addHelpText('after', `
 The answer's data is printed to stdout. A server error (a top-level "code" in
 the response, or data {"code": "no_handler_found"}) goes to stderr as one line.
+
+Streaming: with --stream the request says it accepts a streamed answer, and
+each part is printed as compact JSON on its own line as soon as it arrives,
+then the final answer's data, if it has any, on the last line. A server that
+does not stream answers once, and that answer is the one line printed.
 
 Batch: when stdin holds newline-delimited JSON (one value per line; blank
 lines skipped), each line is sent to <uri> as one request, pipelined, and one
@@ -53,6 +60,11 @@ async function send(uri: string, jsonArg: string | undefined, options: SendOptio
   const input = await requestInput(jsonArg, options.lines === true);
   const client = await openClient({ socket: options.socket, timeout: options.timeout, auth: options.auth });
   try {
+    if (options.stream) {
+      if (input.kind === 'batch') throw new CliError('--stream sends one request; it cannot read a batch', ExitCode.usage);
+      await sendStreamed(client, uri, input.data, options);
+      return;
+    }
     if (input.kind === 'batch') {
       await sendBatch(client, uri, input.items, options);
       return;
@@ -118,6 +130,19 @@ export function parseLines(text: string): unknown[] {
     items.push(parseJson(line, `stdin line ${index + 1}`));
   });
   return items;
+}
+
+/** One request whose answer may come in parts: each part printed as it arrives, then the final data. */
+async function sendStreamed(client: CommandClient, uri: string, data: unknown, options: SendOptions): Promise<void> {
+  if (typeof client.stream !== 'function') throw new CliError('this version of the Node client cannot receive streamed answers', ExitCode.usage);
+  const parts = client.stream(uri, data);
+  try {
+    for await (const part of parts) process.stdout.write(JSON.stringify(part) + '\n');
+  } catch (err) {
+    throw toCliError(err, options.socket, options.timeout, uri);
+  }
+  failOnErrorData(parts.result, options.codeToErr === true);
+  if (parts.result !== undefined && parts.result !== null) process.stdout.write(JSON.stringify(parts.result) + '\n');
 }
 
 /** Client errors after which no later request of the batch can succeed. */

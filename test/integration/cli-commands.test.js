@@ -333,3 +333,94 @@ describe('pixl-ipc commands (issue 20)', function () {
     });
   });
 });
+
+describe('pixl-ipc send --stream', function () {
+  this.timeout(30000);
+  const net = require('net');
+  let server;
+  let socketPath;
+  const seen = [];
+  /** Ends the held /stream/hold answer. */
+  let release = null;
+
+  before(function () {
+    if (typeof IPCClient.prototype.stream !== 'function') {
+      console.log('      (skipped: this Node client has no stream() yet)');
+      this.skip();
+    }
+  });
+
+  // A peer speaking the wire design for streamed answers (BRIEF / PROTOCOL.md):
+  // part lines {"ipcReqID", "part"} in order, then one ordinary final line.
+  before(async function () {
+    socketPath = path.join(makeTempDir(), 'stream.sock');
+    server = net.createServer((socket) => {
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk;
+        let newline;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const request = JSON.parse(buffered.slice(0, newline));
+          buffered = buffered.slice(newline + 1);
+          seen.push(request);
+          const id = request.ipcReqID;
+          if (request.uri === '/stream/count' && request.stream === true) {
+            let n = 0;
+            const tick = setInterval(() => {
+              if (++n <= 3) socket.write(JSON.stringify({ ipcReqID: id, part: { n } }) + '\n');
+              else {
+                clearInterval(tick);
+                socket.write(JSON.stringify({ ipcReqID: id, data: { total: 3 } }) + '\n');
+              }
+            }, 30);
+          } else if (request.uri === '/stream/hold') {
+            socket.write(JSON.stringify({ ipcReqID: id, part: 'early' }) + '\n');
+            release = () => socket.write(JSON.stringify({ ipcReqID: id, data: null }) + '\n');
+          } else if (request.uri === '/stream/fail') {
+            socket.write(JSON.stringify({ ipcReqID: id, part: 'first' }) + '\n');
+            socket.write(JSON.stringify({ ipcReqID: id, code: 'handler_error', message: 'disk on fire' }) + '\n');
+          } else if (id !== undefined) {
+            socket.write(JSON.stringify({ ipcReqID: id, data: { once: true } }) + '\n');
+          }
+        }
+      });
+    });
+    await new Promise((resolve) => server.listen(socketPath, resolve));
+  });
+
+  after(() => new Promise((resolve) => (server ? server.close(resolve) : resolve())));
+
+  it('prints each part as one JSON line as it arrives, then the final data', async () => {
+    const result = await runCli(['send', '--stream', '/stream/count', '{"from":1}', '--socket', socketPath]);
+    assert.strictEqual(result.code, 0, result.stderr);
+    assert.strictEqual(result.stdout, '{"n":1}\n{"n":2}\n{"n":3}\n{"total":3}\n');
+    assert.ok(seen.some((request) => request.uri === '/stream/count' && request.stream === true), 'the request said it accepts a stream');
+  });
+
+  it('prints a part before the answer is complete', async () => {
+    const proc = spawnCli(['send', '--stream', '/stream/hold', '--socket', socketPath]);
+    await waitForOutput(proc, /^"early"\n$/, 15000);
+    assert.ok(release, 'the server still holds the final answer');
+    release();
+    assert.deepStrictEqual(await proc.exited, { code: 0, signal: null }, proc.stderr);
+    assert.strictEqual(proc.stdout, '"early"\n');
+  });
+
+  it('prints a non-streamed answer as its one line, and fails (exit 1) on an error after parts', async () => {
+    const once = await runCli(['send', '--stream', '/stream/plain', '--socket', socketPath]);
+    assert.strictEqual(once.code, 0, once.stderr);
+    assert.strictEqual(once.stdout, '{"once":true}\n');
+    const failed = await runCli(['send', '--stream', '/stream/fail', '--socket', socketPath]);
+    assert.strictEqual(failed.code, 1);
+    assert.strictEqual(failed.stdout, '"first"\n');
+    assertOneLineError(failed, 'handler_error: disk on fire');
+  });
+
+  it('refuses --stream with --notify or a batch (exit 2)', async () => {
+    const notify = await runCli(['send', '--stream', '--notify', '/stream/count', '--socket', socketPath]);
+    assert.strictEqual(notify.code, 2);
+    const batch = await runCli(['send', '--stream', '/stream/count', '--socket', socketPath], { input: '{"a":1}\n{"a":2}\n' });
+    assert.strictEqual(batch.code, 2);
+    assertOneLineError(batch, 'cannot read a batch');
+  });
+});
