@@ -87,6 +87,8 @@ class PixlIPCClient
         'shutting_down' => true,
         'idle_timeout' => true,
         'auth_timeout' => true,
+        'line_timeout' => true,
+        'overloaded' => true,
     );
 
     /** The push a stopping server sends to every connection: send nothing more on it. */
