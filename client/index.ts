@@ -57,68 +57,8 @@ import { PendingRequest, PendingTable, ResponseCallback as ResponseCallbackType 
 import { PushMessageObject, ResponseHandler, ResponseSink, answerError, authAccepted, authRefusal } from './response-handler';
 import { RetryStrategy as RetryStrategyType, cappedDoubling, retryDelay } from './retry';
 import { Target, describeTarget, parseTarget } from './target';
+import { ClientStats, ConnectCallbackType, LoggerLike, RequestOptions, StreamOptions } from './types';
 import { GOAWAY_URI, cancelLine, withStreamFlag, withTimeout } from './wire';
-
-/** What the client needs from a logger (pixl-logger has both). */
-interface LoggerLike {
-  debug(level: number, msg: string, data?: unknown): void;
-  error(code: string, msg: string, data?: unknown): void;
-}
-
-/** Counters returned by getStats() and written by logStats(). */
-interface ClientStats {
-  /** Requests written to a connection. */
-  requestsSent: number;
-  /** notify() messages written to a connection. */
-  notifiesSent: number;
-  /** Responses matched to a waiting request. */
-  responses: number;
-  /** Requests that ended in an error other than a timeout (error responses, disconnects, no connection...). */
-  errors: number;
-  /** Requests that ended with `request_timeout`. */
-  timeouts: number;
-  /** Responses that arrived after their request timed out (dropped quietly). */
-  lateResponses: number;
-  /** Responses whose id matched nothing (logged as errors). */
-  unknownResponses: number;
-  /** Messages without an ipcReqID (pushes, connection-level error lines), emitted as `data`. */
-  pushes: number;
-  /** Parts of streamed answers received. */
-  parts: number;
-  /** Requests the caller cancelled (AbortSignal, or leaving a stream early). */
-  cancelled: number;
-  /** Requests written again on a new connection after the old one answered shutting_down. */
-  resent: number;
-  /** Bytes read from and written to connections, over the client's lifetime. */
-  bytesIn: number;
-  bytesOut: number;
-  /** Requests waiting for an outcome right now (same as requestCount). */
-  inFlight: number;
-  /** Sends and notifies held until a connection opens. */
-  queued: number;
-  /** Successful connects, lost connections, failed connect attempts. */
-  connects: number;
-  disconnects: number;
-  connectFailures: number;
-  /** Whether a connection is open and ready now. */
-  connected: boolean;
-}
-
-type ConnectCallbackType = (err: IPCErrorClass | null) => void;
-
-/** Per-request options for send() and stream(). */
-interface RequestOptions {
-  /** ms before the request fails with `request_timeout` (0: none); default the requestTimeout option. Sent to the server as `timeoutMs`. */
-  timeout?: number;
-  /** Aborting it rejects the request with an AbortError at once and cancels it on the server. */
-  signal?: AbortSignal;
-}
-
-/** Options for stream(). */
-interface StreamOptions extends RequestOptions {
-  /** Parts buffered before the client stops reading the connection; default the streamHighWaterMark option. */
-  highWaterMark?: number;
-}
 
 /** A retired connection that keeps saying goaway gets the retry strategy's delays, not immediate reconnects. */
 const RETIRE_QUIET_MS = 1000;

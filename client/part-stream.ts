@@ -29,7 +29,8 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
   /** Parts the consumer has not taken yet. */
   #parts: T[] = [];
   #head = 0;
-  #waiter: Waiter | null = null;
+  /** next() calls waiting for a part, oldest first. */
+  #waiters: Waiter[] = [];
   #ended = false;
   #error: unknown = null;
   /** No more parts will be delivered: the end, an error delivered, or the consumer left. */
@@ -66,9 +67,8 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
   push(part: T): void {
     if (this.#finished || this.#ended) return;
     this.#partsSeen++;
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) {
       waiter.resolve({ value: part, done: false });
       return;
     }
@@ -85,11 +85,9 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
     this.#ended = true;
     this.#result = result;
     this.#releaseHold();
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
+    if (this.#waiters.length) {
       this.#finished = true;
-      waiter.resolve({ value: result as any, done: true });
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: result as any, done: true });
     }
   }
 
@@ -99,12 +97,12 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
     this.#ended = true;
     this.#error = err;
     this.#releaseHold();
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
+    if (this.#waiters.length) {
       this.#finished = true;
       this.#error = null;
-      waiter.reject(err);
+      const [first, ...rest] = this.#waiters.splice(0);
+      first.reject(err);
+      for (const waiter of rest) waiter.resolve({ value: undefined, done: true });
     }
   }
 
@@ -133,9 +131,8 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
       if (err !== null) return Promise.reject(err);
       return Promise.resolve({ value: this.#result as any, done: true });
     }
-    if (this.#waiter !== null) return Promise.reject(new Error('PartStream: next() called while a previous next() is pending'));
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
+      this.#waiters.push({ resolve, reject });
     });
   }
 
@@ -162,9 +159,7 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
     this.#head = 0;
     this.#error = null;
     this.#releaseHold();
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    if (waiter !== null) waiter.resolve({ value: undefined, done: true });
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
     if (running) this.#control.cancel();
   }
 
