@@ -15,7 +15,7 @@
 // request once the flooder reads.
 //
 // npm test runs a short version (about 15 s). The long version runs with
-// PIXL_IPC_SOAK_SECONDS set (npm run test:soak uses 120): the soak runs that
+// PIXL_IPC_SOAK_SECONDS set (npm run test:soak uses 600): the soak runs that
 // many seconds and the flooder sends 1,000,000 requests instead of 200,000.
 const assert = require('assert');
 const fs = require('fs');
@@ -275,6 +275,23 @@ describe('soak', function () {
     server = await ServerProcess.start(config, dir);
     restartedAt = Date.now();
 
+    // The second server's memory over time: RSS and the heap after a full GC,
+    // sampled every few seconds, so a slow leak shows as a line that keeps rising.
+    const samples = [];
+    const sampleEvery = LONG ? 5000 : 1000;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        try {
+          const m = await ask(socketPath, MEMORY);
+          samples.push({ s: Math.round((Date.now() - restartedAt) / 1000), rss: server.rss(), heapUsed: m.memory.heapUsed });
+        } catch {
+          // a sample lost to a loaded machine is not a finding
+        }
+        await sleep(sampleEvery);
+      }
+    })();
+
     // Memory after warm-up: traffic is flowing again and the server has seen every client come back.
     const remaining = stopAt - Date.now();
     await sleep(Math.max(1000, remaining / 4));
@@ -282,6 +299,8 @@ describe('soak', function () {
     const warmRss = server.rss();
 
     await sleep(Math.max(0, stopAt - Date.now()));
+    sampling = false;
+    await sampler;
     stopTraffic();
     // Every request has a 10 s timeout, so all lanes end well within 15 s.
     await withDeadline(Promise.all(tasks), 15000, () => `requests still waiting after the run: ${tally.outstanding.size}`);
@@ -358,6 +377,20 @@ describe('soak', function () {
     // about 15 MiB in the first seconds after a start, then levels off), so
     // it gets a wide margin of 64 MiB.
     const heapGrowth = end.memory.heapUsed - warm.memory.heapUsed;
+    console.log('      memory of the second server under traffic (s since start: RSS / heap after GC):');
+    const step = Math.max(1, Math.ceil(samples.length / 24));
+    for (let i = 0; i < samples.length; i += step) console.log(`        ${String(samples[i].s).padStart(4)} s  ${mib(samples[i].rss).padStart(10)}  ${mib(samples[i].heapUsed).padStart(10)}`);
+    if (LONG && samples.length >= 9) {
+      // Levelled off: the last third of the run reaches no higher than the
+      // middle third, but for allocator steps (RSS) and GC noise (heap).
+      const third = Math.floor(samples.length / 3);
+      const peak = (from, to, key) => Math.max(...samples.slice(from, to).map((x) => x[key]));
+      const rssRise = peak(2 * third, samples.length, 'rss') - peak(third, 2 * third, 'rss');
+      const heapRise = peak(2 * third, samples.length, 'heapUsed') - peak(third, 2 * third, 'heapUsed');
+      console.log(`      last third vs middle third: RSS ${mib(rssRise)}, heap ${mib(heapRise)}`);
+      assert.ok(rssRise < 16 * MiB, `RSS still rising in the last third: +${mib(rssRise)}`);
+      assert.ok(heapRise < 4 * MiB, `heap still rising in the last third: +${mib(heapRise)}`);
+    }
     assert.ok(heapGrowth < 16 * MiB, `heap grew by ${mib(heapGrowth)}`);
     assert.ok(endRss - warmRss < 64 * MiB, `RSS grew by ${mib(endRss - warmRss)} (${mib(warmRss)} -> ${mib(endRss)})`);
     assert.ok(afterClose.memory.heapUsed - warm.memory.heapUsed < 16 * MiB, 'the heap after every client left');
