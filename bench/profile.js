@@ -5,6 +5,7 @@
 // next to the raw baseline doing the same work. Options:
 //   --sizes=1,1024     message sizes in keys of 1 KiB (default 1 and 1024)
 //   --count=N          round trips per profile (default: 20000 at 1 KiB, 300 at 1 MiB)
+//   --save             also write the summary to bench/results/profile.md (committed)
 // It runs, per size: our server + our Node client and the raw server + raw
 // client, all four under `node --cpu-prof`, a fixed number of sequential
 // round trips; then bench/php-profile.php (phase timings: php has no sampling
@@ -174,11 +175,12 @@ function phpTable(php) {
 }
 
 function parseArgs(argv) {
-  const args = { sizes: [1, 1024], count: null, dir: null };
+  const args = { sizes: [1, 1024], count: null, dir: null, save: false };
   for (const arg of argv) {
     const [name, value] = arg.split('=');
     if (name === '--sizes') args.sizes = value.split(',').map(Number);
     else if (name === '--count') args.count = Number(value);
+    else if (name === '--save') args.save = true;
     else if (name === '--help' || name === '-h') {
       console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
@@ -196,7 +198,8 @@ async function main() {
   }
   const dir = newRunDir(stampOf(new Date().toISOString()), '-profile');
   markLatest(dir, 'latest-profile');
-  const sections = ['## Profiles of the round trip', '', `Written to ${path.relative(ROOT, dir)}/ (open the .cpuprofile files in Chrome DevTools or speedscope). Sampled under \`node --cpu-prof\`, unpinned; absolute figures are slowed by the profiler, compare ours with raw. "(program)" is time in the VM and in system calls outside JavaScript; a native write's self time includes the kernel's work to wake the reader.`, ''];
+  const sections = ['## Profiles of the round trip', '', `Written to ${path.relative(ROOT, dir)}/ (open the .cpuprofile files in Chrome DevTools or speedscope). Sampled under \`node --cpu-prof\`, unpinned; absolute figures are slowed by the profiler, compare ours with raw. "(program)" is time in the VM and in system calls outside JavaScript; a native write's self time includes the kernel's work to wake the reader.`, '',
+    `${new Date().toISOString()} · Node ${process.version} · load average ${require('os').loadavg().map((l) => l.toFixed(2)).join(' / ')} at the start.`, ''];
   for (const keys of args.sizes) {
     const count = args.count || (keys >= 100 ? 300 : 20000);
     const name = keys === 1024 ? '1 MiB' : `${keys} KiB`;
@@ -215,6 +218,7 @@ async function main() {
   }
   const markdown = sections.join('\n');
   fs.writeFileSync(path.join(dir, 'profile.md'), markdown + '\n');
+  if (args.save) fs.writeFileSync(path.join(__dirname, 'results', 'profile.md'), markdown.replace(/Written to \S+ \(open/, 'The .cpuprofile files stay in bench/results/runs/ (open') + '\n');
   console.log(markdown);
   process.stderr.write(`wrote ${path.relative(ROOT, dir)}/\n`);
 }
