@@ -301,6 +301,8 @@ function renderReadmeSummary(results) {
     `${meta.reps} repetitions${meta.pinned ? ', every process pinned to one CPU' : ''}; load average ${meta.loadAverage[0].toFixed(1)} at the start${results.analysis.noise.noisy ? ': a **noisy run**, other work shared the machine' : ''}).`,
     `Each ratio is to the raw baseline (PHP: to a plain PHP loop), the median of per-repetition ratios with its 95% interval; a target is met only when the whole interval is on its side. ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear:`,
     '',
+    // Cautions added to a saved run travel with its figures.
+    ...results.notes.filter((n) => n.startsWith('Caution')).flatMap((n) => [`> ${n}`, '']),
     table(['figure', 'who', 'target', 'ratio [95% interval]', 'verdict'],
       results.analysis.targets.map((t) => [t.figure, t.who, targetText(t.target), t.absolute || fmtRatio(t.cmp), t.verdict])),
     '',
