@@ -132,6 +132,18 @@ describe('pixl-ipc commands (issue 20)', function () {
       assert.strictEqual(one.stdout, '{"a":1}\n');
     });
 
+    it('send --stream against the real server prints an async generator\'s parts as lines; without --stream they come as one array', async () => {
+      h.ipc.addURIHandler('/cli/countdown', 'CliCountdown', async function* countdown(request) {
+        for (let n = request.data.from; n > 0; n--) yield { n };
+      });
+      const streamed = await runCli(['send', '--stream', '/cli/countdown', '{"from":3}', '--socket', h.socketPath]);
+      assert.strictEqual(streamed.code, 0, streamed.stderr);
+      assert.strictEqual(streamed.stdout, '{"n":3}\n{"n":2}\n{"n":1}\n');
+      const collected = await runCli(['send', '--json', '/cli/countdown', '{"from":2}', '--socket', h.socketPath]);
+      assert.strictEqual(collected.code, 0, collected.stderr);
+      assert.strictEqual(collected.stdout, '[{"n":2},{"n":1}]\n');
+    });
+
     it('handlers lists every handler in match order with its uri', async () => {
       const result = await runCli(['handlers', '--socket', h.socketPath]);
       assert.strictEqual(result.code, 0, result.stderr);
@@ -148,9 +160,10 @@ describe('pixl-ipc commands (issue 20)', function () {
       const hold = rows.find((row) => row.name === 'CliHold');
       assert.strictEqual(hold.uri, '/cli/hold');
       if (h.ipc.getStats().endpoints) {
-        // With per-endpoint figures (issue 17), the batches above show up.
-        assert.ok(hold.requests >= 6, JSON.stringify(hold));
-        assert.ok(hold.p50Ms !== null, JSON.stringify(hold));
+        // With per-endpoint figures (issue 17): the first handlers command's own stats request shows up.
+        const statsRow = rows.find((row) => row.name === 'IPCServer.stats');
+        assert.ok(statsRow.requests >= 1 && statsRow.errors === 0, JSON.stringify(statsRow));
+        assert.ok(statsRow.p50Ms > 0 && statsRow.p99Ms >= statsRow.p50Ms, JSON.stringify(statsRow));
       }
     });
 
