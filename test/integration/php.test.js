@@ -90,6 +90,30 @@ function registerTestHandlers(ipc) {
     callback({ this: 'must never be sent' });
   });
   ipc.addURIHandler('/test/notified', 'notified', (request, callback) => callback(notified.splice(0)));
+  // Streams and deadlines against the real server (issue 18 wire design).
+  const streamState = { produced: 0, aborted: null, finished: false };
+  ipc.addURIHandler('/test/count', 'count', async function* (request) {
+    streamState.produced = 0;
+    streamState.aborted = null;
+    streamState.finished = false;
+    try {
+      for (let i = 0; i < request.data.parts; i++) {
+        if (request.data.delayMs) await new Promise((resolve) => setTimeout(resolve, request.data.delayMs));
+        if (request.signal.aborted) return null;
+        streamState.produced++;
+        yield { n: i };
+      }
+      return { total: request.data.parts };
+    } finally {
+      streamState.finished = true;
+      streamState.aborted = request.signal.aborted ? request.signal.reason && request.signal.reason.code : null;
+    }
+  });
+  ipc.addURIHandler('/test/count_state', 'countState', (request, callback) => callback(streamState));
+  ipc.addURIHandler('/test/time_left', 'timeLeft', (request, callback) => callback({
+    timeoutMs: request.timeoutMs === undefined ? null : request.timeoutMs,
+    timeLeft: Number.isFinite(request.timeLeft()) ? request.timeLeft() : null,
+  }));
   ipc.addURIHandler('/test/bytes_out', 'bytesOut', (request, callback) => callback({
     written: String(request.connection.bytesOut).padStart(15, '0'),
   }));
@@ -511,6 +535,10 @@ describe('PHP client', function () {
 
   it('reuses persistent connections across simulated page views without mixing answers', async function () {
     assertPassed(await runPhp('persistent_test.php', env), 12);
+  });
+
+  it('streams, cancels and carries deadlines against the real server', async function () {
+    assertPassed(await runPhp('stream_live_test.php', env), 4);
   });
 
   it('streams answers through a generator, and cancels when the loop ends early (scripted peer)', async function () {
