@@ -59,18 +59,19 @@ class TimedPixlIPCClient extends PixlIPCClient
     public $encodeNs = 0;
     public $writeNs = 0;
 
-    protected function encode($value)
+    // Variadic overrides: they stay compatible when the client's parameter lists change.
+    protected function encode(...$args)
     {
         $t = hrtime(true);
-        $out = parent::encode($value);
+        $out = parent::encode(...$args);
         $this->encodeNs += hrtime(true) - $t;
         return $out;
     }
 
-    protected function writeRequest($head, $dataJson)
+    protected function writeRequest(...$args)
     {
         $t = hrtime(true);
-        $out = parent::writeRequest($head, $dataJson);
+        $out = parent::writeRequest(...$args);
         $this->writeNs += hrtime(true) - $t;
         return $out;
     }
