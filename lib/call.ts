@@ -6,7 +6,7 @@
  */
 import type { AnswerStream } from './answer-stream';
 import type { Connection } from './connection';
-import { AbortCode, MAX_TIMEOUT_MS } from './protocol';
+import { AbortCode } from './protocol';
 import type { IPCRequest } from './types';
 
 const CALL = Symbol('pixl-ipc.call');
@@ -75,6 +75,8 @@ export class Call {
   settled = false;
   /** When the caller stops waiting (ms since epoch), from its `timeoutMs`; 0 for none. */
   deadline = 0;
+  /** The timeout (ms) whose deadline queue holds this call (see deadline-queue.ts). */
+  timeoutKey = 0;
   /** Why the call was aborted (cancelled, deadline, disconnect, shutdown), or null while it runs normally. */
   abortedBy: AbortReason | null = null;
   /** The writer of a streamed answer, once the handler has opened one. */
@@ -83,7 +85,6 @@ export class Call {
   readonly wantsStream: boolean;
 
   private controller: AbortController | null = null;
-  private deadlineTimer: NodeJS.Timeout | null = null;
   private onAbort: (() => void) | null = null;
 
   /** Set by the pipeline when the call enters it: how a streamed answer is opened. */
@@ -110,13 +111,6 @@ export class Call {
     return this.controller.signal;
   }
 
-  /** Arms the deadline: `expire` runs once when it passes, unless the call was answered first. */
-  startDeadline(timeoutMs: number, expire: (call: Call) => void): void {
-    this.deadline = this.receivedAt + timeoutMs;
-    const delay = Math.min(Math.max(0, this.deadline - Date.now()), MAX_TIMEOUT_MS);
-    this.deadlineTimer = setTimeout(expire, delay, this);
-  }
-
   /**
    * Aborts the running handler's signal (once; later reasons are ignored).
    * Returns false when the call was already answered or aborted.
@@ -139,15 +133,11 @@ export class Call {
     else this.onAbort = fn;
   }
 
-  /** Marks the call answered and lets go of its timer. */
+  /** Marks the call answered. */
   finish(now: number): void {
     this.settled = true;
     this.settledAt = now;
     this.onAbort = null;
-    if (this.deadlineTimer) {
-      clearTimeout(this.deadlineTimer);
-      this.deadlineTimer = null;
-    }
   }
 
   openStream(): AnswerStream {

@@ -12,13 +12,14 @@ import { performance } from 'perf_hooks';
 import { AccessPolicy } from './access-policy';
 import { Authenticator } from './auth';
 import { AuthThrottle } from './auth-throttle';
+import { DeadlineQueue } from './deadline-queue';
 import { excerpt } from './excerpt';
 import type { Call } from './call';
 import type { Connection } from './connection';
 import { describePeer } from './peer-cred';
 import { noHandlerFound } from './builtins';
 import { AnswerError, Dispatcher } from './dispatcher';
-import { AbortCode, MAX_TIMEOUT_MS, ServerErrorCode, URI, errorLine, isRequestId, responseLine } from './protocol';
+import { AbortCode, ServerErrorCode, URI, errorLine, isRequestId, responseLine } from './protocol';
 import type { Router } from './router';
 import type { ServerStats } from './stats';
 import type { AuthInfo, Handler } from './types';
@@ -78,6 +79,9 @@ export class Pipeline {
   /** Requests sent right behind a connection's credentials, waiting for their check, in order. */
   private readonly waitingForAuth = new Map<Connection, Call[]>();
 
+  /** Deadlines of requests that carry timeoutMs: one timer per timeout value, not per request. */
+  private readonly deadlines = new DeadlineQueue((call) => this.expire(call));
+
   constructor(router: Router, private readonly stats: ServerStats, private readonly log: PipelineLog) {
     this.dispatcher = new Dispatcher(router, this.unmatched, this.settle, {
       handlerFailed: (name, call, error) => {
@@ -99,7 +103,7 @@ export class Pipeline {
     if (this.logRequests) this.log.debug(9, 'Request ' + excerpt(call.request.uri), { id: call.connection.id, ipcReqID: excerpt(call.request.ipcReqID) });
     call.streamOpener = this.openStream;
     const timeoutMs = call.request.timeoutMs;
-    if (typeof timeoutMs === 'number') call.startDeadline(Math.min(timeoutMs, MAX_TIMEOUT_MS), this.expire);
+    if (typeof timeoutMs === 'number') this.deadlines.add(call, timeoutMs);
     const waiting = this.waitingForAuth.get(call.connection);
     if (waiting) {
       // Sent right behind the credentials: answer it once they are checked, not with access now.
@@ -243,6 +247,7 @@ export class Pipeline {
     }
     const ms = performance.now() - call.readAt;
     call.finish(call.receivedAt + ms);
+    if (call.deadline !== 0) this.deadlines.settled(call);
     const slow = ms > this.slowThresholdMs;
     if (slow) this.stats.slow();
     const { request } = call;

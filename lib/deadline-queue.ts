@@ -1,0 +1,94 @@
+/**
+ * The server's request deadlines, without a timer per request. A client
+ * sends the same `timeoutMs` with request after request, so the calls that
+ * share a timeout arrive in deadline order: each timeout value gets one FIFO
+ * queue and one timer, armed for the queue's head. Answered calls leave the
+ * head as they settle (most settle in order); the timer, when it fires,
+ * expires what is due and re-arms for the next head.
+ */
+import type { Call } from './call';
+import { MAX_TIMEOUT_MS } from './protocol';
+
+class Queue {
+  calls: Call[] = [];
+  head = 0;
+  timer: NodeJS.Timeout | null = null;
+
+  get size(): number {
+    return this.calls.length - this.head;
+  }
+
+  peek(): Call | undefined {
+    return this.calls[this.head];
+  }
+
+  shift(): void {
+    this.calls[this.head++] = undefined as unknown as Call;
+    // Compact once the dead front is most of the array.
+    if (this.head > 1024 && this.head * 2 > this.calls.length) {
+      this.calls = this.calls.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+export class DeadlineQueue {
+  private readonly queues = new Map<number, Queue>();
+
+  /** `expire` runs for a call whose deadline passed before it was answered. */
+  constructor(private readonly expire: (call: Call) => void) {}
+
+  /** Starts the clock on `call`: it expires `timeoutMs` after it was read unless answered first. */
+  add(call: Call, timeoutMs: number): void {
+    const ms = Math.min(timeoutMs, MAX_TIMEOUT_MS);
+    call.deadline = call.receivedAt + ms;
+    call.timeoutKey = ms;
+    let queue = this.queues.get(ms);
+    if (!queue) {
+      queue = new Queue();
+      this.queues.set(ms, queue);
+    }
+    // Calls of one timeout arrive in deadline order, except when the clock
+    // steps back; an earlier deadline behind a later one only fires late.
+    queue.calls.push(call);
+    if (!queue.timer) this.arm(ms, queue, call.deadline);
+  }
+
+  /** A call was answered: let go of it if it is at the front (the usual case). */
+  settled(call: Call): void {
+    const queue = this.queues.get(call.timeoutKey);
+    if (!queue || queue.peek() !== call) return;
+    while (queue.size > 0 && queue.peek()!.settled) queue.shift();
+  }
+
+  /** Clears every timer (at shutdown). */
+  clear(): void {
+    for (const queue of this.queues.values()) if (queue.timer) clearTimeout(queue.timer);
+    this.queues.clear();
+  }
+
+  private arm(ms: number, queue: Queue, deadline: number): void {
+    queue.timer = setTimeout(() => this.fire(ms, queue), Math.max(0, deadline - Date.now()));
+    // A pending deadline never keeps a stopped daemon alive.
+    queue.timer.unref();
+  }
+
+  private fire(ms: number, queue: Queue): void {
+    queue.timer = null;
+    const now = Date.now();
+    for (let call = queue.peek(); call !== undefined; call = queue.peek()) {
+      if (!call.settled) {
+        if (call.deadline > now) {
+          this.arm(ms, queue, call.deadline);
+          return;
+        }
+        // Answering it (deadline_exceeded) usually takes it off the front already.
+        this.expire(call);
+        if (queue.peek() !== call) continue;
+      }
+      queue.shift();
+    }
+    // Empty: forget the queue so a client's one-off timeouts do not pile up.
+    this.queues.delete(ms);
+  }
+}
