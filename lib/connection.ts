@@ -12,7 +12,7 @@ import type { AbandonReason } from './pipeline';
 import { LineReader } from './framing';
 import { peerGroups, PeerIdentity } from './peer-cred';
 import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
-import type { ServerStats } from './stats';
+import type { ServerStats, TransportBytes } from './stats';
 import type { DisconnectReason, IPCRequest, Transport } from './types';
 
 export interface ConnectionLimits {
@@ -114,6 +114,7 @@ export class Connection implements PartSink {
   private readonly socket: Socket;
   private readonly host: ConnectionHost;
   private readonly stats: ServerStats;
+  private readonly transportBytes: TransportBytes;
   private readonly reader: LineReader;
   private outQueue: string[] = [];
   /** Characters in outQueue (close to bytes: most output is ASCII JSON). */
@@ -140,6 +141,7 @@ export class Connection implements PartSink {
     this.transport = transport;
     this.host = host;
     this.stats = host.stats;
+    this.transportBytes = host.stats.transportBytes(transport);
     this.isAuthenticated = authenticated;
     this.reader = new LineReader(authenticated ? host.limits.maxMessageSize : host.limits.maxMessageSizeBeforeAuth, {
       onLine: (line, bytes) => this.onLine(line, bytes),
@@ -364,12 +366,12 @@ export class Connection implements PartSink {
     const added = written - this.counters.bytesOut;
     if (added <= 0) return;
     this.counters.bytesOut = written;
-    this.stats.bytesOut(added);
+    this.stats.bytesOut(added, this.transportBytes);
   }
 
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
-    this.stats.bytesIn(chunk.length);
+    this.stats.bytesIn(chunk.length, this.transportBytes);
     const now = Date.now();
     this.lastActivity = now;
     this.lastReadAt = performance.now();

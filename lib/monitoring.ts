@@ -9,6 +9,7 @@ import type { Connection } from './connection';
 import { EndpointStats } from './endpoint-stats';
 import { MetricsSnapshot, processFigures, renderMetrics, TransportFigures } from './metrics';
 import { SlowLogWriter, SlowRequestLog } from './slow-log';
+import type { ServerStats } from './stats';
 import type { Transport } from './types';
 
 export interface MonitoringSettings {
@@ -23,23 +24,17 @@ const NO_HANDLER = '(no handler)';
 
 const TRANSPORTS: readonly Transport[] = ['unix', 'tcp', 'tls'];
 
-interface TransportTotals {
-  accepted: number;
-  /** Bytes of connections that have closed (open ones are read live). */
-  closedBytesIn: number;
-  closedBytesOut: number;
-}
 
 export class Monitoring {
   readonly endpoints = new EndpointStats();
   readonly slowLog: SlowRequestLog;
   readonly endpointStats: boolean;
-  private readonly transports = new Map<Transport, TransportTotals>();
+  private readonly accepted = new Map<Transport, number>();
 
   constructor(settings: MonitoringSettings, writeSlow: SlowLogWriter) {
     this.endpointStats = settings.endpointStats;
     this.slowLog = new SlowRequestLog(settings.slowLogPerSecond, writeSlow);
-    for (const transport of TRANSPORTS) this.transports.set(transport, { accepted: 0, closedBytesIn: 0, closedBytesOut: 0 });
+    for (const transport of TRANSPORTS) this.accepted.set(transport, 0);
   }
 
   /**
@@ -53,13 +48,7 @@ export class Monitoring {
   }
 
   connectionOpened(transport: Transport): void {
-    this.transports.get(transport)!.accepted++;
-  }
-
-  connectionClosed(connection: Connection): void {
-    const totals = this.transports.get(connection.transport)!;
-    totals.closedBytesIn += connection.counters.bytesIn;
-    totals.closedBytesOut += connection.bytesOut;
+    this.accepted.set(transport, this.accepted.get(transport)! + 1);
   }
 
   /** Ends the current stats interval of every endpoint. */
@@ -67,27 +56,23 @@ export class Monitoring {
     this.endpoints.cycle();
   }
 
-  /** Per transport: open connections, accepted, bytes (closed connections plus open ones). */
-  transportFigures(open: Iterable<Connection>): Record<string, TransportFigures> {
+  /** Per transport: open connections, accepted, and bytes (counted in ServerStats as they pass). */
+  transportFigures(open: Iterable<Connection>, stats: ServerStats): Record<string, TransportFigures> {
     const figures: Record<string, TransportFigures> = {};
-    for (const [transport, totals] of this.transports) {
+    for (const [transport, accepted] of this.accepted) {
       // A transport that never had a connection (usually: not listening) is left out.
-      if (totals.accepted === 0 && transport !== 'unix') continue;
-      figures[transport] = { open: 0, accepted: totals.accepted, bytesIn: totals.closedBytesIn, bytesOut: totals.closedBytesOut };
+      if (accepted === 0 && transport !== 'unix') continue;
+      const bytes = stats.transportBytes(transport);
+      figures[transport] = { open: 0, accepted, bytesIn: bytes.bytesIn, bytesOut: bytes.bytesOut };
     }
-    for (const connection of open) {
-      const entry = figures[connection.transport];
-      entry.open++;
-      entry.bytesIn += connection.counters.bytesIn;
-      entry.bytesOut += connection.bytesOut;
-    }
+    for (const connection of open) figures[connection.transport].open++;
     return figures;
   }
 
   /** The Prometheus text exposition. */
-  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'transports' | 'process'>, open: Iterable<Connection>): string {
+  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'transports' | 'process'>, open: Iterable<Connection>, stats: ServerStats): string {
     const endpoints: MetricsSnapshot['endpoints'] = [];
     for (const stat of this.endpoints.values()) endpoints.push([stat.name, stat.totals()]);
-    return renderMetrics({ ...snapshot, endpoints, transports: this.transportFigures(open), process: processFigures() });
+    return renderMetrics({ ...snapshot, endpoints, transports: this.transportFigures(open, stats), process: processFigures() });
   }
 }

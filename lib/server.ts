@@ -65,10 +65,7 @@ export class IPCServer extends Component {
       this.monitoring.connectionOpened(connection.transport);
       this.emit('connect', connection);
     },
-    disconnected: (connection, reason) => {
-      this.monitoring.connectionClosed(connection);
-      this.emit('disconnect', connection, reason);
-    },
+    disconnected: (connection, reason) => this.emit('disconnect', connection, reason),
   }, this.log, {
     maxMessageSize: defaultConfig.max_message_size,
     maxMessageSizeBeforeAuth: defaultConfig.max_message_size_before_auth,
@@ -345,7 +342,7 @@ export class IPCServer extends Component {
    * `metrics_port` listener and the `/ipcserver/metrics` uri serve).
    */
   getMetrics(): string {
-    return this.monitoring.render({ startedAt: this.stats.startedAt, inFlight: this.connections.inFlight, totals: this.stats.totals }, this.connections.values());
+    return this.monitoring.render({ startedAt: this.stats.startedAt, inFlight: this.connections.inFlight, totals: this.stats.totals }, this.connections.values(), this.stats);
   }
 
   /** The stats uri's answer: getStats(), with the connection list for `{ connections: true }` and the handler list for `{ handlers: true }`. */

@@ -17,6 +17,12 @@ export interface IntervalStats {
   duration: number;
 }
 
+/** Bytes read and written on the connections of one transport, since startup. */
+export interface TransportBytes {
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** What became of an answer: sent, not wanted (noReply), or dropped (the client had gone). */
 export type AnswerDelivery = 'sent' | 'noReply' | 'dropped';
 
@@ -81,6 +87,7 @@ export class ServerStats {
     lateAnswers: 0,
   };
   readonly startedAt = Date.now();
+  private readonly byTransport = new Map<string, TransportBytes>();
   private intervalStart = Date.now();
 
   request(): void {
@@ -133,12 +140,25 @@ export class ServerStats {
     this.totals.lateAnswers++;
   }
 
-  bytesIn(count: number): void {
+  /** Bytes read from a client; `transport` carries the same count per transport. */
+  bytesIn(count: number, transport: TransportBytes): void {
     this.totals.bytesIn += count;
+    transport.bytesIn += count;
   }
 
-  bytesOut(count: number): void {
+  bytesOut(count: number, transport: TransportBytes): void {
     this.totals.bytesOut += count;
+    transport.bytesOut += count;
+  }
+
+  /** The byte totals of one transport (a connection keeps the one for its transport). */
+  transportBytes(transport: string): TransportBytes {
+    let bytes = this.byTransport.get(transport);
+    if (!bytes) {
+      bytes = { bytesIn: 0, bytesOut: 0 };
+      this.byTransport.set(transport, bytes);
+    }
+    return bytes;
   }
 
   authFailure(): void {

@@ -68,6 +68,11 @@ describe('stats: totals', function () {
     });
     assert.strictEqual(stats.connections, 0);
     assert.strictEqual(stats.inFlight, 0);
+    // The per-transport byte counters agree, with no connection left to read them from.
+    const metrics = h.ipc.getMetrics();
+    const sample = (name) => Number(new RegExp('^' + name.replace(/[{}"]/g, '\\$&') + ' (\\S+)$', 'm').exec(metrics)[1]);
+    assert.strictEqual(sample('pixl_ipc_received_bytes_total{transport="unix"}'), a.bytesOut + b.bytesOut);
+    assert.strictEqual(sample('pixl_ipc_sent_bytes_total{transport="unix"}'), a.bytesIn + b.bytesIn);
   });
 
   it('counts connectionsAccepted, and connectionsRejected past max_connections', async function () {
