@@ -3,6 +3,9 @@
 // for driving terminal programs as a user would: start a command in a
 // detached session of a given size, type keys, read the screen.
 const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 
 let counter = 0;
 
@@ -17,11 +20,13 @@ function tmuxAvailable() {
 
 class Tmux {
   constructor() {
-    this.socketName = `pixl-ipc-test-${process.pid}-${++counter}`;
+    // A socket in a directory of our own (not tmux's shared one), removed by kill().
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixl-ipc-tmux-'));
+    this.socketPath = path.join(this.dir, `s${++counter}`);
   }
 
   run(args) {
-    return execFileSync('tmux', ['-L', this.socketName, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('tmux', ['-S', this.socketPath, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   /** Starts `command` (a shell command line) in a detached session `name` of `width` x `height`, with `env` set. */
@@ -54,7 +59,7 @@ class Tmux {
 
   /** Whether session `name` still exists (its program has not exited). */
   hasSession(name) {
-    return spawnSync('tmux', ['-L', this.socketName, 'has-session', '-t', name], { stdio: 'ignore' }).status === 0;
+    return spawnSync('tmux', ['-S', this.socketPath, 'has-session', '-t', name], { stdio: 'ignore' }).status === 0;
   }
 
   /** The pid of the program in session `name`'s pane. */
@@ -64,7 +69,8 @@ class Tmux {
 
   /** Stops this tmux server and everything running in it. */
   kill() {
-    spawnSync('tmux', ['-L', this.socketName, 'kill-server'], { stdio: 'ignore' });
+    spawnSync('tmux', ['-S', this.socketPath, 'kill-server'], { stdio: 'ignore' });
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

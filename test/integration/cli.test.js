@@ -128,12 +128,11 @@ describe('pixl-ipc command', function () {
     });
 
     it('exits 4 on a timeout', async () => {
-      const started = Date.now();
+      // The answer would come after 3 s with exit 0: exit 4 shows the command gave up at its timeout.
       const result = await runCli(['send', '/ipcserver/test/delay', '{"delay": 3000}', '--timeout', '100', '--socket', h.socketPath]);
-      assert.strictEqual(result.code, 4);
+      assert.strictEqual(result.code, 4, result.stderr);
       assert.strictEqual(result.stdout, '');
       assertOneLineError(result, 'request_timeout');
-      assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
     });
 
     it('exits 2 on a bad JSON argument, without sending anything', async () => {
