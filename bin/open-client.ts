@@ -4,7 +4,8 @@
  * failures turned into CliErrors with a clear line and exit code.
  */
 import { CliError, ExitCode } from './cli-error';
-import { AUTH_ENV } from './defaults';
+import * as path from 'path';
+import { AUTH_ENV, defaultRuntimeDir } from './defaults';
 import { packageVersion } from './package-version';
 
 /** The parts of the Node client (client/index.ts) the commands use. */
@@ -43,6 +44,16 @@ export function parseCredentials(text: string | undefined): unknown {
   }
 }
 
+/**
+ * The uid the server must run as: on the user's own default socket, the
+ * user's own (nothing, credentials included, goes to anyone else); elsewhere
+ * any (a daemon may run as another user: that is what --socket is for).
+ */
+export function expectedServerUid(socket: string): number | null {
+  if (typeof process.geteuid !== 'function') return null;
+  return path.resolve(socket) === path.join(defaultRuntimeDir(), 'pixl-ipc.sock') ? process.geteuid() : null;
+}
+
 /** Creates and connects a client; rejects with a CliError when it cannot. */
 export async function openClient(options: OpenClientOptions): Promise<CommandClient> {
   // Loaded here, not at the top, so `--help` works even before the client is built.
@@ -54,6 +65,7 @@ export async function openClient(options: OpenClientOptions): Promise<CommandCli
     autoReconnect: false,
     userAgent: options.userAgent ?? `pixl-ipc-cli/${packageVersion()}`,
     auth: parseCredentials(options.auth),
+    expectServerUid: expectedServerUid(options.socket),
   });
   // The client reports socket trouble as 'error' events too; the failed promise says it better.
   client.on('error', () => {});
@@ -80,6 +92,8 @@ export function toCliError(err: unknown, socket: string, timeout: number, uri?: 
     case 'connect_failed':
     case 'no_open_stream':
       return new CliError(`cannot connect to ${socket}: ${describeCause(e.cause, message)}`, ExitCode.connection);
+    case 'server_identity':
+      return new CliError(`refusing to talk to ${socket}: ${message}`, ExitCode.connection);
     case 'connection_closed':
     case 'client_closed':
       return new CliError(`the connection to ${socket} closed before the answer came (${code})`, ExitCode.connection);

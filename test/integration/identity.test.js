@@ -137,6 +137,38 @@ describe('identity: a second local user', function () {
     });
   });
 
+  describe('the command line on its default socket', function () {
+    it('pixl-ipc send refuses a server running as another user on the default socket, sending it nothing (not even credentials)', async function () {
+      const tmp = stickyTmp();
+      const runtimeDir = path.join(tmp, `pixl-ipc-${process.getuid()}`);
+      fs.mkdirSync(runtimeDir);
+      fs.chmodSync(runtimeDir, 0o777); // as if another user had got in
+      const socketPath = path.join(runtimeDir, 'pixl-ipc.sock');
+      let impostor;
+      const received = runAs(other, { mode: 'listen', socketPath }, (child) => { impostor = child; });
+      await waitFor(() => fs.existsSync(socketPath) && (fs.statSync(socketPath).mode & 0o777) === 0o666, 'the impostor listening');
+      const env = { ...process.env, TMPDIR: tmp, XDG_RUNTIME_DIR: '', PIXL_IPC_AUTH: 'the-secret' };
+      delete env.PIXL_IPC_SOCKET;
+      const cli = (args) => new Promise((resolve) => {
+        const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => { stderr += chunk; });
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      const refused = await cli(['send', ECHO, '"hi"', '--timeout', '1500']);
+      assert.strictEqual(refused.code, 3, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`runs as uid ${other.uid}, not ${process.getuid()}`));
+      // The impostor was reachable: a plain connection from here gets through.
+      const probe = net.connect(socketPath);
+      await new Promise((resolve, reject) => { probe.once('connect', resolve); probe.once('error', reject); });
+      await new Promise((resolve) => probe.end('x', resolve));
+      await sleep(100);
+      impostor.stdin.end();
+      const { bytes } = await received;
+      assert.strictEqual(bytes, 1, 'the command sent nothing: only the probe\'s byte arrived');
+    });
+  });
+
   describe('the socket while it appears', function () {
     it('is never connectable by the other user with a mode looser than configured: 20 starts under umask 000', async function () {
       const dir = makeTempDir('pixl-ipc-umask-');
