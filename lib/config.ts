@@ -46,6 +46,7 @@ export const defaultConfig = {
   max_connections_per_user: 256,
   auth_throttle_after: 5,
   auth_throttle_max_ms: 5000,
+  handoff: false,
 };
 
 export interface Settings {
@@ -99,6 +100,8 @@ export interface Settings {
   authThrottleAfter: number;
   /** The longest wait between two credential checks of a peer that keeps failing. */
   authThrottleMaxMs: number;
+  /** At startup, take socket_path over from a daemon already listening there (see handoff.ts) instead of refusing. */
+  handoff: boolean;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +191,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     maxConnectionsPerUser: number(get, 'max_connections_per_user', 0),
     authThrottleAfter: number(get, 'auth_throttle_after', 0),
     authThrottleMaxMs: number(get, 'auth_throttle_max_ms', 1),
+    handoff: get('handoff') === true,
   };
   if (settings.tlsPort && (!settings.tlsKey || !settings.tlsCert)) {
     throw new ConfigError('IPCServer config: tls_port needs tls_key and tls_cert (paths to PEM files)');

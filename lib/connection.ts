@@ -188,6 +188,18 @@ export class Connection implements PartSink {
     return !this.closed && !this.closeReason;
   }
 
+  /**
+   * At shutdown: ends the connection gracefully and lets go of it as soon as
+   * the end has been sent (every queued byte handed to the kernel), without
+   * waiting for the client to close its side.
+   */
+  closeForShutdown(): void {
+    if (this.closed) return;
+    this.close('shutdown');
+    if (this.socket.writableFinished) this.destroy('shutdown');
+    else this.socket.once('finish', () => this.destroy('shutdown'));
+  }
+
   /** Bytes written to this client so far. */
   get bytesOut(): number {
     this.countBytesOut();

@@ -8,7 +8,7 @@ import { AccessPolicy } from './access-policy';
 import type { Call } from './call';
 import { Connection, ConnectionHost, ConnectionLimits } from './connection';
 import { describePeer, peerGroups, peerIdentity, PeerIdentity } from './peer-cred';
-import { ServerErrorCode, errorLine } from './protocol';
+import { GoawayReason, ServerErrorCode, URI, errorLine } from './protocol';
 import type { AbandonReason, Pipeline } from './pipeline';
 import type { ServerStats } from './stats';
 import type { DisconnectReason, Transport } from './types';
@@ -50,8 +50,8 @@ export class Connections implements ConnectionHost {
   inputTotal = 0;
   /** TLS sockets accepted whose handshake has not finished: they count against max_connections. */
   pendingHandshakes = 0;
-  /** Set when the server stops: new sockets are dropped at once. */
-  closing = false;
+  /** Set when the server stops (goAway()): new sockets hear goaway as soon as they are admitted. */
+  private goaway: { reason: GoawayReason; at: number } | null = null;
   /** Who may connect, and how many connections per user. */
   policy = new AccessPolicy({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 0 });
   /** False where the kernel's peer identity cannot be read (then every `peer` is null). */
@@ -62,6 +62,7 @@ export class Connections implements ConnectionHost {
   private readonly behind = new Set<Connection>();
   private nextId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private emptyWaiters: Array<() => void> = [];
 
   constructor(
     readonly stats: ServerStats,
@@ -96,10 +97,6 @@ export class Connections implements ConnectionHost {
 
   /** A listener accepted a socket: admit it as a connection, or refuse it. */
   accept(socket: Socket, transport: Transport): void {
-    if (this.closing) {
-      socket.destroy();
-      return;
-    }
     // The kernel's word on who connected, read once, before anything else.
     const peer = transport === 'unix' && this.identityAvailable ? peerIdentity(socket) : null;
     const refusal = this.admission(socket, transport, peer);
@@ -115,6 +112,8 @@ export class Connections implements ConnectionHost {
     this.stats.opened(this.open.size);
     this.log.debug(8, 'client connected', { id: connection.id, transport, peer });
     this.events.connected(connection);
+    // Queued before the listener closed (or before a hand-off): admitted, and told at once.
+    if (this.goaway) connection.push(URI.goaway, { reason: this.goaway.reason });
   }
 
   /** Admission checks for a new socket: resources, then identity. */
@@ -206,9 +205,52 @@ export class Connections implements ConnectionHost {
     }
     this.log.debug(8, 'client disconnected', { id: connection.id, reason });
     this.events.disconnected(connection, reason);
+    if (this.open.size === 0 && this.emptyWaiters.length > 0) {
+      const waiters = this.emptyWaiters;
+      this.emptyWaiters = [];
+      for (const wake of waiters) wake();
+    }
   }
 
   // ----- Closing -----
+
+  /**
+   * The server is stopping: tells every client (the goaway push), and every
+   * client admitted from now on. Requests read after this are refused by the
+   * pipeline (shutting_down).
+   */
+  goAway(reason: GoawayReason): void {
+    if (this.goaway) return;
+    this.goaway = { reason, at: Date.now() };
+    for (const connection of this.open.values()) connection.push(URI.goaway, { reason });
+  }
+
+  /**
+   * One step of a shutdown: closes each connection that has nothing running
+   * and whose client has sent nothing for `quietMs` (counted from the goaway
+   * at the earliest: a request the client wrote before it read the goaway
+   * still gets its shutting_down answer), without waiting for its client to
+   * close. Returns how long until the next connection could become quiet
+   * (Infinity when none waits for that).
+   */
+  shutdownStep(quietMs: number): number {
+    const now = Date.now();
+    const since = this.goaway ? this.goaway.at : 0;
+    let next = Infinity;
+    for (const connection of this.open.values()) {
+      if (!connection.isOpen || connection.inFlight > 0) continue;
+      const quietAt = Math.max(connection.lastActivity, since) + quietMs;
+      if (quietAt <= now) connection.closeForShutdown();
+      else next = Math.min(next, quietAt - now);
+    }
+    return next;
+  }
+
+  /** Resolves when no connection is open (at once if none is). */
+  whenEmpty(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
 
   /** Gives up every running request (its handler's signal aborts with `reason`). */
   abandonAll(reason: AbandonReason): void {
@@ -222,6 +264,11 @@ export class Connections implements ConnectionHost {
 
   destroyAll(reason: DisconnectReason): void {
     for (const connection of this.open.values()) connection.destroy(reason);
+  }
+
+  /** At shutdown: ends every connection and lets go of each once its end has been sent. */
+  closeAllForShutdown(): void {
+    for (const connection of this.open.values()) connection.closeForShutdown();
   }
 
   /**

@@ -1,14 +1,18 @@
 /**
  * The listening sockets: the Unix socket (and its file), and optionally TCP
- * and TLS. Hands every accepted socket to `onSocket`; knows nothing of what
- * happens to it next.
+ * and TLS. Each is either inherited from systemd (socket activation) or made
+ * here; a Unix socket made here may take its path over from a running daemon
+ * (hand-off). Hands every accepted socket to `onSocket`; knows nothing of
+ * what happens to it next.
  */
 import { lstatSync, readFileSync } from 'fs';
 import * as net from 'net';
-import { dirname } from 'path';
+import { dirname, resolve as resolvePath } from 'path';
 import * as tls from 'tls';
 import type { Settings } from './config';
+import { HandoffError, HandoffPeer } from './handoff';
 import { directoryModeFor, ensureDirectory, UnsafeDirectoryError } from './safe-dir';
+import { claimInherited, describeSocketFd, inheritedSockets, InheritedSocket, releaseInherited } from './socket-activation';
 import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile } from './socket-file';
 import type { Transport } from './types';
 
@@ -30,14 +34,43 @@ export interface HandshakeGate {
   end(): void;
 }
 
+/** Where a listener listens: a path it binds, a port it binds, or an fd it inherited. */
+type Target = { path: string } | { port: number; host: string } | { fd: number };
+
+/** While taking over, how long a TCP/TLS port may stay busy (the old daemon lets go once it has stopped listening). */
+const TAKEOVER_PORT_WAIT_MS = 5000;
+const PORT_RETRY_MS = 20;
+
+function describeTarget(transport: Transport, target: Target): string {
+  if ('fd' in target) return `${transport} fd ${target.fd} (socket activation)`;
+  if ('path' in target) return `${transport} ${target.path}`;
+  return `${transport} ${target.host}:${target.port}`;
+}
+
+/** An inherited fd, sorted: which listener it is for. */
+interface SortedFds {
+  unix: InheritedSocket | null;
+  tcp: InheritedSocket | null;
+  tls: InheritedSocket | null;
+}
+
 export class Listeners {
   /** The bound TCP port when `listen_port` is set (null otherwise). */
   tcpPort: number | null = null;
   /** The bound TLS port when `tls_port` is set (null otherwise). */
   tlsPort: number | null = null;
+  /** True when the Unix socket came from systemd: its file is never created, moved or removed here. */
+  unixInherited = false;
+  /** The path of the Unix socket served (for an inherited one, where it is bound, when known). */
+  socketPath: string | null = null;
+  /** The pid of the daemon this one took the socket path over from, or null. */
+  tookOverFrom: number | null = null;
 
+  /** Listeners on sockets made here: closing them resets connections still queued, so they are drained first. */
   private servers: net.Server[] = [];
-  private socketPath: string | null = null;
+  /** Listeners on inherited sockets: closing only lets go of our copy; queued connections wait for the next daemon. */
+  private inheritedServers: net.Server[] = [];
+  private inheritedFds: number[] = [];
   /** The inode of the socket file this process created, so it never removes another's. */
   private socketInode: number | null = null;
 
@@ -51,14 +84,23 @@ export class Listeners {
   /** Opens every configured listener; rejects (leaving none open) if one cannot be. */
   async open(s: Settings): Promise<void> {
     try {
-      await this.openUnixSocket(s.socketPath, s.socketMode);
-
-
-      if (s.listenPort) {
-        this.tcpPort = await this.listen(net.createServer({ allowHalfOpen: true }), 'tcp', s.listenPort, s.listenHost);
-        this.log.debug(5, `IPCServer listening on tcp://${s.listenHost}:${this.tcpPort}`);
+      const inherited = this.sortInherited(s);
+      if (inherited.unix) {
+        await this.openInheritedUnix(inherited.unix, s.socketPath);
+      } else {
+        await this.openUnixSocket(s.socketPath, s.socketMode, s.handoff);
       }
-      if (s.tlsPort) {
+      // Taking over: the old daemon lets go of its ports once it has stopped listening.
+      const portWait = this.tookOverFrom !== null ? TAKEOVER_PORT_WAIT_MS : 0;
+
+      if (inherited.tcp || s.listenPort) {
+        const target: Target = inherited.tcp ? { fd: inherited.tcp.fd } : { port: s.listenPort, host: s.listenHost };
+        if (inherited.tcp && s.listenPort) this.log.debug(3, `listen_port ${s.listenPort} not bound: serving the TCP socket systemd passed (fd ${inherited.tcp.fd})`);
+        this.tcpPort = await this.listen(() => net.createServer({ allowHalfOpen: true }), 'tcp', target, portWait);
+        this.log.debug(5, `IPCServer listening on tcp://${s.listenHost}:${this.tcpPort}${inherited.tcp ? ' (socket activation)' : ''}`);
+      }
+      if (inherited.tls || s.tlsPort) {
+        if (!s.tlsKey || !s.tlsCert) throw new Error('IPCServer: systemd passed a socket named tls, which needs tls_key and tls_cert');
         // Not allowHalfOpen here: a client that hangs up during the handshake
         // must close the socket. Half-open is turned on once the handshake is done.
         this.tlsHandshakeTimeout = s.tlsHandshakeTimeout;
@@ -68,8 +110,9 @@ export class Listeners {
           tlsOptions.requestCert = true;
           tlsOptions.rejectUnauthorized = true;
         }
-        this.tlsPort = await this.listen(tls.createServer(tlsOptions), 'tls', s.tlsPort, s.listenHost);
-        this.log.debug(5, `IPCServer listening on tls://${s.listenHost}:${this.tlsPort}`);
+        const target: Target = inherited.tls ? { fd: inherited.tls.fd } : { port: s.tlsPort, host: s.listenHost };
+        this.tlsPort = await this.listen(() => tls.createServer(tlsOptions), 'tls', target, portWait);
+        this.log.debug(5, `IPCServer listening on tls://${s.listenHost}:${this.tlsPort}${inherited.tls ? ' (socket activation)' : ''}`);
       }
     } catch (err) {
       this.close();
@@ -78,46 +121,174 @@ export class Listeners {
   }
 
   /**
+   * Sorts the sockets systemd passed: one named `tcp` or `tls`
+   * (FileDescriptorName=) is for that listener; the Unix listener takes the
+   * Unix socket bound at socket_path, or the only Unix socket passed.
+   */
+  private sortInherited(s: Settings): SortedFds {
+    const sorted: SortedFds = { unix: null, tcp: null, tls: null };
+    const passed = inheritedSockets();
+    if (passed === null || passed.length === 0) return sorted;
+    const unix: Array<{ socket: InheritedSocket; path: string | null }> = [];
+    for (const socket of passed) {
+      if (socket.name === 'tcp' || socket.name === 'tls') {
+        sorted[socket.name] = socket;
+        continue;
+      }
+      const kind = describeSocketFd(socket.fd);
+      // Where /proc/net/unix cannot be read, the fd is tried as the Unix socket (and refused if it is not one).
+      if (kind === null) unix.push({ socket, path: null });
+      else if (kind.kind === 'unix') unix.push({ socket, path: kind.path });
+      else if (kind.kind === 'other') this.log.debug(1, `Socket activation: fd ${socket.fd}${socket.name ? ` (${socket.name})` : ''} is not a Unix socket; name it tcp or tls (FileDescriptorName=) to serve it; left alone`);
+      else this.log.debug(1, `Socket activation: fd ${socket.fd} is not a socket; left alone`);
+    }
+    if (unix.length === 0) return sorted;
+    const wanted = resolvePath(s.socketPath);
+    const match = unix.find((entry) => entry.path !== null && resolvePath(entry.path) === wanted) ?? (unix.length === 1 ? unix[0] : null);
+    if (match === null) {
+      const paths = unix.map((entry) => `fd ${entry.socket.fd}: ${entry.path ?? 'unknown path'}`).join(', ');
+      throw new Error(`IPCServer: systemd passed ${unix.length} Unix sockets (${paths}) and none is socket_path ${s.socketPath}; set socket_path to the one to serve`);
+    }
+    for (const entry of unix) {
+      if (entry !== match) this.log.debug(1, `Socket activation: fd ${entry.socket.fd} (${entry.path ?? 'unknown path'}) is not socket_path; left alone`);
+    }
+    sorted.unix = match.socket;
+    if (match.path !== null && resolvePath(match.path) !== wanted) {
+      this.log.debug(1, `Socket activation: serving the Unix socket systemd passed, bound at ${match.path}; socket_path ${s.socketPath} is not used`);
+    }
+    this.socketPath = match.path ?? s.socketPath;
+    return sorted;
+  }
+
+  /** Serves the Unix socket systemd passed: its path, mode and owner are the .socket unit's business. */
+  private async openInheritedUnix(socket: InheritedSocket, configuredPath: string): Promise<void> {
+    await this.listen(() => net.createServer({ allowHalfOpen: true }), 'unix', { fd: socket.fd }, 0);
+    this.unixInherited = true;
+    this.log.debug(5, `IPCServer listening on ${this.socketPath ?? configuredPath} (socket activation, fd ${socket.fd})`);
+  }
+
+  /**
    * The Unix socket, never reachable with a mode looser than `mode`: checks
    * its directory, binds in a private staging directory, sets the mode, then
-   * renames it into place (see socket-file.ts).
+   * renames it into place (see socket-file.ts). With `takeOver`, a daemon
+   * already listening there is asked to hand off (see handoff.ts) instead of
+   * being a reason to refuse.
    */
-  private async openUnixSocket(path: string, mode: number | null): Promise<void> {
+  private async openUnixSocket(path: string, mode: number | null, takeOver: boolean): Promise<void> {
     try {
       ensureDirectory(dirname(path), directoryModeFor(mode), 'The socket directory');
     } catch (err) {
       if (err instanceof UnsafeDirectoryError) throw err;
       throw new Error(`IPCServer: cannot create the socket's directory ${dirname(path)}: ${(err as Error).message}`);
     }
-    const previous = await checkSocketPathFree(path);
-    const staging = createStagingDir(path);
+    const running = takeOver ? await this.prepareTakeover(path) : null;
     try {
-      await this.listen(net.createServer({ allowHalfOpen: true }), 'unix', staging.socketPath);
-      this.socketInode = publishSocket(staging.socketPath, path, mode);
-      this.socketPath = path;
+      const previous = running ? 'live' : await checkSocketPathFree(path);
+      const staging = createStagingDir(path);
+      try {
+        await this.listen(() => net.createServer({ allowHalfOpen: true }), 'unix', { path: staging.socketPath }, 0);
+        this.socketInode = publishSocket(staging.socketPath, path, mode);
+        this.socketPath = path;
+      } finally {
+        staging.remove();
+      }
+      if (previous === 'stale') this.log.debug(3, `Replaced stale socket file ${path}`);
+      this.log.debug(5, `IPCServer listening on ${path}`);
+      if (running) await this.commitTakeover(running.peer, running.pid);
     } finally {
-      staging.remove();
+      running?.peer.close();
     }
-    if (previous === 'stale') this.log.debug(3, `Replaced stale socket file ${path}`);
-    this.log.debug(5, `IPCServer listening on ${path}`);
   }
 
-  /** Stops accepting. The socket file stays until removeSocketFile(). */
+  /**
+   * Before touching the path: connects to the daemon there (null if none
+   * listens) and checks it runs as our user and agrees to hand off.
+   */
+  private async prepareTakeover(path: string): Promise<{ peer: HandoffPeer; pid: number } | null> {
+    let stats;
+    try {
+      stats = lstatSync(path);
+    } catch {
+      return null;
+    }
+    // Not a socket: checkSocketPathFree() says so.
+    if (!stats.isSocket()) return null;
+    const peer = await HandoffPeer.connect(path).catch((err: Error) => {
+      throw new Error(`IPCServer: cannot take over ${path}: ${err.message}`);
+    });
+    if (peer === null) return null;
+    try {
+      const ownUid = process.geteuid ? process.geteuid() : -1;
+      const serverUid = peer.serverUid;
+      if (serverUid !== null && serverUid !== ownUid) {
+        throw new HandoffError(`the daemon listening there runs as uid ${serverUid}, not as this daemon's uid ${ownUid}`);
+      }
+      const answer = await peer.prepare();
+      this.log.debug(3, `Taking over ${path} from the daemon with pid ${answer.pid}`);
+      return { peer, pid: answer.pid };
+    } catch (err) {
+      peer.close();
+      throw new Error(`IPCServer: cannot take over ${path}: ${(err as Error).message}; stop that daemon first, or start this one without handoff`);
+    }
+  }
+
+  /** The path leads to us now: the old daemon may go. */
+  private async commitTakeover(peer: HandoffPeer, pid: number): Promise<void> {
+    try {
+      await peer.commit();
+      this.tookOverFrom = pid;
+      this.log.debug(3, `Took over ${peer.path} from the daemon with pid ${pid}: it stops listening, answers what it has and exits`);
+    } catch (err) {
+      // We serve the path already; the old daemon keeps the connections it has.
+      this.log.error('handoff', `The daemon with pid ${pid} did not confirm the hand-off (${(err as Error).message}); new connections reach this daemon, stop that one yourself`);
+    }
+  }
+
+  /** True while socket_path is still the socket this process created (false when inherited, or replaced by a newer daemon). */
+  ownsSocketFile(): boolean {
+    if (this.socketPath === null || this.socketInode === null) return false;
+    try {
+      return lstatSync(this.socketPath).ino === this.socketInode;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stops accepting, for a shutdown. Connections already queued on a socket
+   * made here (the kernel accepted them; after a hand-off no new ones can
+   * arrive) are accepted first: closing the listener would reset them. An
+   * inherited socket is let go of at once: its queue stays with systemd's
+   * copy, for the next daemon.
+   */
+  async stopAccepting(): Promise<void> {
+    this.closeInherited();
+    if (this.servers.length === 0) return;
+    // libuv accepts everything queued each time a listener polls readable:
+    // two turns of the event loop include a full poll.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    this.close();
+  }
+
+  /** Stops accepting now. The socket file stays until removeSocketFile(). */
   close(): void {
+    this.closeInherited();
     for (const server of this.servers) server.close();
     this.servers = [];
   }
 
+  private closeInherited(): void {
+    for (const server of this.inheritedServers) server.close();
+    this.inheritedServers = [];
+    for (const fd of this.inheritedFds) releaseInherited(fd);
+    this.inheritedFds = [];
+  }
+
   /** Removes the socket file only if it is still the one this process created. */
   removeSocketFile(): void {
-    const path = this.socketPath;
-    if (path === null || this.socketInode === null) return;
-    try {
-      if (lstatSync(path).ino !== this.socketInode) return;
-    } catch {
-      return;
-    }
-    removeSocketFile(path);
+    if (!this.ownsSocketFile()) return;
+    removeSocketFile(this.socketPath as string);
     this.socketInode = null;
   }
 
@@ -141,15 +312,45 @@ export class Listeners {
     this.log.error('ipc_server_err', `${transport} listener error: ${err.message}`);
   }
 
-  private listen(server: net.Server, transport: Transport, pathOrPort: string | number, host?: string): Promise<number | null> {
+  /**
+   * Listens with a server from `make`. A port still busy is retried for up
+   * to `portWaitMs` (while the daemon being taken over lets go of it).
+   */
+  private async listen(make: () => net.Server, transport: Transport, target: Target, portWaitMs: number): Promise<number | null> {
+    const giveUpAt = Date.now() + portWaitMs;
+    for (;;) {
+      try {
+        return await this.listenOnce(make(), transport, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= giveUpAt) {
+          throw new Error(`IPCServer cannot listen on ${describeTarget(transport, target)}: ${(err as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, PORT_RETRY_MS));
+      }
+    }
+  }
+
+  private listenOnce(server: net.Server, transport: Transport, target: Target): Promise<number | null> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`IPCServer cannot listen on ${transport} ${pathOrPort}: ${err.message}`));
-      server.once('error', onError);
+      server.once('error', reject);
       const onListening = () => {
-        server.removeListener('error', onError);
-        server.on('error', (err: NodeJS.ErrnoException) => this.listenerError(transport, err));
-        this.servers.push(server);
+        server.removeListener('error', reject);
         const address = server.address();
+        if ('fd' in target) {
+          // The fd must be the kind of socket its listener serves.
+          const isTcp = address !== null && typeof address === 'object';
+          if (isTcp !== (transport !== 'unix')) {
+            server.close();
+            reject(new Error(`systemd passed fd ${target.fd} as ${transport === 'unix' ? 'the Unix socket' : `the ${transport} socket`}, but it is ${isTcp ? 'a TCP' : 'a Unix'} socket`));
+            return;
+          }
+          claimInherited(target.fd);
+          this.inheritedFds.push(target.fd);
+          this.inheritedServers.push(server);
+        } else {
+          this.servers.push(server);
+        }
+        server.on('error', (err: NodeJS.ErrnoException) => this.listenerError(transport, err));
         resolve(address && typeof address === 'object' ? address.port : null);
       };
       if (transport === 'tls') {
@@ -186,8 +387,9 @@ export class Listeners {
       } else {
         server.on('connection', (socket: net.Socket) => this.onSocket(socket, transport));
       }
-      if (typeof pathOrPort === 'string') server.listen(pathOrPort, onListening);
-      else server.listen(pathOrPort, host, onListening);
+      if ('fd' in target) server.listen({ fd: target.fd }, onListening);
+      else if ('path' in target) server.listen(target.path, onListening);
+      else server.listen(target.port, target.host, onListening);
     });
   }
 }

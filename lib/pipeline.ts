@@ -3,6 +3,7 @@
  * exactly one answer, which it hands to the call's connection.
  *
  *   shutdown -> auth (and the wait behind a pending credential check)
+ *            -> [hand-off, on the kernel's identity]
  *            -> [identity policy] -> middleware -> handler -> settle
  *
  * Data flows one way: connection -> pipeline -> connection.answer().
@@ -75,6 +76,12 @@ export class Pipeline {
   policy = new AccessPolicy({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 0 });
   /** Spaces out credential checks from a peer that keeps failing. */
   readonly throttle = new AuthThrottle();
+  /**
+   * Answers `/ipcserver/handoff` (a daemon taking over the socket path). It
+   * is checked on the kernel's identity, before the auth gate: the daemon
+   * taking over may not hold the credentials an auth hook checks.
+   */
+  handoff: ((connection: Connection, data: unknown) => { error: AnswerError } | { data: unknown }) | null = null;
 
   /** Requests sent right behind a connection's credentials, waiting for their check, in order. */
   private readonly waitingForAuth = new Map<Connection, Call[]>();
@@ -137,6 +144,12 @@ export class Pipeline {
     }
     if (call.request.uri === URI.auth) {
       this.authenticate(call);
+      return;
+    }
+    if (call.request.uri === URI.handoff && this.handoff) {
+      const outcome = this.handoff(call.connection, call.request.data);
+      if ('error' in outcome) this.settle(call, outcome.error);
+      else this.settle(call, null, outcome.data);
       return;
     }
     if (!call.connection.authenticated) {

@@ -50,7 +50,14 @@ export const URI = {
   auth: '/ipcserver/auth',
   /** Control message: `{ipcReqID}` of a running request the caller gave up on. */
   cancel: '/ipcserver/cancel',
+  /** Push from a stopping server: `{reason: "shutdown" | "handoff"}`; reconnect, requests refused with shutting_down never ran. */
+  goaway: '/ipcserver/goaway',
+  /** Control request from a daemon taking over the socket path (`{step: "prepare" | "commit"}`); only from the daemon's own uid. */
+  handoff: '/ipcserver/handoff',
 } as const;
+
+/** Why a server says goaway. */
+export type GoawayReason = 'shutdown' | 'handoff';
 
 /** Error codes the server puts in the `code` of an error response. */
 export const ServerErrorCode = {

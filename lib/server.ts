@@ -16,19 +16,30 @@ import { Listeners } from './listeners';
 import { processFigures } from './metrics';
 import { MetricsListener } from './metrics-listener';
 import { Monitoring } from './monitoring';
-import { peerCredentialsAvailable, peerCredentialsUnavailableReason } from './peer-cred';
+import { describePeer, peerCredentialsAvailable, peerCredentialsUnavailableReason } from './peer-cred';
 import { Pipeline } from './pipeline';
-import { URI } from './protocol';
+import { GoawayReason, ServerErrorCode, URI } from './protocol';
+import type { AnswerError } from './dispatcher';
 import { Router } from './router';
 import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
 import { ServerStats } from './stats';
 import type { AuthHandler, Handler, Middleware } from './types';
 
-/** How often shutdown checks whether in-flight requests have finished. */
-const DRAIN_POLL_MS = 10;
-/** After ending connections at shutdown, how long clients get to close before they are cut off. */
+/** While requests run at shutdown, how often it looks for connections it can close. */
+const SHUTDOWN_POLL_MS = 5;
+/** The longest shutdown sleeps between looks when nothing runs (a quiet client may write again). */
+const MAX_SHUTDOWN_WAIT_MS = 100;
+/**
+ * At shutdown, a connection with nothing running is closed once its client
+ * has been quiet this long since the goaway: a request written just before
+ * the client read the goaway still gets its shutting_down answer.
+ */
+const QUIET_MS = 20;
+/** At the end of exit_timeout, how long answers get to reach the kernel before connections are cut off. */
 const CLOSE_GRACE_MS = 250;
+/** After a takeover, how long the metrics port may stay busy (the old daemon lets go of it as it stops). */
+const TAKEOVER_PORT_WAIT_MS = 5000;
 /** The stats uri lists at most this many connections. */
 const MAX_LISTED_CONNECTIONS = 1000;
 
@@ -82,6 +93,21 @@ export class IPCServer extends Component {
   metricsPort: number | null = null;
   private statsListener: (() => void) | null = null;
   private stopping = false;
+  /** What the goaway push says when this server stops. */
+  private goawayReason: GoawayReason = 'shutdown';
+
+  /**
+   * The Unix socket served: socket_path, or where the socket systemd passed
+   * is bound (null before startup).
+   */
+  get socketPath(): string | null {
+    return this.listening.socketPath;
+  }
+
+  /** True when the Unix socket came from systemd (socket activation). */
+  get socketActivated(): boolean {
+    return this.listening.unixInherited;
+  }
 
   /** The bound TCP port when `listen_port` is set (null otherwise). */
   get tcpPort(): number | null {
@@ -151,7 +177,9 @@ export class IPCServer extends Component {
     this.logDebug(5, 'IPC Server startup');
 
     this.checkLogFile();
+    this.pipeline.handoff = (connection, data) => this.handoffRequest(connection, data);
     await this.listening.open(s);
+    if (this.listening.tookOverFrom !== null) this.emit('takeover', { pid: this.listening.tookOverFrom });
     if ((s.listenPort || s.tlsPort) && !authenticator.enabled) {
       this.logDebug(1, 'WARNING: IPCServer listens on the network without authentication; set auth_tokens, auth_users_file or setAuthHandler()');
     }
@@ -162,7 +190,7 @@ export class IPCServer extends Component {
     if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());
     if (s.metricsPort) {
       this.metricsListener = new MetricsListener(() => this.getMetrics());
-      this.metricsPort = await this.metricsListener.listen(s.metricsPort, s.metricsHost).catch((err: Error) => {
+      this.metricsPort = await this.listenForMetrics(this.metricsListener, s).catch((err: Error) => {
         throw new Error(`IPCServer cannot listen on metrics port ${s.metricsHost}:${s.metricsPort}: ${err.message}`);
       });
       this.logDebug(5, `IPCServer metrics on http://${s.metricsHost}:${this.metricsPort}/metrics`);
@@ -174,6 +202,19 @@ export class IPCServer extends Component {
       this.server.on(s.logStatsInterval, this.statsListener);
     }
     this.restartSweep();
+  }
+
+  /** After a takeover, the old daemon lets go of the metrics port once it has stopped: wait for it a little. */
+  private async listenForMetrics(listener: MetricsListener, s: Settings): Promise<number> {
+    const giveUpAt = this.listening.tookOverFrom !== null ? Date.now() + TAKEOVER_PORT_WAIT_MS : 0;
+    for (;;) {
+      try {
+        return await listener.listen(s.metricsPort, s.metricsHost);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= giveUpAt) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 
   /**
@@ -212,36 +253,90 @@ export class IPCServer extends Component {
     prepareAppendFile(logPath);
   }
 
+  /**
+   * Lame duck, then exit: stop accepting, tell every client (goaway), answer
+   * what is running (requests read from now on get shutting_down), and close
+   * each connection as soon as nothing runs on it; idle ones are not waited
+   * for. Running requests get until exit_timeout, then are answered
+   * shutting_down and their signals abort.
+   */
   private async stop(): Promise<void> {
     const exitTimeout = this.settings?.exitTimeout ?? defaultConfig.exit_timeout;
     const deadline = Date.now() + exitTimeout;
-    this.logDebug(5, `IPC Server shutdown, with timeout set to: ${exitTimeout}`);
+    const reason = this.goawayReason;
+    this.logDebug(5, `IPC Server shutdown (${reason}), with timeout set to: ${exitTimeout}`);
     this.stopping = true;
     this.pipeline.closing = true;
-    this.connections.closing = true;
-    this.listening.close();
+    this.connections.goAway(reason);
+    const accepting = this.listening.stopAccepting();
     this.closeMetricsListener();
     this.connections.stopSweep();
     if (this.statsListener && this.settings?.logStatsInterval) {
       this.server.removeListener(this.settings.logStatsInterval, this.statsListener);
       this.statsListener = null;
     }
-    // Let running requests finish and send their answers.
-    while (this.connections.inFlight > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    await accepting;
+    // Each connection is closed as soon as nothing runs on it and its client is quiet.
+    const empty = this.connections.whenEmpty();
+    for (;;) {
+      const untilQuiet = this.connections.shutdownStep(QUIET_MS);
+      const left = deadline - Date.now();
+      if (this.connections.size === 0 || left <= 0) break;
+      // Running requests end at any moment: look again every few ms while some run.
+      const wait = Math.min(left, this.connections.inFlight > 0 ? SHUTDOWN_POLL_MS : untilQuiet, MAX_SHUTDOWN_WAIT_MS);
+      await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, wait))]);
     }
-    if (this.connections.inFlight > 0) {
-      this.logError('shutdown_timeout', `Shutdown: ${this.connections.inFlight} requests still running after ${exitTimeout} ms; closing their connections`);
-      // Their handlers' signals abort, and their callers hear shutting_down rather than end-of-file.
-      this.connections.abandonAll('shutting_down');
+    if (this.connections.size > 0) {
+      const running = this.connections.inFlight;
+      if (running > 0) {
+        this.logError('shutdown_timeout', `Shutdown: ${running} requests still running after ${exitTimeout} ms; answering them shutting_down and closing their connections`);
+        // Their handlers' signals abort, and their callers hear shutting_down rather than end-of-file.
+        this.connections.abandonAll('shutting_down');
+      }
+      // Their answers are handed to the kernel, then the connections go (a client that does not read is cut off).
+      this.connections.closeAllForShutdown();
+      await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
+      this.connections.destroyAll('shutdown');
     }
-    this.connections.closeAll('shutdown');
-    const closeBy = Math.max(deadline, Date.now() + CLOSE_GRACE_MS);
-    while (this.connections.size > 0 && Date.now() < closeBy) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-    }
-    this.connections.destroyAll('shutdown');
     this.listening.removeSocketFile();
+  }
+
+  /**
+   * `/ipcserver/handoff` from a daemon taking over socket_path (see
+   * handoff.ts). Only the daemon's own user, on the Unix socket, as the
+   * kernel says; never for a socket systemd passed (its path is not ours to
+   * give away).
+   */
+  private handoffRequest(connection: Connection, data: unknown): { error: AnswerError } | { data: unknown } {
+    const step = data && typeof data === 'object' ? (data as { step?: unknown }).step : undefined;
+    if (step !== 'prepare' && step !== 'commit') {
+      return { error: { code: ServerErrorCode.badRequest, message: 'handoff needs data.step, "prepare" or "commit"' } };
+    }
+    const ownUid = process.geteuid ? process.geteuid() : -1;
+    if (connection.transport !== 'unix' || !connection.peer || connection.peer.uid !== ownUid) {
+      this.logError('handoff', `Refused a hand-off ${step} from ${describePeer(connection.peer)}: only this daemon's own user (uid ${ownUid}) may take over`);
+      return { error: { code: ServerErrorCode.forbidden, message: `Hand-off is accepted only on the Unix socket from this daemon's own user (uid ${ownUid}), as the kernel reports it` } };
+    }
+    if (this.listening.unixInherited) {
+      return { error: { code: ServerErrorCode.forbidden, message: 'This daemon serves a socket systemd passed (socket activation): restart the service instead; the socket stays open meanwhile' } };
+    }
+    if (step === 'prepare') return { data: { ready: true, pid: process.pid } };
+    if (this.listening.ownsSocketFile()) {
+      return { error: { code: ServerErrorCode.badRequest, message: 'socket_path still leads to this daemon: rename your socket over it before commit' } };
+    }
+    this.logDebug(3, `Hand-off: the daemon with pid ${connection.peer.pid} took over socket_path; shutting down`);
+    const newPid = connection.peer.pid;
+    setImmediate(() => this.handOff(newPid));
+    return { data: { ready: true, pid: process.pid } };
+  }
+
+  /** Another daemon serves socket_path now: this one goes away, as on SIGTERM, saying why. */
+  private handOff(newPid: number): void {
+    if (this.stopping) return;
+    this.goawayReason = 'handoff';
+    this.emit('handoff', { pid: newPid });
+    if (this.server && typeof this.server.shutdown === 'function' && !this.server.shut) this.server.shutdown();
+    else void this.stop();
   }
 
   private closeMetricsListener(): void {

@@ -19,6 +19,7 @@ interface ServeOptions {
   debugLevel?: number;
   echo?: boolean;
   handlers?: string;
+  takeover?: boolean;
 }
 
 /** What a --handlers module exports: a function that receives the component (and the pixl-server). */
@@ -36,6 +37,7 @@ export function serveCommand(): Command {
     .option('-d, --debug-level <n>', 'log verbosity, 1 to 10 (connections are logged at 8, each request at 9)', parseDebugLevel)
     .option('-e, --echo', 'copy log lines to stdout')
     .option('-H, --handlers <file>', 'a module (CommonJS or ESM) exporting a function that receives the IPCServer component and adds your handlers')
+    .option('--takeover', 'if a daemon already listens on the socket, take over from it: no connection is refused meanwhile, it answers what it has and exits (IPCServer.handoff)')
     .addHelpText('after', `
 Defaults: log file ${path.join(defaultRuntimeDir(), 'pixl-ipc.log')} (debug level 5),
 IPCServer.stats_endpoint true (so \`pixl-ipc stats\` works). Everything else is
@@ -73,6 +75,7 @@ export function buildServeConfig(options: ServeOptions): Record<string, any> {
   if (options.socket) config.IPCServer.socket_path = options.socket;
   if (options.debugLevel !== undefined) config.debug_level = options.debugLevel;
   if (options.echo) config.echo = true;
+  if (options.takeover) config.IPCServer.handoff = true;
   return config;
 }
 
@@ -120,6 +123,8 @@ async function serve(options: ServeOptions): Promise<void> {
     });
   };
 
+  ipc.on('takeover', (info: { pid: number }) => process.stdout.write(`pixl-ipc took over from pid ${info.pid}\n`));
+  ipc.on('handoff', (info: { pid: number }) => process.stdout.write(`pixl-ipc handing off to pid ${info.pid}\n`));
   server.on('shutdown', () => {
     if (!server.started) return; // startup failed: pixl-server exits 1 itself
     process.stdout.write('pixl-ipc stopped\n');
@@ -206,7 +211,8 @@ function withoutCommandLine(start: () => void): void {
 
 function printListening(server: any, ipc: any): void {
   const settings = ipc.settings;
-  const lines = [`pixl-ipc listening on ${settings.socketPath}`];
+  const how = ipc.socketActivated ? ' (socket activation)' : '';
+  const lines = [`pixl-ipc listening on ${ipc.socketPath ?? settings.socketPath}${how}`];
   if (ipc.tcpPort) lines.push(`pixl-ipc listening on tcp://${hostForUrl(settings.listenHost)}:${ipc.tcpPort}`);
   if (ipc.tlsPort) lines.push(`pixl-ipc listening on tls://${hostForUrl(settings.listenHost)}:${ipc.tlsPort}`);
   const logFile = path.join(server.config.get('log_dir') || '.', server.config.get('log_filename') || 'event.log');

@@ -284,6 +284,7 @@ describe('deadlines, cancellation and streams (wire)', function () {
     await c.write({ ipcReqID: 'f', uri: '/forever' });
     await sleep(50);
     const stopping = own.stop();
+    assert.deepStrictEqual(await c.next(3000), { uri: '/ipcserver/goaway', data: { reason: 'shutdown' } });
     const answer = await c.next(3000);
     await stopping;
     assert.deepStrictEqual({ id: answer.ipcReqID, code: answer.code }, { id: 'f', code: 'shutting_down' });

@@ -75,6 +75,7 @@ describe('lifecycle', function () {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const started = Date.now();
     const stopping = h.stop();
+    assert.deepStrictEqual(await client.next(), { uri: '/ipcserver/goaway', data: { reason: 'shutdown' } });
     assert.deepStrictEqual(await client.next(), { ipcReqID: 'd', data: { delay: 200 } });
     await client.waitEnd();
     await stopping;

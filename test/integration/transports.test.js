@@ -393,6 +393,8 @@ describe('transports: TCP and TLS', function () {
       const secureEnded = new Promise((resolve) => {
         const socket = tls.connect({ host: '127.0.0.1', port: tlsPort, ca: certs.ca });
         socket.on('error', () => {});
+        // Reads what the server sends (its goaway), or the end behind it is never seen.
+        socket.resume();
         socket.once('secureConnect', () => socket.once('close', resolve));
       });
       await new Promise((resolve) => {
