@@ -229,17 +229,19 @@ export class Connections implements ConnectionHost {
    * One step of a shutdown: closes each connection that has nothing running
    * and whose client has sent nothing for `quietMs` (counted from the goaway
    * at the earliest: a request the client wrote before it read the goaway
-   * still gets its shutting_down answer), without waiting for its client to
-   * close. Returns how long until the next connection could become quiet
+   * still gets its shutting_down answer), or `lingerMs` after the goaway for
+   * a client that keeps sending (it ignores goaway: every request it sends
+   * now is refused anyway), without waiting for its client to close.
+   * Returns how long until the next connection could become closable
    * (Infinity when none waits for that).
    */
-  shutdownStep(quietMs: number): number {
+  shutdownStep(quietMs: number, lingerMs: number): number {
     const now = Date.now();
     const since = this.goaway ? this.goaway.at : 0;
     let next = Infinity;
     for (const connection of this.open.values()) {
       if (!connection.isOpen || connection.inFlight > 0) continue;
-      const quietAt = Math.max(connection.lastActivity, since) + quietMs;
+      const quietAt = Math.min(Math.max(connection.lastActivity, since) + quietMs, since + lingerMs);
       if (quietAt <= now) connection.closeForShutdown();
       else next = Math.min(next, quietAt - now);
     }

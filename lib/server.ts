@@ -36,6 +36,8 @@ const MAX_SHUTDOWN_WAIT_MS = 100;
  * the client read the goaway still gets its shutting_down answer.
  */
 const QUIET_MS = 20;
+/** ... and at the latest this long after the goaway, for a client that ignores it and keeps sending. */
+const LINGER_MS = 250;
 /** At the end of exit_timeout, how long answers get to reach the kernel before connections are cut off. */
 const CLOSE_GRACE_MS = 250;
 /** After a takeover, how long the metrics port may stay busy (the old daemon lets go of it as it stops). */
@@ -279,7 +281,7 @@ export class IPCServer extends Component {
     // Each connection is closed as soon as nothing runs on it and its client is quiet.
     const empty = this.connections.whenEmpty();
     for (;;) {
-      const untilQuiet = this.connections.shutdownStep(QUIET_MS);
+      const untilQuiet = this.connections.shutdownStep(QUIET_MS, LINGER_MS);
       const left = deadline - Date.now();
       if (this.connections.size === 0 || left <= 0) break;
       // Running requests end at any moment: look again every few ms while some run.
