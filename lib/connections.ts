@@ -227,21 +227,26 @@ export class Connections implements ConnectionHost {
 
   /**
    * One step of a shutdown: closes each connection that has nothing running
-   * and whose client has sent nothing for `quietMs` (counted from the goaway
-   * at the earliest: a request the client wrote before it read the goaway
-   * still gets its shutting_down answer), or `lingerMs` after the goaway for
-   * a client that keeps sending (it ignores goaway: every request it sends
-   * now is refused anyway), without waiting for its client to close.
+   * and whose client has gone quiet, without waiting for the client to close.
+   * A client idle before the goaway is quiet `timing.idleQuietMs` after it (a
+   * request it wrote just before reading the goaway still gets its
+   * shutting_down answer); a busy client must send nothing for
+   * `timing.busyQuietMs` (it may be slow to read the goaway, and writes until
+   * it does), or is closed `timing.lingerMs` after the goaway if it keeps
+   * sending (it ignores the goaway: whatever it sends is refused anyway).
    * Returns how long until the next connection could become closable
    * (Infinity when none waits for that).
    */
-  shutdownStep(quietMs: number, lingerMs: number): number {
+  shutdownStep(timing: { idleQuietMs: number; busyQuietMs: number; lingerMs: number }): number {
     const now = Date.now();
     const since = this.goaway ? this.goaway.at : 0;
     let next = Infinity;
     for (const connection of this.open.values()) {
       if (!connection.isOpen || connection.inFlight > 0) continue;
-      const quietAt = Math.min(Math.max(connection.lastActivity, since) + quietMs, since + lingerMs);
+      const busy = connection.lastActivity > since - timing.busyQuietMs;
+      const quietAt = busy
+        ? Math.min(connection.lastActivity + timing.busyQuietMs, since + timing.lingerMs)
+        : since + timing.idleQuietMs;
       if (quietAt <= now) connection.closeForShutdown();
       else next = Math.min(next, quietAt - now);
     }

@@ -31,13 +31,14 @@ const SHUTDOWN_POLL_MS = 5;
 /** The longest shutdown sleeps between looks when nothing runs (a quiet client may write again). */
 const MAX_SHUTDOWN_WAIT_MS = 100;
 /**
- * At shutdown, a connection with nothing running is closed once its client
- * has been quiet this long since the goaway: a request written just before
- * the client read the goaway still gets its shutting_down answer.
+ * At shutdown, when a connection with nothing running is closed (see
+ * Connections.shutdownStep): an idle client 20 ms after the goaway; a busy
+ * one once it has sent nothing for 250 ms (it writes until it has read the
+ * goaway, and a loaded machine may take that long), or 1 s after the goaway
+ * if it keeps sending. Clients that understand goaway close their side
+ * themselves once their answers are in, which closes the connection at once.
  */
-const QUIET_MS = 20;
-/** ... and at the latest this long after the goaway, for a client that ignores it and keeps sending. */
-const LINGER_MS = 250;
+const SHUTDOWN_TIMING = { idleQuietMs: 20, busyQuietMs: 250, lingerMs: 1000 };
 /** At the end of exit_timeout, how long answers get to reach the kernel before connections are cut off. */
 const CLOSE_GRACE_MS = 250;
 /** After a takeover, how long the metrics port may stay busy (the old daemon lets go of it as it stops). */
@@ -281,7 +282,7 @@ export class IPCServer extends Component {
     // Each connection is closed as soon as nothing runs on it and its client is quiet.
     const empty = this.connections.whenEmpty();
     for (;;) {
-      const untilQuiet = this.connections.shutdownStep(QUIET_MS, LINGER_MS);
+      const untilQuiet = this.connections.shutdownStep(SHUTDOWN_TIMING);
       const left = deadline - Date.now();
       if (this.connections.size === 0 || left <= 0) break;
       // Running requests end at any moment: look again every few ms while some run.
