@@ -13,6 +13,10 @@ export interface IPCServerEvents {
   disconnect: [connection: Connection, reason: DisconnectReason];
   /** startup() failed; pixl-server then exits 1 after logging it. */
   startup_failed: [error: Error];
+  /** This server took socket_path over from a running daemon (`handoff: true`): its pid. */
+  takeover: [info: { pid: number }];
+  /** A new daemon took socket_path over: this one now shuts pixl-server down; the new daemon's pid. */
+  handoff: [info: { pid: number }];
 }
 
 declare module './server' {
