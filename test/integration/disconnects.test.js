@@ -27,6 +27,7 @@ describe('disconnects', function () {
     await client.write({ ipcReqID: 'running', uri: DELAY, data: { delay: 300 } });
     await waitFor(() => h.ipc.getStats().inFlight === 1, 'the delay running');
     const stopping = h.stop();
+    assert.deepStrictEqual(await client.next(), { uri: '/ipcserver/goaway', data: { reason: 'shutdown' } });
     await client.write({ ipcReqID: 'late', uri: '/dc/count' });
     const late = await client.next();
     assert.strictEqual(late.ipcReqID, 'late');
