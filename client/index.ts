@@ -924,6 +924,8 @@ class IPCClient extends EventEmitter {
       // The server's deadline is the same timeout, started a little later: whichever side sees it
       // first, the caller gets request_timeout.
       if (code === ErrorCode.deadlineExceeded && entry.timeoutMs > 0 && Date.now() >= entry.deadline - DEADLINE_SLACK_MS) {
+        // Counted once, as the timeout it is, not also as a response.
+        this.#stats.responses--;
         this.#timedOut(entry, ', deadline_exceeded from the server');
         if (this.#flushWaiters.length) this.#checkFlushWaiters();
         return;
