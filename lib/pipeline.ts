@@ -48,6 +48,7 @@ const AUTHENTICATED = Object.freeze({ authenticated: true });
 const NOT_AUTHENTICATED: AnswerError = { code: ServerErrorCode.access, message: 'Authenticate first: send /ipcserver/auth with your credentials' };
 const AUTH_FAILED: AnswerError = { code: ServerErrorCode.access, message: 'Authentication failed' };
 const SHUTTING_DOWN: AnswerError = { code: ServerErrorCode.shuttingDown, message: 'The server is shutting down' };
+const INTERRUPTED: AnswerError = { code: ServerErrorCode.interrupted, message: 'The server stopped while the request was running' };
 const CANCELLED: AnswerError = { code: ServerErrorCode.cancelled, message: 'Cancelled by the caller' };
 const DISCONNECTED: AnswerError = { code: AbortCode.disconnected, message: 'The client disconnected' };
 const BAD_CANCEL: AnswerError = { code: ServerErrorCode.badRequest, message: 'cancel needs data.ipcReqID, the id of the request to cancel' };
@@ -127,11 +128,11 @@ export class Pipeline {
 
   /**
    * Gives up a running call: its signal aborts with `reason` and it is
-   * answered now (`shutting_down`; for a client that left, the answer is
+   * answered now (`interrupted`; for a client that left, the answer is
    * counted as dropped). What its handler answers later is dropped and counted.
    */
   abandon(call: Call, reason: AbandonReason): void {
-    const error = reason === AbortCode.shuttingDown ? SHUTTING_DOWN : DISCONNECTED;
+    const error = reason === AbortCode.shuttingDown ? INTERRUPTED : DISCONNECTED;
     if (call.abort(reason, error.message)) this.settle(call, error);
   }
 

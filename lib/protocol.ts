@@ -91,6 +91,12 @@ export const ServerErrorCode = {
   deadlineExceeded: 'deadline_exceeded',
   /** The caller cancelled the request (`/ipcserver/cancel`). */
   cancelled: 'cancelled',
+  /**
+   * The server stopped while the request was running (at the end of
+   * exit_timeout): unlike shutting_down, it did start, so it must not be
+   * re-sent blindly.
+   */
+  interrupted: 'interrupted',
   /** A line was not complete within `line_timeout`; the connection is closed after this. */
   lineTimeout: 'line_timeout',
   /** The server-wide input or output budget is spent and this connection holds the most; it is closed after this. */

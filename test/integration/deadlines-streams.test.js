@@ -274,7 +274,7 @@ describe('deadlines, cancellation and streams (wire)', function () {
     });
   });
 
-  it('at shutdown, requests still running when exit_timeout ends are aborted (shutting_down) and answered so, not cut off', async function () {
+  it('at shutdown, requests still running when exit_timeout ends are aborted (reason shutting_down) and answered interrupted, not cut off', async function () {
     const own = await startServer({ exit_timeout: 200 });
     let reason = null;
     own.ipc.addURIHandler('/forever', 'Forever', (request) => new Promise(() => {
@@ -287,7 +287,7 @@ describe('deadlines, cancellation and streams (wire)', function () {
     assert.deepStrictEqual(await c.next(3000), { uri: '/ipcserver/goaway', data: { reason: 'shutdown' } });
     const answer = await c.next(3000);
     await stopping;
-    assert.deepStrictEqual({ id: answer.ipcReqID, code: answer.code }, { id: 'f', code: 'shutting_down' });
+    assert.deepStrictEqual({ id: answer.ipcReqID, code: answer.code }, { id: 'f', code: 'interrupted' });
     assert.strictEqual(reason, 'shutting_down');
   });
 });
