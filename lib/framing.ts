@@ -10,8 +10,24 @@
  * Lines out: messages are written as `JSON + "\n"`; see protocol.ts.
  */
 
+import { isAscii } from 'buffer';
+
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
+
+/**
+ * From this length on, a line is checked for ASCII before decoding: V8's UTF-8
+ * decoder costs several times a Latin-1 copy on large lines (1 MiB request:
+ * decode + JSON.parse 7.4 -> 4.1 ms CPU), and for pure ASCII the two give the
+ * same string. Shorter lines gain nothing from the extra check.
+ */
+const ASCII_CHECK_MIN_BYTES = 4096;
+
+/** `bytes` as a string (UTF-8), taking the cheaper Latin-1 copy when every byte is ASCII. */
+function decodeLine(bytes: Buffer, start: number, end: number): string {
+  if (end - start >= ASCII_CHECK_MIN_BYTES && isAscii(bytes.subarray(start, end))) return bytes.toString('latin1', start, end);
+  return bytes.toString('utf8', start, end);
+}
 
 /** How many leading bytes of an oversized line are kept, so the caller can try to find its request id. */
 const OVERSIZE_HEAD_BYTES = 256;
@@ -125,7 +141,7 @@ export class LineReader {
     if (this.tailBytes === 0) {
       if (end > start && chunk[end - 1] === CARRIAGE_RETURN) end--;
       if (end === start) return;
-      line = chunk.toString('utf8', start, end);
+      line = decodeLine(chunk, start, end);
     } else {
       this.tail.push(chunk.subarray(start, end));
       const whole = Buffer.concat(this.tail, this.tailBytes + (end - start));
@@ -134,7 +150,7 @@ export class LineReader {
       let wholeEnd = whole.length;
       if (wholeEnd > 0 && whole[wholeEnd - 1] === CARRIAGE_RETURN) wholeEnd--;
       if (wholeEnd === 0) return;
-      line = whole.toString('utf8', 0, wholeEnd);
+      line = decodeLine(whole, 0, wholeEnd);
     }
     this.events.onLine(line, bytes);
   }

@@ -29,6 +29,19 @@ describe('LineReader', function () {
     assert.deepStrictEqual(lines, ['{"s":"héllo €𝄞"}']);
   });
 
+  it('decodes long lines, ASCII or not, whole or across chunks, exactly as UTF-8', function () {
+    const { reader, lines } = collect(1 << 20);
+    const ascii = JSON.stringify({ s: 'ascii-only '.repeat(2000) });
+    const mixed = JSON.stringify({ s: 'ascii '.repeat(2000) + 'é€𝄞\u0000\u007f' + 'x'.repeat(5000) });
+    const invalid = Buffer.concat([Buffer.from('{"s":"'), Buffer.alloc(6000, 0x61), Buffer.from([0xff, 0xc3]), Buffer.from('"}')]);
+    for (const step of [1 << 20, 4093, 7]) {
+      lines.length = 0;
+      const bytes = Buffer.concat([Buffer.from(ascii + '\n' + mixed + '\n'), invalid, Buffer.from('\n')]);
+      for (let i = 0; i < bytes.length; i += step) reader.push(bytes.subarray(i, i + step));
+      assert.deepStrictEqual(lines, [ascii, mixed, invalid.toString('utf8')], `chunks of ${step} bytes`);
+    }
+  });
+
   it('drops \\r before \\n and skips empty lines', function () {
     const { reader, lines } = collect();
     reader.push(Buffer.from('a\r\n\n\r\nb\r'));
