@@ -33,7 +33,7 @@
 import { EventEmitter } from 'events';
 import type * as net from 'net';
 import { LineReader } from '../lib/framing';
-import { requestLine, URI } from '../lib/protocol';
+import { requestLine, requestLineOpen, URI } from '../lib/protocol';
 import { openSocket, readyEvent } from './connector';
 import {
   ErrorCode,
@@ -58,7 +58,7 @@ import { PushMessageObject, ResponseHandler, ResponseSink, answerError, authAcce
 import { RetryStrategy as RetryStrategyType, cappedDoubling, retryDelay } from './retry';
 import { Target, describeTarget, parseTarget } from './target';
 import { ClientStats, ConnectCallbackType, LoggerLike, RequestOptions, StreamOptions } from './types';
-import { GOAWAY_URI, cancelLine, withStreamFlag, withTimeout } from './wire';
+import { GOAWAY_URI, cancelLine, closeWithTimeout, withStreamFlag } from './wire';
 
 /** A retired connection that keeps saying goaway gets the retry strategy's delays, not immediate reconnects. */
 const RETIRE_QUIET_MS = 1000;
@@ -814,12 +814,13 @@ class IPCClient extends EventEmitter {
     let line: string;
     try {
       if (typeof uri !== 'string') throw new TypeError('uri must be a string, not ' + typeof uri);
-      line = requestLine(uri, data, entry.id, process.pid, this.options.userAgent, false);
+      line = requestLineOpen(uri, data, entry.id, process.pid, this.options.userAgent);
     } catch (err) {
       this.#failLater(entry, new IPCErrorClass(ErrorCode.badRequest, 'Request to ' + String(uri) + ' not sent: ' + (err as Error).message, { uri: String(uri), ipcReqID: entry.id, cause: err }));
       return;
     }
-    entry.line = entry.stream !== null ? withStreamFlag(line) : line;
+    entry.openLine = entry.stream !== null ? withStreamFlag(line) : line;
+    entry.line = entry.openLine + '}\n';
     const signal = options !== undefined ? options.signal : undefined;
     if (signal) {
       if (signal.aborted) {
@@ -874,7 +875,7 @@ class IPCClient extends EventEmitter {
       return;
     }
     const left = now === 0 ? timeout : Math.max(1, Math.ceil(entry.deadline - now));
-    this.#outbox.add(withTimeout(entry.line!, left));
+    this.#outbox.add(closeWithTimeout(entry.openLine!, left));
   }
 
   /**
@@ -1029,6 +1030,7 @@ class IPCClient extends EventEmitter {
   /** Lets go of what a finished request held: its line, its abort listener, its place on a draining link. */
   #finish(entry: PendingRequest): void {
     entry.line = null;
+    entry.openLine = null;
     if (entry.onAbort !== null) {
       entry.signal!.removeEventListener('abort', entry.onAbort);
       entry.onAbort = null;

@@ -34,6 +34,8 @@ export class PendingRequest {
   reject: ((err: unknown) => void) | null = null;
   /** The request line (without its timeoutMs), kept until the outcome: it may have to be written again (shutting_down). */
   line: string | null = null;
+  /** The same line without its closing `}\n`, to add timeoutMs without copying the line (wire.ts). */
+  openLine: string | null = null;
   /** The request's own timeout in ms (0: none); sent as timeoutMs. */
   timeoutMs = 0;
   /** True once the line has been handed to a connection: a disconnect then fails it. */

@@ -10,14 +10,14 @@ export const CANCEL_URI = URI.cancel;
 /** Push from a server that is going away: send nothing more on this connection. */
 export const GOAWAY_URI = '/ipcserver/goaway';
 
-/** Adds `"stream":true` to a request line. */
-export function withStreamFlag(line: string): string {
-  return line.slice(0, -2) + ',"stream":true}\n';
+/** Adds `"stream":true` to an open request line (requestLineOpen). */
+export function withStreamFlag(open: string): string {
+  return open + ',"stream":true';
 }
 
-/** Adds the caller's deadline, in ms from when the server reads the line. */
-export function withTimeout(line: string, timeoutMs: number): string {
-  return line.slice(0, -2) + ',"timeoutMs":' + timeoutMs + '}\n';
+/** Closes an open request line, adding the caller's deadline, in ms from when the server reads the line. */
+export function closeWithTimeout(open: string, timeoutMs: number): string {
+  return open + ',"timeoutMs":' + timeoutMs + '}\n';
 }
 
 /** The cancel control message for request `id`. */
