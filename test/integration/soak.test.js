@@ -5,6 +5,9 @@
 // processes (several connections each) send unique payloads for a bounded time,
 // with random client disconnects, requests that make the server hang up, and a
 // server restart (SIGTERM, then a new process on the same socket) halfway.
+// Each server life gets half the run from the moment it is ready (a restart
+// takes seconds on a loaded machine), and lasts until every PHP worker has had
+// some answers from it: the workers run until told to stop, not for a fixed time.
 // Every request must get exactly one outcome: its own echo, or an error with a
 // code. None may be answered twice, answered wrongly, or time out (a time-out
 // would mean the server lost it). The server's memory must be stable.
@@ -14,7 +17,7 @@
 // a memory bound, keep answering another client promptly, and answer every
 // request once the flooder reads.
 //
-// npm test runs a short version (about 15 s). The long version runs with
+// npm test runs a short version (about 20 s). The long version runs with
 // PIXL_IPC_SOAK_SECONDS set (npm run test:soak uses 600): the soak runs that
 // many seconds and the flooder sends 1,000,000 requests instead of 200,000.
 const assert = require('assert');
@@ -30,6 +33,10 @@ const { Flooder, answerBytes } = require('./soak/flooder');
 const SOAK_SECONDS = Number(process.env.PIXL_IPC_SOAK_SECONDS) || 0;
 const LONG = SOAK_SECONDS > 0;
 const SOAK_MS = LONG ? SOAK_SECONDS * 1000 : 10000;
+/** Each of the two server lives gets half the run, plus up to this long for every PHP worker to get its answers. */
+const LIFE_MS = SOAK_MS / 2;
+const LIFE_EXTRA_MS = 60000;
+const PHP_OK_PER_LIFE = 20;
 const FLOOD_REQUESTS = LONG ? 1000000 : 200000;
 
 const NODE_CLIENTS = 200;
@@ -92,7 +99,9 @@ function withDeadline(promise, ms, message) {
 }
 
 /** Polls every 20 ms: the checks here ask the server process over the socket. */
-const waitFor = (check, what, timeoutMs) => waitForCondition(check, what, timeoutMs, 20);
+const waitFor = (check, what, timeoutMs) => waitForCondition(check, 'it', timeoutMs, 20).catch((err) => {
+  throw new Error('timed out waiting for ' + (typeof what === 'function' ? what() : what) + ` (${timeoutMs} ms)`, { cause: err });
+});
 
 /** What the Node side of the soak counted. */
 function newTally() {
@@ -161,12 +170,14 @@ function sendCounted(client, tally, uri, data, issuedAt, restartedAt) {
 }
 
 describe('soak', function () {
-  this.timeout(SOAK_MS * 2 + 60000);
+  this.timeout(SOAK_MS * 2 + 2 * LIFE_EXTRA_MS + 60000);
   let dir;
   const clients = [];
   const phpWorkers = [];
   /** Ends the sending loops; set by the test, called again by after() if the test failed midway. */
   let stopTraffic = () => {};
+  /** Set when the test is over: clients stop trying to connect again. */
+  let abandoned = false;
 
   before(function () {
     dir = makeTempDir('pixl-ipc-soak-');
@@ -174,6 +185,7 @@ describe('soak', function () {
 
   after(async function () {
     // Whatever happened, leave no sending loops, clients, PHP processes or servers behind.
+    abandoned = true;
     stopTraffic();
     await Promise.all(clients.map((client) => client.close()));
     for (const worker of phpWorkers) if (worker.code === null) worker.child.kill('SIGKILL');
@@ -189,6 +201,9 @@ describe('soak', function () {
     const firstServer = server;
     let restartedAt = 0;
     const getRestartedAt = () => restartedAt;
+    /** When the test started the second server (the first had exited by then); 0 before. */
+    let secondServerFrom = 0;
+    const stopFile = path.join(dir, 'php-stop');
 
     for (let i = 0; i < NODE_CLIENTS; i++) {
       clients.push(new IPCClient(socketPath, null, {
@@ -197,11 +212,9 @@ describe('soak', function () {
     }
     await Promise.all(clients.map((client) => client.connect()));
 
-    const startedAt = Date.now();
-    const stopAt = startedAt + SOAK_MS;
     for (let p = 0; p < PHP_PROCESSES; p++) {
       phpWorkers.push(runPhpWorker({
-        socketPath, seconds: SOAK_MS / 1000, clients: PHP_CLIENTS_EACH, name: `php${p}`, restartedAt: getRestartedAt,
+        socketPath, stopFile, clients: PHP_CLIENTS_EACH, name: `php${p}`, secondServerFrom: () => secondServerFrom,
       }));
     }
 
@@ -215,6 +228,7 @@ describe('soak', function () {
     });
     stopTraffic = () => {
       stopping = true;
+      fs.writeFileSync(stopFile, '');
       for (const entry of pauses) {
         clearTimeout(entry.timer);
         entry.resolve();
@@ -240,7 +254,8 @@ describe('soak', function () {
         if (!answered) await pause(30); // no connection right now: do not spin
       }
     };
-    // Now and then a client hangs up on its own, then connects again.
+    // Now and then a client hangs up on its own, then connects again (also
+    // once the traffic stops, so every client ends up connected).
     const disconnector = async (client) => {
       while (!stopping) {
         await pause(1000 + randomInt(4000));
@@ -249,12 +264,12 @@ describe('soak', function () {
         await client.close();
         await pause(10 + randomInt(100));
         // Retry: the server may be down for its restart just now.
-        while (!stopping) {
+        while (!abandoned) {
           try {
             await client.connect();
             break;
           } catch (err) {
-            await pause(50);
+            await sleep(50);
           }
         }
       }
@@ -265,13 +280,23 @@ describe('soak', function () {
       tasks.push(disconnector(client));
     });
 
-    // Halfway: a clean stop (SIGTERM), a short outage, a new process on the same socket.
-    await sleep(SOAK_MS / 2);
+    // Each server life lasts half the run, and longer if the PHP workers
+    // (slow to start on a loaded machine) have not yet had their share.
+    const phpServed = (key) => () => phpWorkers.every((worker) => worker.code !== null || worker[key] >= PHP_OK_PER_LIFE);
+    const phpCounts = (key) => phpWorkers.map((worker) => `${worker.name} ${worker[key]}`).join(', ');
+    await sleep(LIFE_MS);
+    await waitFor(() => phpServed('okFirstServer')() && tally.ok > 0,
+      () => `every PHP worker to get ${PHP_OK_PER_LIFE} answers from the first server (${phpCounts('okFirstServer')})`, LIFE_EXTRA_MS);
+
+    // Then a clean stop (SIGTERM), a short outage, a new process on the same socket.
+    const stopAskedAt = Date.now();
     const exit = await server.stop();
+    const stoppedIn = Date.now() - stopAskedAt;
     assert.deepStrictEqual(exit, { code: 0, signal: null }, 'the server shut down cleanly: ' + server.output);
     assert.ok(!fs.existsSync(socketPath), 'the stopped server removed its socket');
     const okBeforeRestart = tally.ok;
     await sleep(300);
+    secondServerFrom = Date.now();
     server = await ServerProcess.start(config, dir);
     restartedAt = Date.now();
 
@@ -293,12 +318,13 @@ describe('soak', function () {
     })();
 
     // Memory after warm-up: traffic is flowing again and the server has seen every client come back.
-    const remaining = stopAt - Date.now();
-    await sleep(Math.max(1000, remaining / 4));
+    await sleep(Math.max(1000, LIFE_MS / 4));
     const warm = await ask(socketPath, MEMORY);
     const warmRss = server.rss();
 
-    await sleep(Math.max(0, stopAt - Date.now()));
+    await sleep(Math.max(0, restartedAt + LIFE_MS - Date.now()));
+    await waitFor(() => phpServed('okSecondServer')() && tally.okAfterRestart > 0,
+      () => `every PHP worker to get ${PHP_OK_PER_LIFE} answers from the second server (${phpCounts('okSecondServer')})`, LIFE_EXTRA_MS);
     sampling = false;
     await sampler;
     stopTraffic();
@@ -306,8 +332,13 @@ describe('soak', function () {
     await withDeadline(Promise.all(tasks), 15000, () => `requests still waiting after the run: ${tally.outstanding.size}`);
     const php = await withDeadline(Promise.all(phpWorkers.map((worker) => worker.exited)), 15000, () => 'PHP workers still running');
 
-    // Idle now, the clients (nearly all) still connected: compare with the warm-up point.
-    const end = await ask(socketPath, MEMORY);
+    // Idle now, every Node client connected again (the PHP workers have
+    // gone): compare with the warm-up point.
+    let end = null;
+    await waitFor(async () => {
+      end = await ask(socketPath, MEMORY);
+      return end.connections === NODE_CLIENTS + 1; // and the connection asking
+    }, () => `every Node client to be connected to the second server (${end && end.connections - 1})`, 20000);
     const endRss = server.rss();
     const clientStats = clients.map((client) => client.getStats());
     await Promise.all(clients.map((client) => client.close()));
@@ -317,9 +348,12 @@ describe('soak', function () {
       return afterClose.connections === 1; // only the connection asking
     }, 'the server to see every client go', 5000);
 
-    const phpSummary = php.map((w) => ({ name: w.name, sent: w.done && w.done.sent, ok: w.ok, okAfterRestart: w.okAfterRestart, errors: w.errors }));
+    const phpSummary = php.map((w) => ({
+      name: w.name, sent: w.done && w.done.sent, ok: w.ok, okFirstServer: w.okFirstServer, okSecondServer: w.okSecondServer, errors: w.errors,
+    }));
     const summary = {
       seconds: SOAK_MS / 1000,
+      restartMs: { stop: stoppedIn, start: restartedAt - secondServerFrom },
       node: {
         issued: tally.issued, ok: tally.ok, okBeforeRestart, okAfterRestart: tally.okAfterRestart, codes: tally.codes, userCloses,
       },
@@ -334,6 +368,10 @@ describe('soak', function () {
       },
     };
     console.log('      soak: ' + JSON.stringify(summary));
+
+    console.log('      memory of the second server under traffic (s since start: RSS / heap after GC):');
+    const step = Math.max(1, Math.ceil(samples.length / 24));
+    for (let i = 0; i < samples.length; i += step) console.log(`        ${String(samples[i].s).padStart(4)} s  ${mib(samples[i].rss).padStart(10)}  ${mib(samples[i].heapUsed).padStart(10)}`);
 
     // Node: every request has exactly one outcome, and the right one.
     assert.deepStrictEqual([...tally.outstanding], [], 'requests without an outcome');
@@ -356,7 +394,7 @@ describe('soak', function () {
       assert.strictEqual(worker.code, 0, `${worker.name} exit code`);
       assert.ok(worker.done, `${worker.name} did not finish`);
       assert.strictEqual(worker.done.sent, worker.expectedN, `${worker.name}: one outcome for each of the ${worker.done.sent} requests`);
-      assert.ok(worker.ok > 0 && worker.okAfterRestart > 0, `${worker.name} succeeded before and after the restart`);
+      assert.ok(worker.okFirstServer >= PHP_OK_PER_LIFE && worker.okSecondServer >= PHP_OK_PER_LIFE, `${worker.name} succeeded before and after the restart`);
       assert.ok(worker.errors[E_SERVER_CLOSE] > 0, `${worker.name} saw the server close`);
     }
 
@@ -377,9 +415,6 @@ describe('soak', function () {
     // about 15 MiB in the first seconds after a start, then levels off), so
     // it gets a wide margin of 64 MiB.
     const heapGrowth = end.memory.heapUsed - warm.memory.heapUsed;
-    console.log('      memory of the second server under traffic (s since start: RSS / heap after GC):');
-    const step = Math.max(1, Math.ceil(samples.length / 24));
-    for (let i = 0; i < samples.length; i += step) console.log(`        ${String(samples[i].s).padStart(4)} s  ${mib(samples[i].rss).padStart(10)}  ${mib(samples[i].heapUsed).padStart(10)}`);
     if (LONG && samples.length >= 9) {
       // Levelled off: the last third of the run reaches no higher than the
       // middle third, but for allocator steps (RSS) and GC noise (heap).

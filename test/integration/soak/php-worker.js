@@ -11,19 +11,25 @@ const E_SERVER_CLOSE = 5005;
 const MAX_PROBLEMS = 20;
 
 /**
- * Runs one PHP worker with `clients` connections for `seconds`. Resolves
- * nothing itself: the returned report fills in as lines arrive, and
+ * Runs one PHP worker with `clients` connections until `stopFile` exists.
+ * Resolves nothing itself: the returned report fills in as lines arrive, and
  * `report.exited` resolves to it when the process ends. A problem is any
  * outcome out of order (n must count up from 0 with no gap or repeat), a wrong
  * answer, an answered hangup, or an error other than a lost or refused
- * connection. `restartedAt()` (ms, 0 before) tells which successes came after
- * the server's restart.
+ * connection.
+ *
+ * Successes are counted by server life, from the worker's own clock (the
+ * same clock as the test's): `secondServerFrom()` is 0 until the test starts
+ * the second server, then the time (ms) it did so, after the first had exited.
+ * A success that came back before then was the first server's
+ * (`okFirstServer`); one sent after then can only be the second's
+ * (`okSecondServer`); one that straddles the restart counts in neither.
  */
-function runPhpWorker({ socketPath, seconds, clients, name, restartedAt }) {
+function runPhpWorker({ socketPath, stopFile, clients, name, secondServerFrom }) {
   const child = spawn('php', ['-d', 'display_errors=stderr', '-d', 'error_reporting=-1', PHP_WORKER,
-    socketPath, String(seconds), String(clients), name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    socketPath, stopFile, String(clients), name], { stdio: ['ignore', 'pipe', 'pipe'] });
   const report = {
-    name, child, expectedN: 0, ok: 0, okAfterRestart: 0, errors: {}, problems: [], done: null, stderr: '', code: null,
+    name, child, expectedN: 0, ok: 0, okFirstServer: 0, okSecondServer: 0, errors: {}, problems: [], done: null, stderr: '', code: null,
   };
   const problem = (text) => {
     if (report.problems.length < MAX_PROBLEMS) report.problems.push(text);
@@ -39,8 +45,10 @@ function runPhpWorker({ socketPath, seconds, clients, name, restartedAt }) {
       problem(`n=${record.n}: a request whose connection the server dropped was answered`);
     } else if (record.ok) {
       report.ok++;
-      const restart = restartedAt();
-      if (restart && Date.now() > restart) report.okAfterRestart++;
+      const from = secondServerFrom();
+      const [sentAt, doneAt] = record.at;
+      if (!from || doneAt < from) report.okFirstServer++;
+      else if (sentAt >= from) report.okSecondServer++;
     } else if (record.err !== undefined) {
       report.errors[record.err] = (report.errors[record.err] || 0) + 1;
       if (record.err !== E_SERVER_CLOSE && record.err !== E_SOCKET_CONNECT) {

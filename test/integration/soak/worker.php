@@ -1,17 +1,20 @@
 <?php
 /**
  * A PHP process for the soak test: holds several PixlIPCClient instances (one
- * connection each) and sends through them in turn until its time is up, with
- * unique payloads, an occasional slow request, an occasional request that makes
- * the server hang up, and an occasional close() of a random client.
+ * connection each) and sends through them in turn until the test creates the
+ * stop file, with unique payloads, an occasional slow request, an occasional
+ * request that makes the server hang up, and an occasional close() of a random
+ * client. (A stop file rather than a fixed duration: the test decides when each
+ * server life has seen enough traffic, however slowly this machine runs.)
  *
- * Usage: php worker.php <socket> <seconds> <clients> <worker-name>
+ * Usage: php worker.php <socket> <stop-file> <clients> <worker-name>
  *
- * Prints one JSON line per request, in order (n counts from 0):
- *   {"n": 5, "ok": 1}                       the answer equals what was sent
- *   {"n": 6, "ok": 1, "hangup": 1}          ... for a request the server hung up on (a failure)
- *   {"n": 7, "wrong": <answer>, "sent": ..} an answer that is not ours
- *   {"n": 8, "err": 5005, "sc": null, "msg": "..."}  an exception: its code, the server's code, the message
+ * Prints one JSON line per request, in order (n counts from 0), with the times
+ * it was sent and its outcome came back ("at": [sent, done], ms since the epoch):
+ *   {"n": 5, "ok": 1, "at": [..]}                    the answer equals what was sent
+ *   {"n": 6, "ok": 1, "hangup": 1, "at": [..]}       ... for a request the server hung up on (a failure)
+ *   {"n": 7, "wrong": <answer>, "sent": .., "at": [..]}  an answer that is not ours
+ *   {"n": 8, "err": 5005, "sc": null, "msg": "...", "at": [..]}  an exception: its code, the server's code, the message
  * and at the end {"done": true, "sent": N}. The test checks that the n values
  * run 0..N-1 with no gap and no repeat.
  */
@@ -27,10 +30,27 @@ set_error_handler(function ($errno, $errstr, $file, $line) {
     throw new ErrorException($errstr, 0, $errno, $file, $line);
 });
 
-list(, $socket, $seconds, $clientCount, $name) = $argv;
+list(, $socket, $stopFile, $clientCount, $name) = $argv;
 $clientCount = (int)$clientCount;
-$until = microtime(true) + (float)$seconds;
 mt_srand(crc32($name));
+
+/** Whether the test asked this worker to stop (the file is checked every 50 ms). */
+function stopRequested($stopFile)
+{
+    static $checkedAt = 0.0;
+    $now = microtime(true);
+    if ($now - $checkedAt < 0.05) {
+        return false;
+    }
+    $checkedAt = $now;
+    clearstatcache();
+    return file_exists($stopFile);
+}
+
+function nowMs()
+{
+    return round(microtime(true) * 1000, 1);
+}
 
 /** @param array $record */
 function emit(array $record)
@@ -56,7 +76,7 @@ for ($i = 0; $i < $clientCount; $i++) {
 }
 
 $n = 0;
-while (microtime(true) < $until) {
+while (!stopRequested($stopFile)) {
     $c = $n % $clientCount;
     $data = array(
         'w' => $name,
@@ -73,16 +93,18 @@ while (microtime(true) < $until) {
     } else {
         $uri = '/ipcserver/test/echo';
     }
+    $sentAt = nowMs();
     try {
         $answer = $clients[$c]->send($uri, $data);
+        $at = array($sentAt, nowMs());
         if ($answer === $data) {
             // A hangup request must never succeed: its answer has no connection to go to.
-            emit($uri === '/soak/hangup' ? array('n' => $n, 'ok' => 1, 'hangup' => 1) : array('n' => $n, 'ok' => 1));
+            emit($uri === '/soak/hangup' ? array('n' => $n, 'ok' => 1, 'hangup' => 1, 'at' => $at) : array('n' => $n, 'ok' => 1, 'at' => $at));
         } else {
-            emit(array('n' => $n, 'wrong' => $answer, 'sent' => $data));
+            emit(array('n' => $n, 'wrong' => $answer, 'sent' => $data, 'at' => $at));
         }
     } catch (PixlIPCException $e) {
-        emit(array('n' => $n, 'err' => $e->getCode(), 'sc' => $e->getServerCode(), 'msg' => $e->getMessage()));
+        emit(array('n' => $n, 'err' => $e->getCode(), 'sc' => $e->getServerCode(), 'msg' => $e->getMessage(), 'at' => array($sentAt, nowMs())));
         usleep(20000); // the server may be restarting: do not spin
     }
     $n++;
