@@ -127,6 +127,7 @@ export class Connection implements PartSink {
   private peerProbe: NodeJS.Timeout | null = null;
   private isAuthenticated: boolean;
   private reportedBehind = false;
+  private discarding = false;
   private blockedByOutput = false;
   private readingPaused = false;
   private peerEnded = false;
@@ -177,6 +178,19 @@ export class Connection implements PartSink {
   /** Bytes of unfinished lines held for this connection. */
   get bufferedInput(): number {
     return this.reader.bufferedBytes;
+  }
+
+  /**
+   * Forgets the unfinished line and ignores whatever the client sends from
+   * now on (a connection refused for holding too much of the input budget):
+   * its bytes stop counting at once, not when its socket finally closes.
+   */
+  discardInput(): void {
+    this.discarding = true;
+    const held = this.reader.bufferedBytes;
+    this.reader.reset();
+    this.lineStartedAt = 0;
+    if (held > 0) this.host.inputBuffered(this, -held);
   }
 
   /** Output queued for this client and not yet taken by the kernel. */
@@ -384,6 +398,7 @@ export class Connection implements PartSink {
   private onData(chunk: Buffer): void {
     this.counters.bytesIn += chunk.length;
     this.stats.bytesIn(chunk.length, this.transportBytes);
+    if (this.discarding) return;
     const now = Date.now();
     this.lastActivity = now;
     this.lastReadAt = performance.now();

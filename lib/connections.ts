@@ -185,6 +185,7 @@ export class Connections implements ConnectionHost {
     if (!biggest) return;
     this.stats.overloadRefusal();
     this.log.error('overloaded', `Connection ${biggest.id} refused: it holds ${most} bytes and ${why}`);
+    biggest.discardInput();
     if (destroy) biggest.destroy('overloaded');
     else biggest.refuse(ServerErrorCode.overloaded, `The server is overloaded and this connection holds the most buffered data (${most} bytes)`, 'overloaded');
   }

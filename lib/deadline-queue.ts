@@ -12,6 +12,8 @@ import { MAX_TIMEOUT_MS } from './protocol';
 class Queue {
   calls: Call[] = [];
   head = 0;
+  /** Calls in the queue not answered yet. */
+  live = 0;
   timer: NodeJS.Timeout | null = null;
 
   get size(): number {
@@ -27,6 +29,18 @@ class Queue {
     // Compact once the dead front is most of the array.
     if (this.head > 1024 && this.head * 2 > this.calls.length) {
       this.calls = this.calls.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * Drops answered calls from anywhere in the queue once they are most of it:
+   * one long-running call at the front must not keep every later answered
+   * call (and its request's data) until its own deadline.
+   */
+  compactIfMostlyAnswered(): void {
+    if (this.size > 1024 && this.size > 2 * this.live) {
+      this.calls = this.calls.slice(this.head).filter((call) => !call.settled);
       this.head = 0;
     }
   }
@@ -51,14 +65,20 @@ export class DeadlineQueue {
     // Calls of one timeout arrive in deadline order, except when the clock
     // steps back; an earlier deadline behind a later one only fires late.
     queue.calls.push(call);
+    queue.live++;
     if (!queue.timer) this.arm(ms, queue, call.deadline);
   }
 
   /** A call was answered: let go of it if it is at the front (the usual case). */
   settled(call: Call): void {
     const queue = this.queues.get(call.timeoutKey);
-    if (!queue || queue.peek() !== call) return;
-    while (queue.size > 0 && queue.peek()!.settled) queue.shift();
+    if (!queue) return;
+    queue.live--;
+    if (queue.peek() === call) {
+      while (queue.size > 0 && queue.peek()!.settled) queue.shift();
+    } else {
+      queue.compactIfMostlyAnswered();
+    }
   }
 
   /** Clears every timer (at shutdown). */

@@ -61,3 +61,21 @@ describe('DeadlineQueue', function () {
     assert.deepStrictEqual(expired, ['second']);
   });
 });
+
+describe('DeadlineQueue memory', function () {
+  it('does not keep answered calls behind one long-running call at the front', function () {
+    const queue = new DeadlineQueue(() => {});
+    const slow = call('slow');
+    queue.add(slow, 60000);
+    for (let i = 0; i < 100000; i++) {
+      const fast = call(i);
+      queue.add(fast, 60000);
+      fast.settled = true;
+      queue.settled(fast);
+    }
+    const inner = queue.queues.get(60000);
+    assert.ok(inner.calls.length - inner.head < 5000, `${inner.calls.length - inner.head} calls held`);
+    assert.strictEqual(inner.peek(), slow);
+    queue.clear();
+  });
+});
