@@ -29,12 +29,16 @@ function shutDown(h) {
   });
 }
 
+/** Every systemd-socket-activate this file starts, so a failed test leaves none running. */
+const spawned = [];
+
 /** A daemon under systemd-socket-activate, with its output and exit. */
 function activated(listen, configFile, extraArgs = []) {
   const args = [];
   for (const address of listen) args.push('-l', address);
   args.push(...extraArgs, process.execPath, CLI, 'serve', '-c', configFile);
   const child = spawn('systemd-socket-activate', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.push(child);
   const out = { text: '' };
   child.stdout.on('data', (d) => { out.text += d; });
   child.stderr.on('data', (d) => { out.text += d; });
@@ -53,7 +57,10 @@ async function trigger(daemon, socketPath) {
 
 describe('restarts (issue 16)', function () {
   this.timeout(60000);
-  after(cleanupTempDirs);
+  after(function () {
+    for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    cleanupTempDirs();
+  });
 
   describe('lame duck', function () {
     it('pushes goaway to every connection, answers requests read after it with shutting_down, finishes running ones, then closes', async function () {
