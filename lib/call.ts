@@ -6,7 +6,6 @@
  */
 import type { AnswerStream } from './answer-stream';
 import type { Connection } from './connection';
-import { AbortCode } from './protocol';
 import type { IPCRequest } from './types';
 
 const CALL = Symbol('pixl-ipc.call');
@@ -148,5 +147,3 @@ export class Call {
     return this.stream;
   }
 }
-
-export { AbortCode };
