@@ -64,14 +64,12 @@ export type StreamOpener = (call: Call) => AnswerStream;
 export class Call {
   /** When the line was read (ms since epoch). */
   readonly receivedAt: number;
-  /** When it reached middleware and its handler (later than receivedAt if it waited for auth). */
-  startedAt: number;
-  /** When it was answered (0 until then). */
-  settledAt = 0;
   /** The name of the handler that ran it (null until routed; "(unmatched)" for uris no handler matches). */
   handlerName: string | null = null;
   /** True once answered: anything later is ignored. */
   settled = false;
+  /** True once its handler has answered (callback, return value, promise, stream or failure): the dispatcher ignores any second answer. */
+  handlerAnswered = false;
   /** When the caller stops waiting (ms since epoch), from its `timeoutMs`; 0 for none. */
   deadline = 0;
   /** The timeout (ms) whose deadline queue holds this call (see deadline-queue.ts). */
@@ -89,13 +87,16 @@ export class Call {
   /** Set by the pipeline when the call enters it: how a streamed answer is opened. */
   streamOpener: StreamOpener | null = null;
 
+  /** Its neighbours among its connection's running calls (an intrusive list: no Set entry per request). */
+  previousRunning: Call | null = null;
+  nextRunning: Call | null = null;
+
   /**
    * `readAt` is receivedAt on the performance.now() clock (for µs latencies);
    * `lineBytes` the size of the request's line as received.
    */
   constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number, readonly readAt: number, readonly lineBytes: number) {
     this.receivedAt = receivedAt;
-    this.startedAt = receivedAt;
     this.wantsStream = request.stream === true;
     (request as unknown as { [CALL]: Call })[CALL] = this;
     Object.setPrototypeOf(request, RequestPrototype);
@@ -133,9 +134,8 @@ export class Call {
   }
 
   /** Marks the call answered. */
-  finish(now: number): void {
+  finish(): void {
     this.settled = true;
-    this.settledAt = now;
     this.onAbort = null;
   }
 

@@ -120,8 +120,11 @@ export class Connection implements PartSink {
   /** Characters in outQueue (close to bytes: most output is ASCII JSON). */
   private outQueueSize = 0;
   private flushScheduled = false;
-  /** Calls read and not answered yet, for cancel, disconnect and shutdown. */
-  private readonly running = new Set<Call>();
+  /** True while a chunk's lines are being handled: answers given meanwhile are written together when it is done. */
+  private handlingChunk = false;
+  /** Calls read and not answered yet, oldest first, for cancel, disconnect and shutdown (linked through the calls). */
+  private oldestRunning: Call | null = null;
+  private newestRunning: Call | null = null;
   /** Stream writers waiting for the client to catch up. */
   private drainWaiters: Array<() => void> = [];
   private peerProbe: NodeJS.Timeout | null = null;
@@ -248,7 +251,7 @@ export class Connection implements PartSink {
   answer(call: Call, line: string | null, isError: boolean): void {
     this.inFlight--;
     this.inFlightBytes -= call.lineBytes;
-    this.running.delete(call);
+    this.leaveRunning(call);
     if (isError) this.counters.errors++;
     if (call.request.noReply) {
       // Fire-and-forget: nothing goes back, not even an error.
@@ -307,7 +310,7 @@ export class Connection implements PartSink {
 
   /** The running call with this id (other than `except`), or null. */
   findRunning(id: RequestId, except: Call): Call | null {
-    for (const call of this.running) {
+    for (let call = this.oldestRunning; call !== null; call = call.nextRunning) {
       if (call !== except && call.request.ipcReqID === id && !call.settled) return call;
     }
     return null;
@@ -315,7 +318,12 @@ export class Connection implements PartSink {
 
   /** Gives up every running call (at shutdown, once the drain time is over). */
   abandonRunning(reason: AbandonReason): void {
-    for (const call of this.running) this.host.callAbandoned(call, reason);
+    for (let call = this.oldestRunning; call !== null;) {
+      // Abandoning answers the call, which takes it off the list.
+      const next = call.nextRunning;
+      this.host.callAbandoned(call, reason);
+      call = next;
+    }
   }
 
   /** PartSink: the limit a stream writer waits under. */
@@ -379,7 +387,10 @@ export class Connection implements PartSink {
   private write(line: string): void {
     this.outQueue.push(line);
     this.outQueueSize += line.length;
-    if (!this.flushScheduled) {
+    // Answers given while a chunk is handled go out when it is done (onData
+    // flushes): no tick to wait for. Others wait one tick, so answers that
+    // settle together (promises resolved at once) share a write.
+    if (!this.flushScheduled && !this.handlingChunk) {
       this.flushScheduled = true;
       process.nextTick(flushConnection, this);
     }
@@ -387,7 +398,11 @@ export class Connection implements PartSink {
 
   /** Brings counters.bytesOut (and the server's total) up to the socket's count. */
   private countBytesOut(): void {
-    const written = this.socket.bytesWritten;
+    const socket = this.socket as Socket & { _bytesDispatched?: unknown; _pendingData?: unknown };
+    // With nothing queued, the count is the bytes handed to the kernel; the
+    // public getter would first copy the socket's write queue to sum it.
+    const dispatched = socket._bytesDispatched;
+    const written = typeof dispatched === 'number' && socket.writableLength === 0 && !socket._pendingData ? dispatched : socket.bytesWritten;
     if (typeof written !== 'number') return;
     const added = written - this.counters.bytesOut;
     if (added <= 0) return;
@@ -403,7 +418,13 @@ export class Connection implements PartSink {
     this.lastActivity = now;
     this.lastReadAt = performance.now();
     const before = this.reader.bufferedBytes;
-    this.reader.push(chunk);
+    this.handlingChunk = true;
+    try {
+      this.reader.push(chunk);
+    } finally {
+      this.handlingChunk = false;
+    }
+    if (this.outQueue.length > 0) this.flush();
     if (this.closed) return;
     const after = this.reader.bufferedBytes;
     // A line that began in an earlier chunk keeps its start time, however slowly it arrives.
@@ -434,8 +455,27 @@ export class Connection implements PartSink {
     const call = new Call(request, this, this.lastActivity, this.lastReadAt, bytes);
     this.inFlightBytes += bytes;
     if (this.inFlightBytes >= this.host.limits.maxInFlightBytes) this.updateReading();
-    this.running.add(call);
+    this.joinRunning(call);
     this.host.requestReceived(call);
+  }
+
+  private joinRunning(call: Call): void {
+    const newest = this.newestRunning;
+    call.previousRunning = newest;
+    if (newest !== null) newest.nextRunning = call;
+    else this.oldestRunning = call;
+    this.newestRunning = call;
+  }
+
+  private leaveRunning(call: Call): void {
+    const { previousRunning: previous, nextRunning: next } = call;
+    if (previous !== null) previous.nextRunning = next;
+    else if (this.oldestRunning === call) this.oldestRunning = next;
+    else return; // not on the list
+    if (next !== null) next.previousRunning = previous;
+    else this.newestRunning = previous;
+    call.previousRunning = null;
+    call.nextRunning = null;
   }
 
   private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply: boolean): void {

@@ -103,48 +103,53 @@ export class Dispatcher {
     const route = this.router.match(call.request.uri) ?? this.defaultRoute;
     const handler = route.handler;
     call.handlerName = this.nameOf(route);
-    let answered = false;
+    // The one closure a request needs: the handler's callback. Whether the
+    // handler has answered lives on the call (call.handlerAnswered).
     const callback = (result?: unknown) => {
-      if (answered) {
+      if (call.handlerAnswered) {
         this.log.callbackTwice(route.name, call);
         return;
       }
-      answered = true;
+      call.handlerAnswered = true;
       this.settle(call, null, result);
-    };
-    const fail = (err: unknown) => {
-      if (answered) return;
-      answered = true;
-      this.log.handlerFailed(route.name, call, err);
-      this.settle(call, toAnswerError(err));
     };
     let result: unknown;
     try {
       result = handler(call.request, callback);
     } catch (err) {
-      fail(err);
+      this.handlerFailed(call, route, err);
       return;
     }
-    const stream = (value: AsyncIterable<unknown>) => {
-      answered = true;
-      void pumpIterable(call, value, (err) => this.log.handlerFailed(route.name, call, err));
-    };
     if (isThenable(result)) {
       result.then((value) => {
-        if (answered) return;
-        if (isAsyncIterable(value)) return stream(value);
+        if (call.handlerAnswered) return;
+        if (isAsyncIterable(value)) return this.streamIterable(call, route, value);
         // A handler that opened a stream answers through it; one that takes a
         // callback and resolves to nothing answers through the callback.
         if (call.stream || (value === undefined && handler.length >= 2)) return;
-        answered = true;
+        call.handlerAnswered = true;
         this.settle(call, null, value);
-      }, fail);
-    } else if (isAsyncIterable(result) && !answered) {
-      stream(result);
-    } else if (result !== undefined && handler.length < 2 && !answered && !call.stream) {
+      }, (err: unknown) => this.handlerFailed(call, route, err));
+    } else if (result === undefined || call.handlerAnswered) {
+      // The usual case: a callback-style handler, answered already or later.
+    } else if (isAsyncIterable(result)) {
+      this.streamIterable(call, route, result);
+    } else if (handler.length < 2 && !call.stream) {
       // A plain function that takes no callback answers with what it returns.
-      answered = true;
+      call.handlerAnswered = true;
       this.settle(call, null, result);
     }
+  }
+
+  private handlerFailed(call: Call, route: Route, err: unknown): void {
+    if (call.handlerAnswered) return;
+    call.handlerAnswered = true;
+    this.log.handlerFailed(route.name, call, err);
+    this.settle(call, toAnswerError(err));
+  }
+
+  private streamIterable(call: Call, route: Route, value: AsyncIterable<unknown>): void {
+    call.handlerAnswered = true;
+    void pumpIterable(call, value, (err) => this.log.handlerFailed(route.name, call, err));
   }
 }

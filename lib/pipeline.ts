@@ -112,7 +112,7 @@ export class Pipeline {
     call.streamOpener = this.openStream;
     const timeoutMs = call.request.timeoutMs;
     if (typeof timeoutMs === 'number') this.deadlines.add(call, timeoutMs);
-    const waiting = this.waitingForAuth.get(call.connection);
+    const waiting = this.waitingForAuth.size === 0 ? undefined : this.waitingForAuth.get(call.connection);
     if (waiting) {
       // Sent right behind the credentials: answer it once they are checked, not with access now.
       waiting.push(call);
@@ -224,17 +224,13 @@ export class Pipeline {
       return false;
     }).then((ok) => {
       if (this.waitingForAuth.get(connection) === waiting) this.waitingForAuth.delete(connection);
-      const now = Date.now();
       if (ok) {
         this.throttle.succeeded(peerKey);
         connection.authenticated = true;
         connection.credentialsAccepted = true;
         this.log.debug(8, `Connection ${connection.id} authenticated (${Authenticator.describe(request.data)})`, { peer: connection.peer });
         this.settle(call, null, AUTHENTICATED);
-        for (const next of waiting) {
-          next.startedAt = now;
-          this.admit(next);
-        }
+        for (const next of waiting) this.admit(next);
         return;
       }
       // Wrong credentials end the conversation: nothing more is read, even lines already received.
@@ -260,7 +256,7 @@ export class Pipeline {
       return;
     }
     const ms = performance.now() - call.readAt;
-    call.finish(call.receivedAt + ms);
+    call.finish();
     if (call.deadline !== 0) this.deadlines.settled(call);
     const slow = ms > this.slowThresholdMs;
     if (slow) this.stats.slow();

@@ -295,7 +295,6 @@ describe('pipeline: settling', function () {
     assert.strictEqual(byName.failing.isError, true);
     assert.strictEqual(seen.length, 3);
     assert.ok(seen.every((s) => s.settled === true));
-    assert.ok(call.settledAt >= call.receivedAt + 25);
   });
 
   it('counts slow answers past slowThresholdMs', async function () {
