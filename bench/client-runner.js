@@ -149,6 +149,21 @@ const commands = {
     return { completed, elapsedMs, perSecond: completed / (elapsedMs / 1000) };
   },
 
+  /**
+   * Brings a fresh server (and this client) to steady state: sequential round
+   * trips of each spec in turn for `ms` each, nothing recorded. Resolves to
+   * the number of round trips.
+   */
+  async warmup(cmd) {
+    const client = clients[0];
+    let total = 0;
+    for (const spec of cmd.specs) {
+      const data = messageFor(spec);
+      total += await sequential(client, data, { maxCount: Infinity, minCount: 1, budgetMs: cmd.ms });
+    }
+    return { roundTrips: total };
+  },
+
   /** Every connection answers one small request, so the server holds the state of a used connection. */
   async touch() {
     await Promise.all(clients.map((client) => sendOnce(client, smallMessage())));

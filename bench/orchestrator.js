@@ -173,6 +173,7 @@ class Orchestrator {
     try {
       const needsOneConnection = ['latency', 'pipelined', 'sizes'].some((w) => only.includes(w));
       if (needsOneConnection) for (const c of contenders) await this.connect(agents[c.id], c, serverOf(c));
+      if (needsOneConnection) await this.warmUp(contenders, agents);
       if (only.includes('latency')) await this.latency(rep, contenders, agents);
       if (only.includes('pipelined')) await this.pipelined(rep, contenders, agents, serverOf);
       if (only.includes('sizes')) await this.sizes(rep, contenders.filter((c) => !c.variant), agents);
@@ -182,6 +183,20 @@ class Orchestrator {
       await Promise.all(Object.values(agents).map((a) => a.exit()));
       await Promise.all(Object.values(servers).map((s) => s.stop()));
     }
+  }
+
+  /**
+   * Fresh servers run slower for their first second or so: V8 is still
+   * compiling their hot code, on the same pinned CPU. Our server has more of
+   * it than the raw one (1 KiB round trips measured from a fresh start were
+   * 1.1-2x the raw ones for ~4,000 round trips, then steady at ~1.06x), so
+   * without this the first point measured start-up, not the request path.
+   */
+  async warmUp(contenders, agents) {
+    const ms = this.s.warmupMs;
+    if (!ms) return;
+    for (const c of contenders) await agents[c.id].call('warmup', { specs: [{ keys: 1 }, { small: true }], ms });
+    this.progress('warm-up');
   }
 
   async latency(rep, contenders, agents) {

@@ -6,6 +6,8 @@
 //   --sizes=1,1024     message sizes in keys of 1 KiB (default 1 and 1024)
 //   --count=N          round trips per profile (default: 20000 at 1 KiB, 300 at 1 MiB)
 //   --save             also write the summary to bench/results/profile.md (committed)
+//   --pin=on|off       pin server and client to one CPU, as the benchmark does (default on)
+//   --interval=N       sampling interval in µs (default 100)
 // It runs, per size: our server + our Node client and the raw server + raw
 // client, all four under `node --cpu-prof`, a fixed number of sequential
 // round trips; then bench/php-profile.php (phase timings: php has no sampling
@@ -105,7 +107,7 @@ function compareProfiles(title, oursRun, rawRun, who) {
   const per = (ms) => (ms * 1000) / roundTrips;
   const categories = [...new Set([...Object.keys(ours.totals), ...Object.keys(raw ? raw.totals : {})])].filter((c) => c !== 'idle');
   categories.sort((a, b) => (ours.totals[b] || 0) - (ours.totals[a] || 0));
-  const out = [`#### ${title}`, '', `Self time in µs per round trip over the measured window (${roundTrips.toLocaleString('en-US')} round trips after ${Math.ceil(roundTrips / 5).toLocaleString('en-US')} of warm-up; sampled every 100 µs, so small figures are rough).`, '',
+  const out = [`#### ${title}`, '', `Self time in µs per round trip over the measured window (${roundTrips.toLocaleString('en-US')} round trips after ${Math.ceil(roundTrips / 5).toLocaleString('en-US')} of warm-up; sampled every ${oursRun.intervalUs} µs, so small figures are rough).`, '',
     '| category | ours | raw | difference |', '| --- | ---: | ---: | ---: |'];
   for (const c of categories) {
     const a = per(ours.totals[c] || 0);
@@ -133,17 +135,17 @@ function summarizeProfiles(dir, top = 20) {
   return out.join('\n');
 }
 
-async function profileNode(dir, keys, count, side) {
+async function profileNode(dir, keys, count, side, { pinned, intervalUs }) {
   const tag = `${side}-${keys === 1024 ? '1mib' : keys + 'kib'}`;
-  // Sample every 100 µs (the default 1 ms sees too little of a 20 µs round trip).
-  const prof = (who) => ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${tag}-${who}.cpuprofile`];
-  const server = await processes.startServer(side === 'ours' ? 'ipc' : 'raw', { nodeArgs: prof('server'), label: `${side} profiled` });
-  const agent = processes.startAgent({ nodeArgs: prof('client'), label: `${side} profiled` });
+  // Sample every 100 µs by default (the default 1 ms sees too little of a 20 µs round trip).
+  const prof = (who) => ['--cpu-prof', `--cpu-prof-interval=${intervalUs}`, `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${tag}-${who}.cpuprofile`];
+  const server = await processes.startServer(side === 'ours' ? 'ipc' : 'raw', { pinned, nodeArgs: prof('server'), label: `${side} profiled` });
+  const agent = processes.startAgent({ pinned, nodeArgs: prof('client'), label: `${side} profiled` });
   try {
     await agent.call('connect', { kind: side === 'ours' ? 'ipc' : 'raw', socketPath: server.socketPath, connections: 1, clientOptions: {} });
     // Warm-up round trips first (JIT), then the window the profiles are cut to.
     const result = await agent.call('latency', { spec: { keys }, warmupMs: 0, warmupMin: Math.ceil(count / 5), budgetMs: 0, minCount: count, maxCount: count }, { timeoutMs: 600000 });
-    return { dir, tag, medianUs: result.median, count, window: result.window };
+    return { dir, tag, medianUs: result.median, count, window: result.window, intervalUs };
   } finally {
     await agent.exit();
     await server.stop();
@@ -175,12 +177,14 @@ function phpTable(php) {
 }
 
 function parseArgs(argv) {
-  const args = { sizes: [1, 1024], count: null, dir: null, save: false };
+  const args = { sizes: [1, 1024], count: null, dir: null, save: false, pin: true, intervalUs: 100 };
   for (const arg of argv) {
     const [name, value] = arg.split('=');
     if (name === '--sizes') args.sizes = value.split(',').map(Number);
     else if (name === '--count') args.count = Number(value);
     else if (name === '--save') args.save = true;
+    else if (name === '--pin') args.pin = value !== 'off';
+    else if (name === '--interval') args.intervalUs = Number(value);
     else if (name === '--help' || name === '-h') {
       console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
@@ -198,14 +202,20 @@ async function main() {
   }
   const dir = newRunDir(stampOf(new Date().toISOString()), '-profile');
   markLatest(dir, 'latest-profile');
-  const sections = ['## Profiles of the round trip', '', `Written to ${path.relative(ROOT, dir)}/ (open the .cpuprofile files in Chrome DevTools or speedscope). Sampled under \`node --cpu-prof\`, unpinned; absolute figures are slowed by the profiler, compare ours with raw. "(program)" is time in the VM and in system calls outside JavaScript; a native write's self time includes the kernel's work to wake the reader.`, '',
+  const pinned = args.pin && processes.hasTaskset();
+  if (pinned) processes.setPinCpu(0);
+  const how = pinned
+    ? 'server and client pinned to one CPU, as in the benchmark, so a round trip is their work one after the other'
+    : 'unpinned (server and client may run at the same time on two CPUs; a native write\'s self time then includes waking the reader)';
+  const sections = ['## Profiles of the round trip', '', `Written to ${path.relative(ROOT, dir)}/ (open the .cpuprofile files in Chrome DevTools or speedscope). Sampled under \`node --cpu-prof\` every ${args.intervalUs} µs, ${how}; absolute figures are slowed by the profiler, compare ours with raw. "(program)" is time in the VM and in system calls outside JavaScript.`, '',
     `${new Date().toISOString()} · Node ${process.version} · load average ${require('os').loadavg().map((l) => l.toFixed(2)).join(' / ')} at the start.`, ''];
   for (const keys of args.sizes) {
     const count = args.count || (keys >= 100 ? 300 : 20000);
     const name = keys === 1024 ? '1 MiB' : `${keys} KiB`;
     process.stderr.write(`profiling ${name}: ${count} round trips, ours then raw\n`);
-    const ours = await profileNode(dir, keys, count, 'ours');
-    const raw = await profileNode(dir, keys, count, 'raw');
+    const how = { pinned, intervalUs: args.intervalUs };
+    const ours = await profileNode(dir, keys, count, 'ours', how);
+    const raw = await profileNode(dir, keys, count, 'raw', how);
     sections.push(`### ${name} (median round trip under the profiler: ours ${fmt(ours.medianUs)} µs, raw ${fmt(raw.medianUs)} µs)`, '');
     sections.push(compareProfiles(`Server: our server against the raw server (${name})`, ours, raw, 'server'));
     sections.push(compareProfiles(`Node client: our client against the raw client (${name})`, ours, raw, 'client'));

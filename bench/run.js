@@ -71,6 +71,7 @@ function parseArgs(argv) {
 function settings(quick) {
   return quick
     ? {
+      warmupMs: 100,
       latency: { warmupMs: 20, warmupMin: 3, budgetMs: 60, minCount: 6, maxCount: 1000, slices: 2, rewarmMin: 2 },
       pipelined: { warmupMs: 50, durationMs: 150, slices: 1 },
       sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 30, minCount: 2, maxCount: 200, slices: 2, rewarmMin: 0 },
@@ -79,6 +80,7 @@ function settings(quick) {
       memory: { counts: [1000], busyMs: 200, flood: false, floodCount: 0, stallMs: 0 },
     }
     : {
+      warmupMs: 700,
       latency: { warmupMs: 100, warmupMin: 8, budgetMs: 400, minCount: 12, maxCount: 4000, slices: 4, rewarmMin: 2 },
       pipelined: { warmupMs: 200, durationMs: 600, slices: 3 },
       sizes: { warmupMs: 0, warmupMin: 1, budgetMs: 300, minCount: 2, maxCount: 2000, slices: 2, rewarmMin: 0 },
