@@ -60,6 +60,13 @@ function limitsOf(s: Settings): ConnectionLimits {
   };
 }
 
+/**
+ * The limits in force before startup reads the configuration: the defaults,
+ * read like any configuration (socket_path has no default, so a stand-in is
+ * given; it is not used).
+ */
+const DEFAULT_LIMITS = limitsOf(readSettings((key) => key === 'socket_path' ? 'unconfigured.sock' : defaultConfig[key as keyof typeof defaultConfig]));
+
 export class IPCServer extends Component {
   override __name = 'IPCServer';
   override defaultConfig: Record<string, unknown> = { ...defaultConfig };
@@ -80,13 +87,7 @@ export class IPCServer extends Component {
       this.emit('connect', connection);
     },
     disconnected: (connection, reason) => this.emit('disconnect', connection, reason),
-  }, this.log, {
-    maxMessageSize: defaultConfig.max_message_size,
-    maxMessageSizeBeforeAuth: defaultConfig.max_message_size_before_auth,
-    maxInFlight: defaultConfig.max_in_flight,
-    maxInFlightBytes: defaultConfig.max_in_flight_bytes,
-    maxOutputBuffer: defaultConfig.max_output_buffer,
-  }, defaultConfig.max_connections);
+  }, this.log, { ...DEFAULT_LIMITS }, defaultConfig.max_connections);
   private readonly listening = new Listeners((socket, transport) => this.connections.accept(socket, transport), this.log);
   private authHook: AuthHandler | null = null;
   /** Per-endpoint figures, slow-response log, per-transport totals (replaced at startup with the configured one). */
