@@ -6,7 +6,7 @@
  * true`) gets the parts collected into one ordinary answer instead.
  */
 import type { Call } from './call';
-import { toAnswerError, type SettleCall } from './dispatcher';
+import { toAnswerError, type SettleCall } from './answer-error';
 import { AbortCode, ServerErrorCode, partLine } from './protocol';
 
 /** Where a stream's parts go: the call's connection. */

@@ -2,39 +2,18 @@
  * Runs one call through the middleware chain and its handler, and turns
  * whatever they do (callback, promise, throw, next(err)) into exactly one answer.
  */
+import { toAnswerError, type SettleCall } from './answer-error';
 import { isAsyncIterable, pumpIterable } from './answer-stream';
 import { UNMATCHED } from './endpoint-stats';
 import type { Call } from './call';
-import { ServerErrorCode } from './protocol';
 import type { Route, Router } from './router';
 import type { Handler, Middleware } from './types';
-
-/** An error answer: the code and message the client sees. */
-export interface AnswerError {
-  code: string;
-  message: string;
-}
-
-/** Receives the single answer of a call: an error, or data. */
-export type SettleCall = (call: Call, error: AnswerError | null, data?: unknown) => void;
 
 export interface DispatchLog {
   /** A handler or middleware failed; `error` is what it threw. */
   handlerFailed(name: string, call: Call, error: unknown): void;
   /** A handler called its callback more than once; the extra call was ignored. */
   callbackTwice(name: string, call: Call): void;
-}
-
-/** The client-facing code and message of whatever a handler or middleware failed with. */
-export function toAnswerError(err: unknown, fallbackCode: string = ServerErrorCode.handlerError): AnswerError {
-  if (err && typeof err === 'object') {
-    const { code, message } = err as { code?: unknown; message?: unknown };
-    return {
-      code: typeof code === 'string' && code !== '' ? code : fallbackCode,
-      message: typeof message === 'string' && message !== '' ? message : String(err),
-    };
-  }
-  return { code: fallbackCode, message: String(err) };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

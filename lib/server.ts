@@ -19,7 +19,7 @@ import { Monitoring } from './monitoring';
 import { describePeer, peerCredentialsAvailable, peerCredentialsUnavailableReason } from './peer-cred';
 import { Pipeline } from './pipeline';
 import { GoawayReason, ServerErrorCode, URI } from './protocol';
-import type { AnswerError } from './dispatcher';
+import type { AnswerError } from './answer-error';
 import { Router } from './router';
 import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
