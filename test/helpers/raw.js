@@ -2,22 +2,35 @@
 // A bare socket client for protocol tests: writes raw bytes, reads lines.
 const net = require('net');
 
+/**
+ * Calls `onMessage` with each newline-terminated line `stream` delivers, parsed
+ * as JSON (a line split across chunks, even inside a UTF-8 character, is
+ * joined first). `skipBlank`: ignore lines of only whitespace, as clients must
+ * (the server may send "\n" to a client that half-closed).
+ */
+function onLines(stream, onMessage, { skipBlank = false } = {}) {
+  let buffer = Buffer.alloc(0);
+  stream.on('data', (chunk) => {
+    buffer = Buffer.concat([buffer, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk]);
+    let nl;
+    while ((nl = buffer.indexOf(10)) !== -1) {
+      const line = buffer.subarray(0, nl).toString('utf8');
+      buffer = buffer.subarray(nl + 1);
+      if (skipBlank && line.trim() === '') continue;
+      onMessage(JSON.parse(line));
+    }
+  });
+}
+
 class RawClient {
   constructor(socket) {
     this.socket = socket;
-    this.buffer = Buffer.alloc(0);
     this.lines = [];
     this.waiters = [];
     this.ended = false;
     this.closed = new Promise((resolve) => socket.once('close', resolve));
-    socket.on('data', (chunk) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      let nl;
-      while ((nl = this.buffer.indexOf(10)) !== -1) {
-        const line = this.buffer.subarray(0, nl).toString('utf8');
-        this.buffer = this.buffer.subarray(nl + 1);
-        this.lines.push(JSON.parse(line));
-      }
+    onLines(socket, (message) => {
+      this.lines.push(message);
       this.wake();
     });
     socket.on('end', () => { this.ended = true; this.wake(); });
@@ -79,4 +92,4 @@ function rawConnect(target) {
   });
 }
 
-module.exports = { rawConnect, RawClient };
+module.exports = { rawConnect, RawClient, onLines };

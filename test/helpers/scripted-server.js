@@ -4,6 +4,7 @@
 // client behaviour the real server does not offer yet, or cannot be made to
 // show on demand (a goaway at a chosen moment, a late answer).
 const net = require('net');
+const { onLines } = require('./raw');
 
 class ScriptedConnection {
   constructor(socket, server) {
@@ -39,18 +40,11 @@ function scriptedServer(socketPath, onRequest) {
   const server = net.createServer((socket) => {
     const connection = new ScriptedConnection(socket, server);
     connections.push(connection);
-    let buffered = '';
-    socket.on('data', (chunk) => {
-      buffered += chunk;
-      let nl;
-      while ((nl = buffered.indexOf('\n')) !== -1) {
-        const request = JSON.parse(buffered.slice(0, nl));
-        buffered = buffered.slice(nl + 1);
-        lines.push(request);
-        connection.requests.push(request);
-        const data = onRequest(request, connection);
-        if (data !== undefined && request.ipcReqID !== undefined && !request.noReply) connection.send({ ipcReqID: request.ipcReqID, data });
-      }
+    onLines(socket, (request) => {
+      lines.push(request);
+      connection.requests.push(request);
+      const data = onRequest(request, connection);
+      if (data !== undefined && request.ipcReqID !== undefined && !request.noReply) connection.send({ ipcReqID: request.ipcReqID, data });
     });
   });
   return new Promise((resolve, reject) => {

@@ -9,6 +9,7 @@ const path = require('path');
 const { startServer, makeTempDir, cleanupTempDirs } = require('../helpers/harness');
 const { runCli, spawnCli, spawnServe, killSpawned, waitForOutput, assertOneLineError } = require('../helpers/cli');
 const { waitFor } = require('../helpers/wait');
+const { onLines } = require('../helpers/raw');
 const IPCClient = require('pixl-ipc/client');
 
 describe('pixl-ipc commands (issue 20)', function () {
@@ -368,33 +369,26 @@ describe('pixl-ipc send --stream', function () {
   before(async function () {
     socketPath = path.join(makeTempDir(), 'stream.sock');
     server = net.createServer((socket) => {
-      let buffered = '';
-      socket.on('data', (chunk) => {
-        buffered += chunk;
-        let newline;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const request = JSON.parse(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
-          seen.push(request);
-          const id = request.ipcReqID;
-          if (request.uri === '/stream/count' && request.stream === true) {
-            let n = 0;
-            const tick = setInterval(() => {
-              if (++n <= 3) socket.write(JSON.stringify({ ipcReqID: id, part: { n } }) + '\n');
-              else {
-                clearInterval(tick);
-                socket.write(JSON.stringify({ ipcReqID: id, data: { total: 3 } }) + '\n');
-              }
-            }, 30);
-          } else if (request.uri === '/stream/hold') {
-            socket.write(JSON.stringify({ ipcReqID: id, part: 'early' }) + '\n');
-            release = () => socket.write(JSON.stringify({ ipcReqID: id, data: null }) + '\n');
-          } else if (request.uri === '/stream/fail') {
-            socket.write(JSON.stringify({ ipcReqID: id, part: 'first' }) + '\n');
-            socket.write(JSON.stringify({ ipcReqID: id, code: 'handler_error', message: 'disk on fire' }) + '\n');
-          } else if (id !== undefined) {
-            socket.write(JSON.stringify({ ipcReqID: id, data: { once: true } }) + '\n');
-          }
+      onLines(socket, (request) => {
+        seen.push(request);
+        const id = request.ipcReqID;
+        if (request.uri === '/stream/count' && request.stream === true) {
+          let n = 0;
+          const tick = setInterval(() => {
+            if (++n <= 3) socket.write(JSON.stringify({ ipcReqID: id, part: { n } }) + '\n');
+            else {
+              clearInterval(tick);
+              socket.write(JSON.stringify({ ipcReqID: id, data: { total: 3 } }) + '\n');
+            }
+          }, 30);
+        } else if (request.uri === '/stream/hold') {
+          socket.write(JSON.stringify({ ipcReqID: id, part: 'early' }) + '\n');
+          release = () => socket.write(JSON.stringify({ ipcReqID: id, data: null }) + '\n');
+        } else if (request.uri === '/stream/fail') {
+          socket.write(JSON.stringify({ ipcReqID: id, part: 'first' }) + '\n');
+          socket.write(JSON.stringify({ ipcReqID: id, code: 'handler_error', message: 'disk on fire' }) + '\n');
+        } else if (id !== undefined) {
+          socket.write(JSON.stringify({ ipcReqID: id, data: { once: true } }) + '\n');
         }
       });
     });

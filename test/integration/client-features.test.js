@@ -7,6 +7,7 @@ const assert = require('assert');
 const net = require('net');
 const { startServer, tmpSocketPath, cleanupTempDirs, freePort } = require('../helpers/harness');
 const { LoggerStub } = require('../helpers/logger-stub');
+const { onLines } = require('../helpers/raw');
 const { sleep, waitFor } = require('../helpers/wait');
 const IPCClient = require('pixl-ipc/client');
 
@@ -329,16 +330,9 @@ describe('client: a peer that breaks the protocol', function () {
   it('logs and emits bad lines and unknown ids, and keeps serving good responses', async function () {
     const socketPath = tmpSocketPath('rogue.sock');
     const server = net.createServer((socket) => {
-      let buffered = '';
-      socket.on('data', (chunk) => {
-        buffered += chunk;
-        let nl;
-        while ((nl = buffered.indexOf('\n')) !== -1) {
-          const request = JSON.parse(buffered.slice(0, nl));
-          buffered = buffered.slice(nl + 1);
-          socket.write('this is not json\n[1,2]\n{"ipcReqID":"rq999","data":1}\n\r\n');
-          socket.write('{"ipcReqID":' + JSON.stringify(request.ipcReqID) + ',"data":"fine"}\r\n');
-        }
+      onLines(socket, (request) => {
+        socket.write('this is not json\n[1,2]\n{"ipcReqID":"rq999","data":1}\n\r\n');
+        socket.write('{"ipcReqID":' + JSON.stringify(request.ipcReqID) + ',"data":"fine"}\r\n');
       });
     });
     await new Promise((resolve) => server.listen(socketPath, resolve));
@@ -389,18 +383,11 @@ describe('client: auth answers from a scripted server (not pixl-ipc)', function 
     const received = [];
     const server = net.createServer((socket) => {
       sockets.push(socket);
-      let buffered = '';
       socket.on('error', () => {});
-      socket.on('data', (chunk) => {
-        buffered += chunk;
-        let nl;
-        while ((nl = buffered.indexOf('\n')) !== -1) {
-          const request = JSON.parse(buffered.slice(0, nl));
-          buffered = buffered.slice(nl + 1);
-          received.push(request.uri);
-          if (request.uri === '/ipcserver/auth') socket.write(JSON.stringify(answer(request.ipcReqID)) + '\n');
-          else socket.write(JSON.stringify({ ipcReqID: request.ipcReqID, data: request.data }) + '\n');
-        }
+      onLines(socket, (request) => {
+        received.push(request.uri);
+        if (request.uri === '/ipcserver/auth') socket.write(JSON.stringify(answer(request.ipcReqID)) + '\n');
+        else socket.write(JSON.stringify({ ipcReqID: request.ipcReqID, data: request.data }) + '\n');
       });
     });
     await new Promise((resolve) => server.listen(socketPath, resolve));

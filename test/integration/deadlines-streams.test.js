@@ -5,7 +5,7 @@
 const assert = require('assert');
 const net = require('net');
 const { startServer, cleanupTempDirs } = require('../helpers/harness');
-const { rawConnect } = require('../helpers/raw');
+const { rawConnect, onLines } = require('../helpers/raw');
 const { sleep, waitFor } = require('../helpers/wait');
 
 describe('deadlines, cancellation and streams (wire)', function () {
@@ -230,24 +230,17 @@ describe('deadlines, cancellation and streams (wire)', function () {
       const watch = setInterval(() => {
         for (const conn of h.ipc.getConnections()) maxQueued = Math.max(maxQueued, conn.toJSON().queuedOutputBytes);
       }, 2);
-      let buffer = '';
       let expected = 0;
       let final = null;
       let outOfOrder = null;
       await new Promise((resolve, reject) => {
-        socket.on('data', (chunk) => {
-          buffer += chunk;
-          let nl;
-          while ((nl = buffer.indexOf('\n')) !== -1) {
-            const message = JSON.parse(buffer.slice(0, nl));
-            buffer = buffer.slice(nl + 1);
-            if (message.part !== undefined) {
-              if (message.part.i !== expected && outOfOrder === null) outOfOrder = `part ${message.part.i} where ${expected} was expected`;
-              expected++;
-            } else {
-              final = message;
-              resolve();
-            }
+        onLines(socket, (message) => {
+          if (message.part !== undefined) {
+            if (message.part.i !== expected && outOfOrder === null) outOfOrder = `part ${message.part.i} where ${expected} was expected`;
+            expected++;
+          } else {
+            final = message;
+            resolve();
           }
         });
         socket.on('error', reject);

@@ -10,7 +10,7 @@ const net = require('net');
 const path = require('path');
 const IPCClient = require('pixl-ipc/client');
 const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
-const { rawConnect } = require('../helpers/raw');
+const { rawConnect, onLines } = require('../helpers/raw');
 const { sleep, waitFor } = require('../helpers/wait');
 const { otherUser, runAs } = require('../helpers/other-user');
 const { restartUnderLoad, writeDaemonConfig, CLI } = require('../helpers/restart-load');
@@ -137,19 +137,10 @@ describe('restarts (issue 16)', function () {
       const socket = net.connect(h.socketPath);
       await new Promise((resolve) => socket.once('connect', resolve));
       const answers = new Map();
-      let buffer = '';
       let ended = false;
-      socket.on('data', (chunk) => {
-        buffer += chunk;
-        let nl;
-        while ((nl = buffer.indexOf('\n')) !== -1) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          if (line.trim() === '') continue;
-          const message = JSON.parse(line);
-          if ('ipcReqID' in message) answers.set(message.ipcReqID, message);
-        }
-      });
+      onLines(socket, (message) => {
+        if ('ipcReqID' in message) answers.set(message.ipcReqID, message);
+      }, { skipBlank: true });
       socket.on('end', () => { ended = true; });
       socket.on('error', () => {});
       let sent = 0;
@@ -404,15 +395,8 @@ describe('restarts (issue 16)', function () {
       const socketPath = path.join(dir, 'ipc.sock');
       // An older server: answers every uri it does not know inside data.
       const fake = net.createServer((socket) => {
-        let buffer = '';
-        socket.on('data', (chunk) => {
-          buffer += chunk;
-          let nl;
-          while ((nl = buffer.indexOf('\n')) !== -1) {
-            const message = JSON.parse(buffer.slice(0, nl));
-            buffer = buffer.slice(nl + 1);
-            socket.write(JSON.stringify({ ipcReqID: message.ipcReqID, data: { code: 'no_handler_found', message: 'No handler found for ' + message.uri } }) + '\n');
-          }
+        onLines(socket, (message) => {
+          socket.write(JSON.stringify({ ipcReqID: message.ipcReqID, data: { code: 'no_handler_found', message: 'No handler found for ' + message.uri } }) + '\n');
         });
         socket.on('error', () => {});
       });

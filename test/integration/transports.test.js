@@ -10,7 +10,7 @@ const net = require('net');
 const path = require('path');
 const tls = require('tls');
 const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
-const { rawConnect } = require('../helpers/raw');
+const { rawConnect, RawClient } = require('../helpers/raw');
 const { waitFor } = require('../helpers/wait');
 const IPCClient = require('pixl-ipc/client');
 
@@ -90,30 +90,7 @@ function probePort(port) {
 function rawTlsConnect(port, options) {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', port, ...options });
-    let buffer = '';
-    const lines = [];
-    const waiters = [];
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        lines.push(JSON.parse(buffer.slice(0, nl)));
-        buffer = buffer.slice(nl + 1);
-      }
-      waiters.splice(0).forEach((wake) => wake());
-    });
-    socket.once('secureConnect', () => resolve({
-      write: (message) => socket.write(JSON.stringify(message) + '\n'),
-      next: (ms = 3000) => new Promise((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error('no TLS message within ' + ms + ' ms')), ms);
-        const check = () => {
-          if (lines.length) { clearTimeout(timer); ok(lines.shift()); } else waiters.push(check);
-        };
-        check();
-      }),
-      destroy: () => socket.destroy(),
-    }));
+    socket.once('secureConnect', () => resolve(new RawClient(socket)));
     socket.once('error', reject);
   });
 }
