@@ -9,24 +9,14 @@ const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const IPCClient = require('pixl-ipc/client');
+const { sleep, waitFor } = require('./wait');
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'pixl-ipc.js');
 const PHP_WORKER = path.join(ROOT, 'test', 'integration', 'fixtures', 'restart-worker.php');
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(check, ms, what) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('timed out waiting for ' + what);
-    await sleep(20);
-  }
-}
+/** How often it looks again while waiting on a daemon (they take seconds; no need to poll faster). */
+const POLL_MS = 20;
 
 /** The daemons' config file: built-in echo and delay, a log in `dir`. */
 function writeDaemonConfig(dir, socketPath, ipc = {}) {
@@ -63,7 +53,7 @@ class HandoffDaemons {
   async start() {
     const daemon = track(spawn(process.execPath, [CLI, 'serve', '-c', this.configFile, '--takeover'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.daemons.push(daemon);
-    await waitFor(() => /listening on/.test(daemon.out.text) || daemon.child.exitCode !== null, 30000, 'the daemon to listen');
+    await waitFor(() => /listening on/.test(daemon.out.text) || daemon.child.exitCode !== null, 'the daemon to listen', 30000, POLL_MS);
     if (!/listening on/.test(daemon.out.text)) throw new Error('daemon failed: ' + daemon.out.text);
     return daemon;
   }
@@ -111,12 +101,12 @@ class ActivatedDaemons {
     const daemon = `export LISTEN_PID=$$; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} serve -c ${JSON.stringify(this.configFile)}`;
     const loop = `while [ ! -e ${JSON.stringify(this.stopFile)} ]; do sh -c '${daemon.replace(/'/g, "'\\''")}'; echo "daemon exit $?"; done`;
     this.supervisor = track(spawn('systemd-socket-activate', ['-l', this.socketPath, 'bash', '-c', loop], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    await waitFor(() => fs.existsSync(this.socketPath), 10000, 'systemd-socket-activate to bind');
+    await waitFor(() => fs.existsSync(this.socketPath), 'systemd-socket-activate to bind', 10000, POLL_MS);
     this.inode = fs.statSync(this.socketPath).ino;
     // It starts the daemon on the first connection.
     const probe = require('net').connect(this.socketPath);
     probe.on('error', () => {});
-    await waitFor(() => this.started() === 1, 30000, 'the first daemon');
+    await waitFor(() => this.started() === 1, 'the first daemon', 30000, POLL_MS);
     probe.destroy();
   }
 
@@ -136,7 +126,7 @@ class ActivatedDaemons {
   async restart() {
     const before = this.started();
     process.kill(this.daemonPid(), 'SIGTERM');
-    await waitFor(() => this.started() > before, 30000, 'the next daemon');
+    await waitFor(() => this.started() > before, 'the next daemon', 30000, POLL_MS);
     this.restarts++;
     const exits = this.exits();
     if (exits[exits.length - 1] !== 'daemon exit 0') throw new Error('the daemon ended badly: ' + this.supervisor.out.text);
