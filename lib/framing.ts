@@ -107,7 +107,40 @@ export class LineReader {
     this.overflowed = false;
   }
 
+  /**
+   * The common case, a chunk of whole ASCII lines that fits the limit, read as
+   * one string: one decode per chunk, then string searches, instead of a
+   * Buffer search and a decode per line (each a call into C++). Returns false,
+   * having delivered nothing, when the chunk does not qualify.
+   */
+  private scanWholeLines(chunk: Buffer): boolean {
+    const length = chunk.length;
+    if (this.tailBytes !== 0 || length > this.maxLineBytes + 1 || chunk[length - 1] !== NEWLINE) return false;
+    // Latin-1 maps each byte to one character: that is the UTF-8 text, with
+    // string offsets equal to byte offsets, only when no byte is above 0x7f.
+    if (!isAscii(chunk)) return false;
+    const text = chunk.toString('latin1');
+    let start = 0;
+    let newline = text.indexOf('\n');
+    while (newline !== -1) {
+      const end = newline > start && text.charCodeAt(newline - 1) === CARRIAGE_RETURN ? newline - 1 : newline;
+      if (end > start) this.events.onLine(text.slice(start, end), newline - start + 1);
+      start = newline + 1;
+      if (this.overflowed) return true;
+      if (this.paused) {
+        if (start < length) {
+          this.pausedChunk = chunk;
+          this.pausedOffset = start;
+        }
+        return true;
+      }
+      newline = text.indexOf('\n', start);
+    }
+    return true;
+  }
+
   private scan(chunk: Buffer, start: number): void {
+    if (start === 0 && this.scanWholeLines(chunk)) return;
     const length = chunk.length;
     let newline = chunk.indexOf(NEWLINE, start);
     while (newline !== -1) {

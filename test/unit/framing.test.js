@@ -22,6 +22,36 @@ describe('LineReader', function () {
     assert.strictEqual(reader.bufferedBytes, 0);
   });
 
+  it('reads a chunk of whole lines as one string with the same lines, byte counts, CRLF endings and pauses as line by line', function () {
+    const seen = [];
+    let reader;
+    let pauseAfter = -1;
+    reader = new LineReader(1024, {
+      onLine: (line, bytes) => {
+        seen.push([line, bytes]);
+        if (seen.length === pauseAfter) reader.pause();
+      },
+      onOverflow: () => assert.fail('no line here is too long'),
+    });
+    // Whole ASCII lines (the one-string path), CRLF and a blank line included.
+    reader.push(Buffer.from('{"a":1}\r\n\n{"b":22}\n'));
+    assert.deepStrictEqual(seen, [['{"a":1}', 9], ['{"b":22}', 9]]);
+    // A pause from inside onLine keeps the rest of the chunk, unscanned, until resume().
+    seen.length = 0;
+    pauseAfter = 1;
+    reader.push(Buffer.from('{"c":3}\n{"d":4}\n{"e":5}\n'));
+    assert.deepStrictEqual(seen, [['{"c":3}', 8]]);
+    assert.strictEqual(reader.bufferedBytes, 16);
+    pauseAfter = -1;
+    reader.resume();
+    assert.deepStrictEqual(seen.map((s) => s[0]), ['{"c":3}', '{"d":4}', '{"e":5}']);
+    assert.strictEqual(reader.bufferedBytes, 0);
+    // Non-ASCII whole lines take the per-line path: UTF-8 text, bytes counted as received.
+    seen.length = 0;
+    reader.push(Buffer.from('{"s":"é€"}\n'));
+    assert.deepStrictEqual(seen, [['{"s":"é€"}', Buffer.byteLength('{"s":"é€"}\n')]]);
+  });
+
   it('reassembles a multi-byte character split between chunks', function () {
     const { reader, lines } = collect();
     const bytes = Buffer.from('{"s":"héllo €𝄞"}\n');
