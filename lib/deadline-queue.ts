@@ -48,6 +48,9 @@ class Queue {
 
 export class DeadlineQueue {
   private readonly queues = new Map<number, Queue>();
+  /** The queue used last: clients send one timeout over and over, so this saves a Map lookup per add and per settle. */
+  private lastMs = -1;
+  private lastQueue: Queue | null = null;
 
   /** `expire` runs for a call whose deadline passed before it was answered. */
   constructor(private readonly expire: (call: Call) => void) {}
@@ -57,10 +60,12 @@ export class DeadlineQueue {
     const ms = Math.min(timeoutMs, MAX_TIMEOUT_MS);
     call.deadline = call.receivedAt + ms;
     call.timeoutKey = ms;
-    let queue = this.queues.get(ms);
+    let queue = this.queueOf(ms);
     if (!queue) {
       queue = new Queue();
       this.queues.set(ms, queue);
+      this.lastMs = ms;
+      this.lastQueue = queue;
     }
     // Calls of one timeout arrive in deadline order, except when the clock
     // steps back; an earlier deadline behind a later one only fires late.
@@ -71,7 +76,7 @@ export class DeadlineQueue {
 
   /** A call was answered: let go of it if it is at the front (the usual case). */
   settled(call: Call): void {
-    const queue = this.queues.get(call.timeoutKey);
+    const queue = this.queueOf(call.timeoutKey);
     if (!queue) return;
     queue.live--;
     if (queue.peek() === call) {
@@ -85,6 +90,22 @@ export class DeadlineQueue {
   clear(): void {
     for (const queue of this.queues.values()) if (queue.timer) clearTimeout(queue.timer);
     this.queues.clear();
+    this.forgetLast();
+  }
+
+  private queueOf(ms: number): Queue | undefined {
+    if (ms === this.lastMs) return this.lastQueue!;
+    const queue = this.queues.get(ms);
+    if (queue) {
+      this.lastMs = ms;
+      this.lastQueue = queue;
+    }
+    return queue;
+  }
+
+  private forgetLast(): void {
+    this.lastMs = -1;
+    this.lastQueue = null;
   }
 
   private arm(ms: number, queue: Queue, deadline: number): void {
@@ -110,5 +131,6 @@ export class DeadlineQueue {
     }
     // Empty: forget the queue so a client's one-off timeouts do not pile up.
     this.queues.delete(ms);
+    if (this.lastMs === ms) this.forgetLast();
   }
 }
