@@ -99,13 +99,14 @@ function compose(features, states) {
  * but that one: its marginal cost) and `<name>-on` (defaults plus that one).
  */
 function variantNames(available) {
-  return ['base', 'all-on', ...available.flatMap((f) => [`${f.name}-off`, `${f.name}-on`])];
+  return ['base', 'control', 'all-on', ...available.flatMap((f) => [`${f.name}-off`, `${f.name}-on`])];
 }
 
 /** Resolves one variant name to { name, about, server, client }. */
 function resolveVariant(name, available) {
   const allOn = Object.fromEntries(available.map((f) => [f.name, 'on']));
   if (name === 'base') return { name, about: 'defaults, as users run it', server: {}, client: {} };
+  if (name === 'control') return { name, about: 'defaults, on a server of its own measured like every variant (any difference from base is the method, not a feature)', server: {}, client: {} };
   if (name === 'all-on') return { name, about: 'every available feature on', ...compose(available, allOn) };
   const match = /^(.+)-(on|off)$/.exec(name);
   const feature = match && available.find((f) => f.name === match[1]);
