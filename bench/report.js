@@ -298,7 +298,7 @@ function renderReadmeSummary(results) {
   for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
   const lines = [
     `Latest saved run (\`npm run bench -- --save\`, ${meta.date.slice(0, 10)}, ${meta.cpuModel} × ${meta.cpuCount}, Node ${meta.node.replace(/^v/, '')}${meta.php ? ', PHP ' + meta.php : ''};`,
-    `${meta.reps} repetitions${meta.pinned ? ', every process pinned to one CPU' : ''}; load average ${meta.loadAverage[0].toFixed(1)} at the start${results.analysis.noise.noisy ? ': a **noisy run**, other work shared the machine' : ''}).`,
+    `${meta.reps} repetitions${meta.pinned ? ', every process pinned to one CPU' : ''}; load average ${meta.loadAverage[0].toFixed(1)} at the start${results.analysis.noise.noisy ? `: a **noisy run**, the baseline's own spread across repetitions passed 10% (worst ${(100 * results.analysis.noise.worstBaselineCv).toFixed(0)}%)` : ''}).`,
     `Each ratio is to the raw baseline (PHP: to a plain PHP loop), the median of per-repetition ratios with its 95% interval; a target is met only when the whole interval is on its side. ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear:`,
     '',
     // Cautions added to a saved run travel with its figures.
