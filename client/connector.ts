@@ -14,14 +14,26 @@ import type { Target } from './target';
 /** Size of the buffer Unix and TCP connections read into (as large as net's own reads). */
 const READ_BUFFER_BYTES = 64 * 1024;
 
+/**
+ * Up to this many held bytes (an unfinished line) are copied out so the read
+ * buffer can be used again; more, and the next read gets a fresh buffer
+ * instead (copying a large line's pieces would cost as much). A fresh 64 KiB
+ * buffer for every chunk that ends inside a small line made a client with
+ * 1,000 pipelining connections spend a fifth of its time in GC.
+ */
+const COPY_HELD_MAX_BYTES = 4 * 1024;
+
 export interface OpenOptions {
   /** Options handed to tls.connect for tls:// targets. */
   tls?: tls.ConnectionOptions;
   /**
    * Bytes the consumer of the chunks still holds by reference (an unfinished
-   * line): while non-zero, the next read goes into a fresh buffer.
+   * line): while non-zero, the next read goes into a fresh buffer, unless
+   * detachHeld() can copy them out cheaply first.
    */
   heldBytes: () => number;
+  /** Makes the consumer copy the bytes it holds, so the read buffer may be reused. */
+  detachHeld: () => void;
   /** Gets every chunk read, in order. */
   deliver: (chunk: Buffer) => void;
 }
@@ -34,11 +46,13 @@ export function openSocket(target: Target, options: OpenOptions): net.Socket {
     socket.on('data', deliver);
     return socket;
   }
-  const heldBytes = options.heldBytes;
+  const { heldBytes, detachHeld } = options;
   let buffer: Buffer | null = null;
   const onread = {
     buffer: (): Buffer => {
-      if (buffer === null || heldBytes() > 0) buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const held = heldBytes();
+      if (buffer === null || held > COPY_HELD_MAX_BYTES) buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      else if (held > 0) detachHeld();
       return buffer;
     },
     callback: (bytes: number, into: Uint8Array): boolean => {

@@ -407,7 +407,7 @@ class IPCClient extends EventEmitter {
     };
     let socket: net.Socket;
     try {
-      socket = openSocket(this.#target, { tls: this.options.tls, heldBytes: () => reader.bufferedBytes, deliver });
+      socket = openSocket(this.#target, { tls: this.options.tls, heldBytes: () => reader.bufferedBytes, detachHeld: () => reader.detachHeld(), deliver });
     } catch (err) {
       // Bad tls options and the like: fail like a refused connection, asynchronously.
       this.#attemptError = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + (err as Error).message, { cause: err });

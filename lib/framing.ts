@@ -97,6 +97,19 @@ export class LineReader {
     this.scan(chunk, this.pausedOffset);
   }
 
+  /**
+   * Copies the bytes held for later (the unfinished line, the unscanned rest
+   * of a paused chunk) out of the chunks they arrived in, so the caller may
+   * read into the same buffer again.
+   */
+  detachHeld(): void {
+    if (this.tailBytes > 0) this.tail = [Buffer.concat(this.tail, this.tailBytes)];
+    if (this.pausedChunk) {
+      this.pausedChunk = Buffer.from(this.pausedChunk.subarray(this.pausedOffset));
+      this.pausedOffset = 0;
+    }
+  }
+
   /** Forget any partial line and the overflow state (used after a reconnect). */
   reset(): void {
     this.tail = [];

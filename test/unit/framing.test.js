@@ -52,6 +52,30 @@ describe('LineReader', function () {
     assert.deepStrictEqual(seen, [['{"s":"é€"}', Buffer.byteLength('{"s":"é€"}\n')]]);
   });
 
+  it('detachHeld copies the unfinished line and a paused chunk out of the buffer they were read into, so it can be reused', function () {
+    const seen = [];
+    let reader;
+    reader = new LineReader(1024, {
+      onLine: (line) => {
+        seen.push(line);
+        if (line === '{"p":1}') reader.pause();
+      },
+      onOverflow: () => assert.fail('no line here is too long'),
+    });
+    const shared = Buffer.alloc(64);
+    const readInto = (text) => shared.subarray(0, shared.write(text));
+    reader.push(readInto('{"a":1}\n{"b":'));
+    reader.detachHeld();
+    shared.fill(0x78); // the next read overwrites the buffer
+    reader.push(readInto('2}\n{"p":1}\n{"c":3}\n'));
+    assert.deepStrictEqual(seen, ['{"a":1}', '{"b":2}', '{"p":1}']);
+    assert.strictEqual(reader.bufferedBytes, 8);
+    reader.detachHeld();
+    shared.fill(0x78);
+    reader.resume();
+    assert.deepStrictEqual(seen, ['{"a":1}', '{"b":2}', '{"p":1}', '{"c":3}']);
+  });
+
   it('reassembles a multi-byte character split between chunks', function () {
     const { reader, lines } = collect();
     const bytes = Buffer.from('{"s":"héllo €𝄞"}\n');
