@@ -3,10 +3,30 @@
 // run as root (as CI does). Code runs as that user in child processes
 // (spawn's uid/gid options; libuv also drops the supplementary groups).
 const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 const NAME = 'pixlipc-other';
-const AS_USER = path.join(__dirname, '..', 'integration', 'fixtures', 'as-other-user.js');
+const FIXTURE = path.join(__dirname, '..', 'integration', 'fixtures', 'as-other-user.js');
+
+let fixtureCopy = null;
+
+/**
+ * The fixture, copied where the other user can read it: the checkout may sit
+ * in a directory only its owner can enter (a 0700 home or mktemp -d). The
+ * fixture loads nothing outside itself, so the copy runs alone.
+ */
+function fixtureForOtherUser() {
+  if (fixtureCopy) return fixtureCopy;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixl-ipc-other-user-'));
+  fs.chmodSync(dir, 0o755);
+  fixtureCopy = path.join(dir, 'as-other-user.js');
+  fs.copyFileSync(FIXTURE, fixtureCopy);
+  fs.chmodSync(fixtureCopy, 0o644);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return fixtureCopy;
+}
 
 function lookup(name) {
   const result = spawnSync('getent', ['passwd', name], { encoding: 'utf8' });
@@ -38,7 +58,7 @@ function otherUser() {
  */
 function runAs(user, job, onSpawn) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AS_USER, JSON.stringify(job)], {
+    const child = spawn(process.execPath, [fixtureForOtherUser(), JSON.stringify(job)], {
       uid: user.uid, gid: user.gid, stdio: ['pipe', 'pipe', 'pipe'], cwd: '/',
     });
     let stdout = '';
