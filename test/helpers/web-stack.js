@@ -14,6 +14,7 @@ const os = require('os');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const { sleep, waitFor } = require('./wait');
+const { freePort } = require('./harness');
 
 const ROOT = path.join(__dirname, '..', '..');
 const CLIENT_FILE = path.join(ROOT, 'php-client', 'PixlIPCClient.class.php');
@@ -69,17 +70,6 @@ function webIds() {
   const uid = Number(execFileSync('id', ['-u', WEB_USER], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', WEB_USER], { encoding: 'utf8' }).trim());
   return { uid, gid };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** The PHP pages: a static one and pages making pixl-ipc calls. */
