@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 'use strict';
-// A/B of server builds: the same raw client drives several servers in turn
-// (A B C A B C ..., order rotated each round), one connection each, every
-// process pinned to one CPU, and reports each server's round trip and CPU per
-// message as a ratio to the first one named. For checking whether a change to
-// the request path is worth keeping: the full `npm run bench` cannot tell 2%
-// apart on this machine, interleaved rounds of one process pair can.
+// A/B of server builds: the raw client drives several servers in turn
+// (A B C A B C ..., order rotated each round), one connection and one client
+// agent each, every server and agent pinned to one CPU, and reports each
+// server's round trip and CPU per message as a ratio to the first one named.
+// For checking whether a change to the request path is worth keeping: the full
+// `npm run bench` cannot tell 2% apart on this machine, interleaved rounds of
+// one process pair can. Servers and agents are the benchmark's own
+// (processes.js, client-runner.js).
 //
 //   node bench/ab.js [options] name=SERVER_SCRIPT ...
 //
@@ -13,28 +15,25 @@
 // of this checkout or of another one (a `git worktree` of the commit to compare
 // against, built with `npx tsc -p .`). The first server is the reference.
 // Options:
-//   --mode=seq|pipe    sequential 1 KiB round trips (default), or pipelined small requests
+//   --mode=seq|pipe    sequential round trips (default), or pipelined small requests
 //   --keys=N           seq: message of N keys of 1 KiB (default 1)
 //   --in-flight=N      pipe: requests outstanding (default 1: server CPU per message at 1 in flight)
 //   --rounds=N         rounds (default 30); each server runs one slice per round
-//   --per=N            seq: round trips per slice (default 1500); pipe: --slice-ms (default 150)
-//   --warm=N           round trips per server before measuring (default 5000: past V8's compiling)
+//   --per=N            seq: round trips per slice (default 1500)
+//   --slice-ms=N       pipe: length of a slice (default 150)
+//   --warm-ms=N        steady state first: ms of round trips per server before measuring (default 1000)
 //   --config-NAME=JSON IPCServer config overrides for the server named NAME
-//   --trace            also print every round's latency ratio (to see warm-up)
+//   --trace            also print every round's ratio (to see warm-up; try --warm-ms=0)
 // Each figure: median over rounds of the per-round ratio to the reference
 // [lowest-highest], and the ratio of the 10th percentiles (noise only ever
 // adds time, so the quicker rounds are the steadiest view).
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
-const { RawClient } = require('./raw-client');
-const { messageFor, smallMessage, ECHO_URI } = require('./messages');
-const { sequential, pipelined } = require('./workloads');
+const processes = require('./processes');
 const { median, quantile } = require('./stats');
 
 function parseArgs(argv) {
-  const options = { mode: 'seq', keys: 1, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warm: 5000, trace: false, configs: {} };
+  const options = { mode: 'seq', keys: 1, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {} };
   const servers = [];
   for (const arg of argv) {
     const option = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
@@ -53,58 +52,37 @@ function parseArgs(argv) {
     else if (name === 'trace') options.trace = true;
     else if (name === 'in-flight') options.inFlight = Number(value);
     else if (name === 'slice-ms') options.sliceMs = Number(value);
-    else if (['keys', 'rounds', 'per', 'warm'].includes(name)) options[name] = Number(value);
+    else if (name === 'warm-ms') options.warmMs = Number(value);
+    else if (['keys', 'rounds', 'per'].includes(name)) options[name] = Number(value);
     else throw new Error(`unknown option --${name} (try --help)`);
   }
   if (servers.length < 2) throw new Error('name at least two servers: the first is the reference');
   if (!['seq', 'pipe'].includes(options.mode)) throw new Error('--mode is seq or pipe');
+  if (!processes.hasTaskset()) throw new Error('taskset is needed to pin the processes to one CPU');
   return { options, servers };
 }
 
-/** Starts a bench server pinned to CPU 0; resolves once it listens. */
-function startServer(server, config) {
-  server.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixl-ipc-ab-'));
-  server.socketPath = path.join(server.dir, 'ab.sock');
-  const env = Object.assign({}, process.env, {
-    BENCH_SOCKET: server.socketPath,
-    BENCH_LOG_DIR: server.dir,
-    BENCH_CONFIG: JSON.stringify(Object.assign({ max_connections_per_user: 0 }, config)),
-  });
-  server.child = spawn('taskset', ['-c', '0', process.execPath, server.script], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    server.child.once('message', () => resolve());
-    server.child.once('exit', (code) => reject(new Error(`${server.name} exited (${code}) before listening`)));
-  });
-}
-
-/** The server's CPU time so far (µs), from its control channel. */
-function cpuMicros(server) {
-  return new Promise((resolve) => {
-    server.child.once('message', (m) => resolve(m.cpu.user + m.cpu.system));
-    server.child.send({ cmd: 'stats', id: 0 });
-  });
-}
-
-function connect(server) {
-  const client = new RawClient(server.socketPath);
-  return new Promise((resolve, reject) => client.connect((err) => (err ? reject(err) : resolve(client))));
+/** The server's CPU time so far (µs). */
+async function cpuMicros(server) {
+  const { cpu } = await server.process.stats();
+  return cpu.user + cpu.system;
 }
 
 /** One slice against one server: { perMessage (µs: median round trip, or elapsed per message), cpu (µs per message) }. */
-async function slice(server, options, data) {
-  const before = await cpuMicros(server);
-  let count;
-  let perMessage;
+async function slice(server, options) {
   if (options.mode === 'pipe') {
-    const result = await pipelined([server.client], smallMessage(), options.inFlight, options.sliceMs);
-    count = result.completed;
-    perMessage = (result.elapsedMs * 1000) / count;
-  } else {
-    const samples = new Float64Array(options.per);
-    count = await sequential(server.client, data, { maxCount: options.per, minCount: options.per, budgetMs: 0, samples });
-    perMessage = median(samples);
+    let before = 0;
+    // The agent stops at its checkpoint after its own warm-up: CPU is taken around the measured window only.
+    const result = await server.agent.call('pipelined', { inFlight: options.inFlight, warmupMs: 0, durationMs: options.sliceMs }, {
+      onReady: async () => { before = await cpuMicros(server); },
+    });
+    const cpu = (await cpuMicros(server)) - before;
+    return { perMessage: (result.elapsedMs * 1000) / result.completed, cpu: cpu / result.completed };
   }
-  return { perMessage, cpu: ((await cpuMicros(server)) - before) / count };
+  const before = await cpuMicros(server);
+  const result = await server.agent.call('latency', { spec: { keys: options.keys }, warmupMs: 0, warmupMin: 0, budgetMs: 0, minCount: options.per, maxCount: options.per });
+  // The one round trip the agent's (empty) warm-up still makes is counted too.
+  return { perMessage: result.median, cpu: ((await cpuMicros(server)) - before) / (result.count + 1) };
 }
 
 function summary(values, reference) {
@@ -114,59 +92,47 @@ function summary(values, reference) {
     ratio: median(ratios),
     low: Math.min(...ratios),
     high: Math.max(...ratios),
-    p10: quantile(values, 0.1),
     p10Ratio: quantile(values, 0.1) / quantile(reference, 0.1),
   };
 }
 
-/** Runs this script again pinned to CPU 0 (like its servers) unless it already is; returns true when it did. */
-function pinSelf() {
-  if (process.env.PIXL_AB_PINNED) return false;
-  const { spawnSync } = require('child_process');
-  const run = spawnSync('taskset', ['-c', '0', process.execPath, __filename, ...process.argv.slice(2)], { stdio: 'inherit', env: Object.assign({}, process.env, { PIXL_AB_PINNED: '1' }) });
-  if (run.error) throw new Error(`taskset is needed to pin the processes: ${run.error.message}`);
-  process.exit(run.status === null ? 1 : run.status);
-  return true;
-}
-
 async function main() {
-  if (pinSelf()) return;
   const { options, servers } = parseArgs(process.argv.slice(2));
-  try {
-    for (const server of servers) await startServer(server, options.configs[server.name] || {});
-    for (const server of servers) server.client = await connect(server);
-    const data = messageFor({ keys: options.keys });
-    for (const server of servers) await sequential(server.client, data, { maxCount: options.warm, minCount: options.warm, budgetMs: 0 });
-    for (const server of servers) server.rounds = { perMessage: [], cpu: [] };
-    for (let round = 0; round < options.rounds; round++) {
-      const order = servers.map((_, i) => servers[(i + round) % servers.length]);
-      for (const server of order) {
-        const figures = await slice(server, options, data);
-        server.rounds.perMessage.push(figures.perMessage);
-        server.rounds.cpu.push(figures.cpu);
-      }
-    }
-    const [reference] = servers;
-    const what = options.mode === 'pipe' ? `pipelined, ${options.inFlight} in flight: µs per message` : `sequential ${options.keys} KiB: median round trip`;
-    console.log(`${options.rounds} rounds, ${what}; server CPU µs per message. Ratios to ${reference.name}: median of per-round ratios [lowest-highest]; p10 ratio.`);
-    for (const server of servers) {
-      const time = summary(server.rounds.perMessage, reference.rounds.perMessage);
-      const cpu = summary(server.rounds.cpu, reference.rounds.cpu);
-      console.log(`${server.name.padEnd(12)} time ${time.median.toFixed(1)} µs ${time.ratio.toFixed(3)}x [${time.low.toFixed(2)}-${time.high.toFixed(2)}] p10 ${time.p10Ratio.toFixed(3)}x`
-        + ` | cpu ${cpu.median.toFixed(2)} µs ${cpu.ratio.toFixed(3)}x [${cpu.low.toFixed(2)}-${cpu.high.toFixed(2)}] p10 ${cpu.p10Ratio.toFixed(3)}x`);
-      if (options.trace && server !== reference) {
-        console.log(`  per round: ${server.rounds.perMessage.map((v, i) => (v / reference.rounds.perMessage[i]).toFixed(2)).join(' ')}`);
-      }
-    }
-  } finally {
-    for (const server of servers) {
-      if (server.client) server.client.close();
-      if (server.child) server.child.kill();
-      if (server.dir) fs.rmSync(server.dir, { recursive: true, force: true });
+  for (const server of servers) {
+    const config = Object.assign({ max_connections_per_user: 0 }, options.configs[server.name] || {});
+    server.process = await processes.startServer(server.name, { pinned: true, script: server.script, config, label: server.name });
+    server.agent = processes.startAgent({ pinned: true, label: server.name });
+    await server.agent.call('connect', { kind: 'raw', socketPath: server.process.socketPath, connections: 1 });
+  }
+  if (options.warmMs > 0) {
+    for (const server of servers) await server.agent.call('warmup', { specs: [{ keys: options.keys }, { small: true }], ms: options.warmMs });
+  }
+  for (const server of servers) server.rounds = { perMessage: [], cpu: [] };
+  for (let round = 0; round < options.rounds; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]);
+    for (const server of order) {
+      const figures = await slice(server, options);
+      server.rounds.perMessage.push(figures.perMessage);
+      server.rounds.cpu.push(figures.cpu);
     }
   }
+  const [reference] = servers;
+  const what = options.mode === 'pipe' ? `pipelined, ${options.inFlight} in flight: µs per message` : `sequential ${options.keys} KiB: median round trip`;
+  console.log(`${options.rounds} rounds, ${what}; server CPU µs per message. Ratios to ${reference.name}: median of per-round ratios [lowest-highest]; p10 ratio.`);
+  for (const server of servers) {
+    const time = summary(server.rounds.perMessage, reference.rounds.perMessage);
+    const cpu = summary(server.rounds.cpu, reference.rounds.cpu);
+    console.log(`${server.name.padEnd(12)} time ${time.median.toFixed(1)} µs ${time.ratio.toFixed(3)}x [${time.low.toFixed(2)}-${time.high.toFixed(2)}] p10 ${time.p10Ratio.toFixed(3)}x`
+      + ` | cpu ${cpu.median.toFixed(2)} µs ${cpu.ratio.toFixed(3)}x [${cpu.low.toFixed(2)}-${cpu.high.toFixed(2)}] p10 ${cpu.p10Ratio.toFixed(3)}x`);
+    if (options.trace && server !== reference) {
+      console.log(`  per round: ${server.rounds.perMessage.map((v, i) => (v / reference.rounds.perMessage[i]).toFixed(2)).join(' ')}`);
+    }
+  }
+  await Promise.all(servers.map((server) => server.agent.exit()));
+  await Promise.all(servers.map((server) => server.process.stop()));
 }
 
+process.on('exit', processes.cleanup);
 main().then(() => process.exit(0), (err) => {
   console.error('ab failed:', (err && err.stack) || err);
   process.exit(1);
