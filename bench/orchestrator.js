@@ -5,11 +5,12 @@
 // Method: each repetition starts fresh servers (the raw baseline, ours once
 // per contender and once per variant: every server serves one contender, so
 // all have the same share of work and idle time) and one client agent per
-// contender, all kept for the whole repetition. Contenders then take turns point by point, and within a
-// point in short slices (A B C A B C ..., the order rotated by repetition,
-// point and slice), each contender's slices pooled into one figure, so bursts
-// of load from other work hit every contender alike and cancel in the
-// per-repetition ratios that bench/analysis.js turns into intervals.
+// contender, all kept for the whole repetition. Contenders then take turns
+// point by point, and within a point in short slices (A B C A B C ..., the
+// order rotated by repetition, point and slice), each contender's slices
+// pooled into one figure, so bursts of load from other work hit every
+// contender alike and cancel in the per-repetition ratios that
+// bench/analysis.js turns into intervals.
 const path = require('path');
 const processes = require('./processes');
 const { SIZES } = require('./messages');
@@ -177,8 +178,10 @@ class Orchestrator {
     const serverOf = (c) => servers[c.server];
     try {
       const needsOneConnection = ['latency', 'pipelined', 'sizes'].some((w) => only.includes(w));
-      if (needsOneConnection) for (const c of contenders) await this.connect(agents[c.id], c, serverOf(c));
-      if (needsOneConnection) await this.warmUp(contenders, agents);
+      if (needsOneConnection) {
+        for (const c of contenders) await this.connect(agents[c.id], c, serverOf(c));
+        await this.warmUp(contenders, agents);
+      }
       if (only.includes('latency')) await this.latency(rep, contenders, agents);
       if (only.includes('pipelined')) await this.pipelined(rep, contenders, agents, serverOf);
       if (only.includes('sizes')) await this.sizes(rep, contenders.filter((c) => !c.variant), agents);
