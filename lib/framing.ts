@@ -139,15 +139,23 @@ export class LineReader {
       const end = newline > start && text.charCodeAt(newline - 1) === CARRIAGE_RETURN ? newline - 1 : newline;
       if (end > start) this.events.onLine(text.slice(start, end), newline - start + 1);
       start = newline + 1;
-      if (this.overflowed) return true;
-      if (this.paused) {
-        if (start < length) {
-          this.pausedChunk = chunk;
-          this.pausedOffset = start;
-        }
-        return true;
-      }
+      if (this.stopsAfterLine(chunk, start)) return true;
       newline = text.indexOf('\n', start);
+    }
+    return true;
+  }
+
+  /**
+   * After a line was delivered: true when delivery stops here, because the
+   * line overflowed or onLine paused the reader (the rest of the chunk, from
+   * `start`, is then kept unscanned until resume()).
+   */
+  private stopsAfterLine(chunk: Buffer, start: number): boolean {
+    if (this.overflowed) return true;
+    if (!this.paused) return false;
+    if (start < chunk.length) {
+      this.pausedChunk = chunk;
+      this.pausedOffset = start;
     }
     return true;
   }
@@ -164,14 +172,7 @@ export class LineReader {
       }
       this.emitLine(chunk, start, newline);
       start = newline + 1;
-      if (this.overflowed) return;
-      if (this.paused) {
-        if (start < length) {
-          this.pausedChunk = chunk;
-          this.pausedOffset = start;
-        }
-        return;
-      }
+      if (this.stopsAfterLine(chunk, start)) return;
       newline = chunk.indexOf(NEWLINE, start);
     }
     if (start < length) {
