@@ -15,7 +15,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'pixl-ipc.js');
 const PHP_WORKER = path.join(ROOT, 'test', 'integration', 'fixtures', 'restart-worker.php');
 
-/** How often it looks again while waiting on a daemon (they take seconds; no need to poll faster). */
+/** How often it looks again while waiting on a daemon. */
 const POLL_MS = 20;
 
 /** The daemons' config file: built-in echo and delay, a log in `dir`. */
