@@ -147,7 +147,7 @@ export class Connections implements ConnectionHost {
     this.pipeline.abandon(call, reason);
   }
 
-  inputBuffered(connection: Connection, delta: number): void {
+  inputBuffered(_connection: Connection, delta: number): void {
     this.inputTotal += delta;
     if (delta > 0 && this.inputTotal > this.budgets.maxInputTotal) {
       this.refuseBiggest((c) => c.bufferedInput, `buffered input across connections passed max_input_total (${this.budgets.maxInputTotal} bytes)`);

@@ -191,7 +191,7 @@ export class Pipeline {
   }
 
   private authenticate(call: Call): void {
-    const { connection, request } = call;
+    const { connection } = call;
     if (!this.authenticator.enabled || connection.authenticated) {
       connection.authenticated = true;
       this.settle(call, null, AUTHENTICATED);
