@@ -34,6 +34,7 @@ import { EventEmitter } from 'events';
 import type * as net from 'net';
 import { LineReader } from '../lib/framing';
 import { requestLine, requestLineOpen, URI } from '../lib/protocol';
+import { connectHint, wrongServerUserHint } from './connect-hints';
 import { openSocket, readyEvent } from './connector';
 import {
   ErrorCode,
@@ -482,7 +483,7 @@ class IPCClient extends EventEmitter {
       return new IPCErrorClass(ErrorCode.serverIdentity, 'Cannot read the uid of the server at ' + this.#targetName + ' (' + why + '), and expectServerUid is set: nothing was sent to it');
     }
     if (peer.uid !== Number(expected)) {
-      return new IPCErrorClass(ErrorCode.serverIdentity, 'The server at ' + this.#targetName + ' runs as uid ' + peer.uid + ', not ' + expected + ' (expectServerUid): nothing was sent to it');
+      return new IPCErrorClass(ErrorCode.serverIdentity, wrongServerUserHint(this.#targetName, peer.uid, Number(expected)) + ' (expectServerUid)');
     }
     return null;
   }
@@ -558,7 +559,10 @@ class IPCClient extends EventEmitter {
       error = new IPCErrorClass(code, 'Could not connect to ' + this.#targetName + ': refused by the server (' + code + ': ' + (serverError.message || '') + ')', { cause: cause || undefined });
     }
     if (error === null) {
-      const why = cause ? cause.message : 'the connection closed before it was ready';
+      const hint = cause ? connectHint(this.#target, cause) : null;
+      const errno = cause && (cause as NodeJS.ErrnoException).code;
+      let why = cause ? cause.message : 'the connection closed before it was ready';
+      if (hint !== null) why = hint + (errno ? ' (' + errno + ')' : '');
       error = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + why, { cause: cause || undefined });
     }
     this.#stats.connectFailures++;

@@ -42,7 +42,7 @@ describe('client: expectServerUid', function () {
     const client = new IPCClient(socketPath, logger, { expectServerUid: process.getuid() + 12345, auth: 's3cret', autoReconnect: false });
     const connecting = client.connect();
     const queued = client.send(ECHO, 'must not leave');
-    await assert.rejects(connecting, (err) => err.code === 'server_identity' && err.message.includes('runs as uid ' + process.getuid()));
+    await assert.rejects(connecting, (err) => err.code === 'server_identity' && err.message.includes(`${socketPath} is served by uid ${process.getuid()} (`) && err.message.includes(`not the expected uid ${process.getuid() + 12345} (no name); nothing was sent`));
     await assert.rejects(queued, { code: 'server_identity' });
     assert.strictEqual(logger.errorsWithCode('server_identity').length, 1);
     await client.close();

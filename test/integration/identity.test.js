@@ -157,7 +157,7 @@ describe('identity: a second local user', function () {
       });
       const refused = await cli(['send', ECHO, '"hi"', '--timeout', '1500']);
       assert.strictEqual(refused.code, 3, refused.stderr);
-      assert.match(refused.stderr, new RegExp(`runs as uid ${other.uid}, not ${process.getuid()}`));
+      assert.match(refused.stderr, new RegExp(`is served by uid ${other.uid} \\(${other.name}\\), not the expected uid ${process.getuid()} \\(${os.userInfo().username}\\); nothing was sent`));
       // The impostor was reachable: a plain connection from here gets through.
       const probe = net.connect(socketPath);
       await new Promise((resolve, reject) => { probe.once('connect', resolve); probe.once('error', reject); });
