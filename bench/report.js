@@ -288,7 +288,7 @@ function render(results) {
 }
 
 /**
- * The short version for README.md (between its bench-table markers): the
+ * The short version for docs/performance.md (between its bench-table markers): the
  * run's conditions, the targets with their intervals, and one line per curve.
  */
 function renderReadmeSummary(results) {

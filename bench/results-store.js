@@ -42,11 +42,11 @@ function writeReport(dir, { markdown, charts, json }, names = { markdown: 'repor
   for (const [name, svg] of Object.entries(charts)) fs.writeFileSync(path.join(chartDir, name), svg + '\n');
 }
 
-const README = path.join(__dirname, '..', 'README.md');
+const README = path.join(__dirname, '..', 'docs', 'performance.md');
 const START = '<!-- bench-table:start -->';
 const END = '<!-- bench-table:end -->';
 
-/** Replaces what README.md holds between its bench-table markers; false when it has none. */
+/** Replaces what docs/performance.md holds between its bench-table markers; false when it has none. */
 function updateReadme(summary) {
   const text = fs.readFileSync(README, 'utf8');
   const start = text.indexOf(START);
@@ -59,7 +59,7 @@ function updateReadme(summary) {
 /**
  * Writes a run; returns the paths written (relative to the repository).
  * `save` also replaces the committed bench/results/latest.{md,json} and charts/,
- * and the summary in README.md (`report.readme`).
+ * and the summary in docs/performance.md (`report.readme`).
  */
 function storeRun(stamp, report, { save = false } = {}) {
   const dir = newRunDir(stamp);
@@ -70,7 +70,7 @@ function storeRun(stamp, report, { save = false } = {}) {
   if (save) {
     writeReport(RESULTS_DIR, report, { markdown: 'latest.md', json: 'latest.json' });
     written.push('bench/results/latest.md', 'bench/results/latest.json', 'bench/results/charts/');
-    if (report.readme && updateReadme(report.readme)) written.push('README.md (between its bench-table markers)');
+    if (report.readme && updateReadme(report.readme)) written.push('docs/performance.md (between its bench-table markers)');
   }
   return written;
 }

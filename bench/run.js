@@ -14,7 +14,7 @@
 //   --pin=on|off       pin every process to one CPU with taskset (default on when taskset works)
 //   --cpu=N            the CPU to pin to (default 0)
 //   --save             also replace the committed bench/results/latest.md, latest.json, charts/ and
-//                      the summary in README.md's Performance section
+//                      the summary in docs/performance.md
 //   --raw-vs-raw       the raw server and client stand in for ours (every ratio should be 1 within its interval)
 //   --report=FILE      measure nothing: render the report again from a run's results.json (with --save: commit it)
 // Profiles of the 1 KiB and 1 MiB paths: `npm run bench:profile` (bench/profile.js).

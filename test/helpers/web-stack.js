@@ -5,7 +5,7 @@
 // test/integration/php-fpm.test.js.
 //
 // As root the pool runs as www-data and reaches the daemon's socket through
-// its group, exactly as README.md's "PHP under php-fpm" steps set it up: a
+// its group, exactly as docs/deployment.md's "PHP under php-fpm" steps set it up: a
 // setgid directory owned by group www-data, socket_chmod "660". Otherwise
 // everything runs as the current user.
 const fs = require('fs');
@@ -207,7 +207,7 @@ async function startWebStack() {
   const asRoot = isRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixl-ipc-web-'));
   fs.chmodSync(dir, 0o755);
-  // README.md's steps: a directory for the socket, group www-data, setgid so the
+  // docs/deployment.md's steps: a directory for the socket, group www-data, setgid so the
   // socket the daemon creates there gets that group.
   const socketDir = path.join(dir, 'run');
   fs.mkdirSync(socketDir);

@@ -1,10 +1,10 @@
 'use strict';
-// Every fenced code block in README.md and PROTOCOL.md runs as written, in a
+// Every fenced code block in README.md, PROTOCOL.md and docs/*.md runs as written, in a
 // consumer project made from `npm pack` (one project, shared; each block gets a
 // fresh directory inside it and a fresh TMPDIR, so `os.tmpdir()` and the
 // default socket are the block's own).
 //
-// The rules (also at the top of README.md's Development section):
+// The rules (also in docs/development.md):
 //   js    CommonJS: saved as block.js and run with node; must exit 0.
 //   mjs   ES module: saved as block.mjs and run with node; must exit 0.
 //   ts    strict TypeScript (module NodeNext, esModuleInterop): must type-check,
@@ -35,7 +35,7 @@ const { codeBlocks } = require('../helpers/doc-blocks');
 const { packedConsumer } = require('../helpers/consumer');
 
 const root = path.join(__dirname, '..', '..');
-const DOCS = ['README.md', 'PROTOCOL.md'];
+const DOCS = ['README.md', 'PROTOCOL.md', ...fs.readdirSync(path.join(__dirname, '..', '..', 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 const RUN_TIMEOUT_MS = 30000;
 const STOP_TIMEOUT_MS = 10000;
 const CHECKED = new Set(['js', 'mjs', 'ts', 'mts', 'sh', 'php', 'json']);
@@ -160,7 +160,8 @@ function prepareRun(block, dir, consumerDir) {
 
 /** Spawns and collects output; `until(text)` resolves when output contains text. */
 function start(command, args, options) {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: stopping a shell block stops what it started (npx, node).
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const run = { child, stdout: '', stderr: '', exited: null };
   const waiters = [];
   const poke = () => { for (const w of [...waiters]) w(); };
@@ -183,13 +184,22 @@ function outputOf(run) {
   return `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 }
 
+/** Signals the child's whole process group (it was spawned detached), else the child alone. */
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
 async function stop(run, what) {
   if (run.exited) return run.exited;
-  run.child.kill('SIGTERM');
+  signalGroup(run.child, 'SIGTERM');
   try {
     await run.until(() => run.exited, STOP_TIMEOUT_MS, `exit after SIGTERM (${what})`);
   } catch (err) {
-    run.child.kill('SIGKILL');
+    signalGroup(run.child, 'SIGKILL');
     throw err;
   }
   return run.exited;
@@ -234,7 +244,7 @@ async function runBlock(block, consumerDir, envOverrides = {}) {
   return { stdout: run.stdout, stderr: run.stderr, tmp };
 }
 
-describe('docs: every code block in README.md and PROTOCOL.md runs as written', function () {
+describe('docs: every code block in README.md, PROTOCOL.md and docs/*.md runs as written', function () {
   this.timeout(240000);
   let consumer;
   before(function () {

@@ -7,6 +7,7 @@ const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { packedConsumer } = require('../helpers/consumer');
+const { brokenLinks, links, userPages } = require('../helpers/doc-links');
 
 const root = path.join(__dirname, '..', '..');
 
@@ -40,17 +41,23 @@ describe('package: npm pack, then npm install in a consumer project', function (
     assert.deepStrictEqual(unwanted, []);
   });
 
-  it('links in README.md, PROTOCOL.md and CHANGELOG.md point at files the tarball has (npm shows them)', function () {
+  it('links in README.md, PROTOCOL.md, CHANGELOG.md and docs/*.md point at files the tarball has (npm shows them)', function () {
     const broken = [];
-    for (const doc of ['README.md', 'PROTOCOL.md', 'CHANGELOG.md']) {
-      const text = fs.readFileSync(path.join(root, doc), 'utf8');
-      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-        if (/^(#|[a-z]+:)/i.test(target)) continue;
-        const file = target.replace(/#.*$/, '');
-        if (!consumer.files.includes(file)) broken.push(`${doc}: ${target}`);
+    const pages = userPages(root);
+    for (const doc of pages) {
+      assert.ok(consumer.files.includes(doc), `${doc} missing from the tarball`);
+      for (const { target, line } of links(fs.readFileSync(path.join(root, doc), 'utf8'))) {
+        if (target.startsWith('#')) continue;
+        const file = path.posix.normalize(path.posix.join(path.posix.dirname(doc), target.replace(/#.*$/, '')));
+        if (!consumer.files.includes(file)) broken.push(`${doc}:${line}: ${target}`);
       }
     }
+    assert.ok(pages.length >= 15, 'too few pages: is docs/ there?');
     assert.deepStrictEqual(broken, []);
+  });
+
+  it('every link between the pages leads to a file and a heading that exist', function () {
+    assert.deepStrictEqual(brokenLinks(root, userPages(root)), []);
   });
 
   it('has no prepare script in the packed manifest, and the checkout keeps its own', function () {

@@ -199,10 +199,10 @@ describe('restarts (issue 16)', function () {
     it("the README's .socket and .service units pass systemd-analyze verify, and name the same socket path", function () {
       if (spawnSync('systemd-analyze', ['--version']).status !== 0) this.skip();
       const { codeBlocks } = require('../helpers/doc-blocks');
-      const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+      const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'deployment.md'), 'utf8');
       const dir = makeTempDir();
       const units = {};
-      for (const block of codeBlocks(readme, 'README.md')) {
+      for (const block of codeBlocks(readme, 'docs/deployment.md')) {
         const name = /^# \/etc\/systemd\/system\/(\S+\.(?:socket|service))\n/.exec(block.code);
         if (!name) continue;
         assert.strictEqual(block.marker, 'fragment', `${name[1]} is marked fragment for the docs test`);
