@@ -58,6 +58,38 @@ const RequestPrototype = Object.create(Object.prototype, {
   },
 });
 
+/**
+ * Every name a handler reads from its request object that the wire must not
+ * set: the members above, `connection` (set by the server), and what a plain
+ * object inherits (`hasOwnProperty`, `toString`, `__proto__`...). Read from
+ * the objects themselves, so a member added later is covered without a list to keep.
+ */
+export const RESERVED_REQUEST_FIELDS: readonly string[] = Object.freeze([
+  ...Object.getOwnPropertyNames(RequestPrototype),
+  'connection',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+/**
+ * True when a freshly parsed request carries one of those names as its own
+ * field. Generated once from the list as one expression of named reads
+ * (`r.signal !== undefined || r.toString !== Object.prototype.toString ...`):
+ * a loop of Object.hasOwn over varying names cost ~300 ns a request, this ~1.
+ */
+const carriesReservedField = ((): (request: object) => boolean => {
+  const plain: Record<string, unknown> = {};
+  const expected = RESERVED_REQUEST_FIELDS.map((name) => plain[name]);
+  const test = RESERVED_REQUEST_FIELDS.map((name, i) => `r[${JSON.stringify(name)}] !== expected[${i}]`).join(' || ');
+  return new Function('expected', `return function carriesReservedField(r) { return ${test}; }`)(expected);
+})();
+
+/** Drops whatever the request line carried under a reserved name: the handler sees the server's, never the client's. */
+function dropReservedFields(request: Record<string, unknown>): void {
+  for (const name of RESERVED_REQUEST_FIELDS) {
+    if (Object.hasOwn(request, name)) delete request[name];
+  }
+}
+
 /** Opens the writer of a streamed answer (set by the pipeline, which owns how answers go out). */
 export type StreamOpener = (call: Call) => AnswerStream;
 
@@ -90,14 +122,22 @@ export class Call {
   /** Its neighbours among its connection's running calls (an intrusive list: no Set entry per request). */
   previousRunning: Call | null = null;
   nextRunning: Call | null = null;
+  /** Its neighbours among the running calls with the same id, once its connection indexes them (see running-calls.ts). */
+  olderSameId: Call | null = null;
+  newerSameId: Call | null = null;
+  /** On the oldest of them: the newest, where the next one is appended. */
+  newestSameId: Call | null = null;
 
   /**
    * `readAt` is receivedAt on the performance.now() clock (for µs latencies);
-   * `lineBytes` the size of the request's line as received.
+   * `lineBytes` the size of the request's line as received. The request is
+   * the parsed line: fields under reserved names are dropped from it here.
    */
   constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number, readonly readAt: number, readonly lineBytes: number) {
     this.receivedAt = receivedAt;
     this.wantsStream = request.stream === true;
+    if (carriesReservedField(request)) dropReservedFields(request as unknown as Record<string, unknown>);
+    request.connection = connection;
     (request as unknown as { [CALL]: Call })[CALL] = this;
     Object.setPrototypeOf(request, RequestPrototype);
   }

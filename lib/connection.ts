@@ -9,7 +9,9 @@ import { performance } from 'perf_hooks';
 import type { PartSink } from './answer-stream';
 import { Call } from './call';
 import type { AbandonReason } from './pipeline';
+import { CLAIMED_FIELD_MAX, copyOfStart } from './excerpt';
 import { LineReader } from './framing';
+import { RunningCalls } from './running-calls';
 import { peerGroups, PeerIdentity } from './peer-cred';
 import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats, TransportBytes } from './stats';
@@ -83,7 +85,7 @@ export class Connection implements PartSink {
   readonly id: number;
   readonly transport: Transport;
   readonly connectedAt = Date.now();
-  /** The client's process id, as it last reported it (the client chooses it: see `peer`). */
+  /** The client's process id, as it last reported it (the client chooses it: see `peer`); only a non-negative safe integer is kept. */
   pid: number | null = null;
   /**
    * Who is on the other end, as the kernel recorded it at connect (Unix
@@ -93,7 +95,7 @@ export class Connection implements PartSink {
   peer: PeerIdentity | null = null;
   /** True once the client presented credentials that were accepted (false when auth is off). */
   credentialsAccepted = false;
-  /** The client's user agent, as it last reported it. */
+  /** The client's user agent, as it last reported it, cut to its first 256 characters (CLAIMED_FIELD_MAX). */
   userAgent: string | null = null;
   readonly counters: ConnectionCounters = { requests: 0, responses: 0, errors: 0, pushes: 0, droppedResponses: 0, bytesIn: 0, bytesOut: 0 };
   /** Requests received and not answered yet. */
@@ -102,6 +104,13 @@ export class Connection implements PartSink {
   inFlightBytes = 0;
   /** When the unfinished line being read began (ms since epoch), 0 when there is none. */
   lineStartedAt = 0;
+  /**
+   * The event loop's idle time (ms, performance.nodeTiming.idleTime) when
+   * that line began: line_timeout counts only the time the server sat
+   * waiting for input since then, not time it was busy (parsing other
+   * clients' long lines, running handlers).
+   */
+  lineIdleAtStart = 0;
   /** Last time the client sent anything (ms since epoch). */
   lastActivity = Date.now();
   /** lastActivity on the performance.now() clock. */
@@ -122,9 +131,8 @@ export class Connection implements PartSink {
   private flushScheduled = false;
   /** True while a chunk's lines are being handled: answers given meanwhile are written together when it is done. */
   private handlingChunk = false;
-  /** Calls read and not answered yet, oldest first, for cancel, disconnect and shutdown (linked through the calls). */
-  private oldestRunning: Call | null = null;
-  private newestRunning: Call | null = null;
+  /** Calls read and not answered yet, oldest first, for cancel, disconnect and shutdown. */
+  private readonly running = new RunningCalls();
   /** Stream writers waiting for the client to catch up. */
   private drainWaiters: Array<() => void> = [];
   private peerProbe: NodeJS.Timeout | null = null;
@@ -251,7 +259,7 @@ export class Connection implements PartSink {
   answer(call: Call, line: string | null, isError: boolean): void {
     this.inFlight--;
     this.inFlightBytes -= call.lineBytes;
-    this.leaveRunning(call);
+    this.running.remove(call);
     if (isError) this.counters.errors++;
     if (call.request.noReply) {
       // Fire-and-forget: nothing goes back, not even an error.
@@ -308,17 +316,14 @@ export class Connection implements PartSink {
     this.close(reason);
   }
 
-  /** The running call with this id (other than `except`), or null. */
+  /** The running call with this id (other than `except`), or null; in constant time. */
   findRunning(id: RequestId, except: Call): Call | null {
-    for (let call = this.oldestRunning; call !== null; call = call.nextRunning) {
-      if (call !== except && call.request.ipcReqID === id && !call.settled) return call;
-    }
-    return null;
+    return this.running.find(id, except);
   }
 
   /** Gives up every running call (at shutdown, once the drain time is over). */
   abandonRunning(reason: AbandonReason): void {
-    for (let call = this.oldestRunning; call !== null;) {
+    for (let call = this.running.first; call !== null;) {
       // Abandoning answers the call, which takes it off the list.
       const next = call.nextRunning;
       this.host.callAbandoned(call, reason);
@@ -429,7 +434,10 @@ export class Connection implements PartSink {
     const after = this.reader.bufferedBytes;
     // A line that began in an earlier chunk keeps its start time, however slowly it arrives.
     if (after === 0) this.lineStartedAt = 0;
-    else if (before === 0 || after < before + chunk.length) this.lineStartedAt = now;
+    else if (before === 0 || after < before + chunk.length) {
+      this.lineStartedAt = now;
+      this.lineIdleAtStart = performance.nodeTiming.idleTime;
+    }
     if (after !== before) this.host.inputBuffered(this, after - before);
   }
 
@@ -442,11 +450,15 @@ export class Connection implements PartSink {
       return;
     }
     const request = parsed as IPCRequest;
-    if (typeof request.pid === 'number') this.pid = request.pid;
-    else if (request.pid === undefined && this.pid !== null) request.pid = this.pid;
-    if (typeof request.userAgent === 'string') this.userAgent = request.userAgent;
-    else if (request.userAgent === undefined && this.userAgent !== null) request.userAgent = this.userAgent;
-    request.connection = this;
+    // What the client claims about itself is kept for later requests and the
+    // stats: only a process id that is one, and a userAgent cut to CLAIMED_FIELD_MAX.
+    const { pid, userAgent } = request;
+    if (typeof pid === 'number') {
+      if (pid !== this.pid && Number.isSafeInteger(pid) && pid >= 0) this.pid = pid;
+    } else if (pid === undefined && this.pid !== null) request.pid = this.pid;
+    if (typeof userAgent === 'string') {
+      if (userAgent !== this.userAgent) this.userAgent = copyOfStart(userAgent, CLAIMED_FIELD_MAX);
+    } else if (userAgent === undefined && this.userAgent !== null) request.userAgent = this.userAgent;
     this.counters.requests++;
     this.stats.request();
     this.inFlight++;
@@ -455,27 +467,8 @@ export class Connection implements PartSink {
     const call = new Call(request, this, this.lastActivity, this.lastReadAt, bytes);
     this.inFlightBytes += bytes;
     if (this.inFlightBytes >= this.host.limits.maxInFlightBytes) this.updateReading();
-    this.joinRunning(call);
+    this.running.add(call);
     this.host.requestReceived(call);
-  }
-
-  private joinRunning(call: Call): void {
-    const newest = this.newestRunning;
-    call.previousRunning = newest;
-    if (newest !== null) newest.nextRunning = call;
-    else this.oldestRunning = call;
-    this.newestRunning = call;
-  }
-
-  private leaveRunning(call: Call): void {
-    const { previousRunning: previous, nextRunning: next } = call;
-    if (previous !== null) previous.nextRunning = next;
-    else if (this.oldestRunning === call) this.oldestRunning = next;
-    else return; // not on the list
-    if (next !== null) next.previousRunning = previous;
-    else this.newestRunning = previous;
-    call.previousRunning = null;
-    call.nextRunning = null;
   }
 
   private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply: boolean): void {

@@ -4,6 +4,7 @@
  * host interface every connection reports to.
  */
 import type { Socket } from 'net';
+import { performance } from 'perf_hooks';
 import { AccessPolicy } from './access-policy';
 import type { Call } from './call';
 import { Connection, ConnectionHost, ConnectionLimits } from './connection';
@@ -38,7 +39,7 @@ export interface Budgets {
   maxInputTotal: number;
   /** Bytes of output queued to clients that are behind. */
   maxOutputTotal: number;
-  /** A line must be complete within this many ms of its first byte (0: no limit). */
+  /** A line must be complete within this many ms of waiting for the client's bytes, from its first byte (0: no limit). */
   lineTimeout: number;
 }
 
@@ -300,12 +301,14 @@ export class Connections implements ConnectionHost {
   private sweep(idle: number, authTimeout: number): void {
     const now = Date.now();
     const lineTimeout = this.budgets.lineTimeout;
+    // Time spent waiting for input, not busy: see Connection.lineIdleAtStart.
+    const idleNow = lineTimeout ? performance.nodeTiming.idleTime : 0;
     for (const connection of this.open.values()) {
       if (!connection.isOpen) continue;
       if (authTimeout && !connection.authenticated && now - connection.connectedAt > authTimeout) {
         this.log.debug(5, `Connection ${connection.id} did not authenticate within ${authTimeout} ms`);
         connection.refuse(ServerErrorCode.authTimeout, `Not authenticated within ${authTimeout} ms (auth_timeout)`, 'auth_timeout');
-      } else if (lineTimeout && connection.lineStartedAt && !connection.readingIsPaused && now - connection.lineStartedAt > lineTimeout) {
+      } else if (lineTimeout && connection.lineStartedAt && !connection.readingIsPaused && idleNow - connection.lineIdleAtStart > lineTimeout) {
         // However slowly its bytes arrive, a line may not hold a slot for ever.
         this.stats.lineTimeout();
         this.log.error('line_timeout', `Connection ${connection.id}: a line was not complete within ${lineTimeout} ms`);

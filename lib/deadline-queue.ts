@@ -5,9 +5,26 @@
  * queue and one timer, armed for the queue's head. Answered calls leave the
  * head as they settle (most settle in order); the timer, when it fires,
  * expires what is due and re-arms for the next head.
+ *
+ * A queue whose calls have all been answered goes away with its timer at
+ * once, except the one used last (the steady client's, kept so its next
+ * request does not pay for a new queue and timer): there are never more
+ * queues, nor timers, than calls waiting plus one, whatever timeouts clients
+ * choose.
  */
 import type { Call } from './call';
 import { MAX_TIMEOUT_MS } from './protocol';
+
+/**
+ * Clears an unref'd timer so that Node forgets its duration's timer list too:
+ * Node keeps the (empty) list of a cleared unref'd timer until its time would
+ * have come (~160 B a distinct duration, for up to 24 days), and each queue's
+ * timer has a duration of its own.
+ */
+function cancelTimer(timer: NodeJS.Timeout): void {
+  timer.ref();
+  clearTimeout(timer);
+}
 
 class Queue {
   calls: Call[] = [];
@@ -60,10 +77,15 @@ export class DeadlineQueue {
     const ms = Math.min(timeoutMs, MAX_TIMEOUT_MS);
     call.deadline = call.receivedAt + ms;
     call.timeoutKey = ms;
-    let queue = this.queueOf(ms);
-    if (!queue) {
-      queue = new Queue();
-      this.queues.set(ms, queue);
+    let queue = (ms === this.lastMs ? this.lastQueue : this.queues.get(ms)) as Queue;
+    if (ms !== this.lastMs) {
+      // The queue used last stops being kept once another is used.
+      const previous = this.lastQueue;
+      if (previous !== null && previous.live === 0) this.drop(this.lastMs, previous);
+      if (!queue) {
+        queue = new Queue();
+        this.queues.set(ms, queue);
+      }
       this.lastMs = ms;
       this.lastQueue = queue;
     }
@@ -76,31 +98,37 @@ export class DeadlineQueue {
 
   /** A call was answered: let go of it if it is at the front (the usual case). */
   settled(call: Call): void {
-    const queue = this.queueOf(call.timeoutKey);
+    const ms = call.timeoutKey;
+    const queue = ms === this.lastMs ? this.lastQueue : this.queues.get(ms);
     if (!queue) return;
     queue.live--;
-    if (queue.peek() === call) {
+    if (queue.live === 0 && queue !== this.lastQueue) {
+      this.drop(ms, queue);
+    } else if (queue.peek() === call) {
       while (queue.size > 0 && queue.peek()!.settled) queue.shift();
     } else {
       queue.compactIfMostlyAnswered();
     }
   }
 
+  /** How many queues (and so armed timers, at most) exist: for the tests of the bound. */
+  get queueCount(): number {
+    return this.queues.size;
+  }
+
   /** Clears every timer (at shutdown). */
   clear(): void {
-    for (const queue of this.queues.values()) if (queue.timer) clearTimeout(queue.timer);
+    for (const queue of this.queues.values()) if (queue.timer) cancelTimer(queue.timer);
     this.queues.clear();
     this.forgetLast();
   }
 
-  private queueOf(ms: number): Queue | undefined {
-    if (ms === this.lastMs) return this.lastQueue!;
-    const queue = this.queues.get(ms);
-    if (queue) {
-      this.lastMs = ms;
-      this.lastQueue = queue;
-    }
-    return queue;
+  /** Forgets a queue none of whose calls waits any more, and its timer. */
+  private drop(ms: number, queue: Queue): void {
+    if (queue.timer) cancelTimer(queue.timer);
+    queue.timer = null;
+    this.queues.delete(ms);
+    if (this.lastQueue === queue) this.forgetLast();
   }
 
   private forgetLast(): void {

@@ -10,8 +10,14 @@ export interface Route {
   handler: Handler;
 }
 
-/** Lookups are cached per uri; the cache is bounded so hostile uris cannot grow it. */
+/**
+ * Lookups are cached per uri, for uris up to CACHED_URI_MAX_LENGTH characters
+ * and at most CACHE_LIMIT of them: the cache holds at most ~0.5 MiB of uris
+ * (1000 x 256 two-byte characters), whatever uris clients send. Longer uris
+ * are matched each time (no real route needs them to be fast).
+ */
 const CACHE_LIMIT = 1000;
+const CACHED_URI_MAX_LENGTH = 256;
 
 export class Router {
   private routes: Route[] = [];
@@ -57,6 +63,7 @@ export class Router {
         if (pattern.test(uri)) { found = route; break; }
       }
     }
+    if (uri.length > CACHED_URI_MAX_LENGTH) return found;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(uri, found);
     return found;

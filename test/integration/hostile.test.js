@@ -4,66 +4,17 @@
 // under a stated bound, that slots come back, and that the daemon survives.
 // Figures measured are printed next to each test.
 const assert = require('assert');
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
 const net = require('net');
 const path = require('path');
 const tls = require('tls');
 const { makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
+const { startDaemon, stopDaemons } = require('../helpers/hostile-daemon');
 const { rawConnect } = require('../helpers/raw');
 const { sleep, waitFor } = require('../helpers/wait');
 
-const DAEMON = path.join(__dirname, 'fixtures', 'daemon.js');
 const MiB = 1024 * 1024;
-
-const daemons = [];
-
-/** Starts the fixture daemon in its own process (with --expose-gc), optionally under prlimit. */
-async function startDaemon(ipcConfig, { prlimit = null, debugLevel = 3 } = {}) {
-  const token = ipcConfig.auth_tokens ? ipcConfig.auth_tokens[0] : null;
-  const dir = makeTempDir('pixl-ipc-hostile-');
-  const socketPath = path.join(dir, 'ipc.sock');
-  const args = ['--expose-gc', DAEMON, JSON.stringify(Object.assign({ socket_path: socketPath, log_stats_interval: false }, ipcConfig)), dir];
-  const command = prlimit ? 'prlimit' : process.execPath;
-  const argv = prlimit ? [...prlimit, process.execPath, ...args] : args;
-  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DAEMON_DEBUG_LEVEL: String(debugLevel) } });
-  daemons.push(child);
-  let output = '';
-  let exit = null;
-  child.on('exit', (code, signal) => { exit = { code, signal }; });
-  child.stderr.on('data', (d) => { output += d; });
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => { output += d; if (/READY/.test(output)) resolve(); });
-    child.once('exit', () => reject(new Error('daemon exited: ' + output.slice(-2000))));
-  });
-  // Keep draining its echo so a full pipe never blocks it.
-  child.stdout.removeAllListeners('data');
-  child.stdout.on('data', () => {});
-  const call = async (uri, data) => {
-    const c = await rawConnect(socketPath);
-    if (token) {
-      await c.write({ ipcReqID: 0, uri: '/ipcserver/auth', data: token });
-      await c.next(10000);
-    }
-    await c.write({ ipcReqID: 1, uri, data });
-    const answer = await c.next(10000);
-    c.destroy();
-    return answer.data;
-  };
-  return {
-    child, socketPath, dir,
-    get exit() { return exit; },
-    logFile: path.join(dir, 'daemon-test.log'),
-    call,
-    memory: async () => (await call('/daemon/memory')),
-    stop: () => new Promise((resolve) => {
-      if (exit) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-    }),
-  };
-}
 
 function connectRaw(target) {
   return new Promise((resolve, reject) => {
@@ -105,15 +56,7 @@ const mib = (bytes) => (bytes / MiB).toFixed(1) + ' MiB';
 
 describe('hostile clients (issue 14)', function () {
   this.timeout(60000);
-  afterEach(async function () {
-    while (daemons.length) {
-      const child = daemons.pop();
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
-    }
-  });
+  afterEach(stopDaemons);
   after(cleanupTempDirs);
 
   it('pre-auth flood: 20 unauthenticated connections sending 16 MiB lines are refused at max_message_size_before_auth, RSS bounded', async function () {

@@ -78,4 +78,40 @@ describe('DeadlineQueue memory', function () {
     assert.strictEqual(inner.peek(), slow);
     queue.clear();
   });
+
+  it('keeps no queue nor timer for a timeout whose calls were all answered: 20,000 distinct timeouts leave at most one', function () {
+    const queue = new DeadlineQueue(() => assert.fail('nothing should expire'));
+    let most = 0;
+    for (let i = 0; i < 20000; i++) {
+      const fast = call(i);
+      queue.add(fast, 1e9 + i);
+      fast.settled = true;
+      queue.settled(fast);
+      most = Math.max(most, queue.queueCount);
+    }
+    console.log(`      at most ${most} queues (and armed timers) at once for 20,000 distinct timeouts answered at once`);
+    assert.ok(most <= 2, `${most} queues at once`);
+    assert.ok(queue.queueCount <= 1, `${queue.queueCount} queues left`);
+    queue.clear();
+  });
+
+  it('holds at most one queue per waiting call plus one, with answers in any order', function () {
+    const queue = new DeadlineQueue(() => {});
+    const waiting = [];
+    for (let i = 0; i < 2000; i++) {
+      const c = call(i);
+      queue.add(c, 1e9 + (i % 700));
+      waiting.push(c);
+      if (i % 3 === 0) {
+        const done = waiting.splice((i * 7919) % waiting.length, 1)[0];
+        done.settled = true;
+        queue.settled(done);
+      }
+      const distinctWaiting = new Set(waiting.map((w) => w.timeoutKey)).size;
+      assert.ok(queue.queueCount <= distinctWaiting + 1, `${queue.queueCount} queues for ${distinctWaiting} waiting timeouts`);
+    }
+    for (const c of waiting) { c.settled = true; queue.settled(c); }
+    assert.ok(queue.queueCount <= 1);
+    queue.clear();
+  });
 });
