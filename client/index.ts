@@ -32,10 +32,9 @@
 
 import { EventEmitter } from 'events';
 import type * as net from 'net';
-import { LineReader } from '../lib/framing';
 import { requestLine, requestLineOpen, URI } from '../lib/protocol';
 import { connectHint, wrongServerUserHint } from './connect-hints';
-import { openSocket, readyEvent } from './connector';
+import { readyEvent } from './connector';
 import {
   ErrorCode,
   ErrorCodeValue as ErrorCodeValueType,
@@ -59,7 +58,7 @@ import { PushMessageObject, ResponseHandler, ResponseSink, answerError, authAcce
 import { RetryStrategy as RetryStrategyType, cappedDoubling, retryDelay } from './retry';
 import { Target, describeTarget, parseTarget } from './target';
 import { ClientStats, ConnectCallbackType, LoggerLike, RequestOptions, StreamOptions } from './types';
-import { GOAWAY_URI, cancelLine, closeWithTimeout, withStreamFlag } from './wire';
+import { GOAWAY_URI, cancelLine, closeWithTimeout, lineLimitFrom, requestLineBytes, withStreamFlag } from './wire';
 
 /** A retired connection that keeps saying goaway gets the retry strategy's delays, not immediate reconnects. */
 const RETIRE_QUIET_MS = 1000;
@@ -104,7 +103,6 @@ class IPCClient extends EventEmitter {
   #link: Link | null = null;
   /** Connections the server is taking away (goaway): still read, never written. */
   readonly #draining = new Set<Link>();
-  #lastRetireAt = 0;
   #state: ConnectionState = 'disconnected';
   readonly #outbox: Outbox;
   readonly #queue = new OfflineQueue();
@@ -117,6 +115,12 @@ class IPCClient extends EventEmitter {
   #statsTimer: NodeJS.Timeout | null = null;
   /** Reconnect attempts since the connection was lost (the retry strategy's argument is this plus one). */
   #reconnectAttempts = 0;
+  /** When the last reconnect made without waiting started (after a goaway, or a lost connection). */
+  #lastImmediateReconnectAt = 0;
+  /** The server's max_message_size, once a message_too_large answer said it. */
+  #serverLineLimit: number | null = null;
+  /** The caller set offlineQueue: held sends also wait while no connection is expected (the option's first meaning). */
+  readonly #offlineQueueExplicit: boolean;
   /** Set when an established connection was lost; cleared by a connect or close(). */
   #wantReconnect = false;
   #closedByUser = false;
@@ -155,6 +159,7 @@ class IPCClient extends EventEmitter {
     this.socketPath = socketPath;
     this.logger = logger || null;
     this.options = resolveOptions(options);
+    this.#offlineQueueExplicit = options !== null && options !== undefined && options.offlineQueue !== undefined;
     this.#pending = new PendingTable(
       (expired) => this.#onExpired(expired),
       () => this.options.expireRequest,
@@ -248,10 +253,10 @@ class IPCClient extends EventEmitter {
     const stream = new PartStream<T>(highWaterMark, {
       cancel: () => this.#cancel(entry, null),
       hold: () => {
-        if (entry.link !== null) (entry.link as Link).hold();
+        if (entry.link !== null) entry.link.hold();
       },
       release: () => {
-        if (entry.link !== null) (entry.link as Link).release();
+        if (entry.link !== null) entry.link.release();
       },
     });
     entry.stream = stream;
@@ -383,32 +388,21 @@ class IPCClient extends EventEmitter {
   #startAttempt(): void {
     this.#state = 'connecting';
     this.#attemptError = null;
-    // The reader comes first: the socket's read callback feeds it. Lines still being scanned
-    // from a chunk when the link is let go (say close() inside a callback) are dropped.
+    // The sink reads `link` when lines arrive, after it is set.
     let link: Link | null = null;
     const responses = new ResponseHandler(this.#pending, this.#stats, this.#sinkFor(() => link));
-    const reader = new LineReader(this.options.maxMessageSize, {
-      onLine: (line) => {
-        if (link !== null && !link.detached) responses.handleLine(line);
-      },
-      onOverflow: () => {
-        if (link !== null && !link.detached) this.#onOverflow(link);
-      },
-    });
     const outbox = this.#outbox;
-    const deliver = (chunk: Buffer): void => {
-      if (link === null || link.detached) return;
-      outbox.beginDelivery();
-      try {
-        reader.push(chunk);
-      } finally {
-        // What the response callbacks sent goes out now, without a trip through process.nextTick.
-        outbox.endDelivery();
-      }
-    };
-    let socket: net.Socket;
+    let opened: Link;
     try {
-      socket = openSocket(this.#target, { tls: this.options.tls, heldBytes: () => reader.bufferedBytes, detachHeld: () => reader.detachHeld(), deliver });
+      opened = new Link(this.#target, responses, {
+        maxMessageSize: this.options.maxMessageSize,
+        tls: this.options.tls,
+        beginDelivery: () => outbox.beginDelivery(),
+        // What the response callbacks sent goes out now, without a trip through process.nextTick.
+        endDelivery: () => outbox.endDelivery(),
+        onOverflow: (failed) => this.#onLinkFailed(failed),
+        onNonsense: (failed) => this.#onLinkFailed(failed),
+      });
     } catch (err) {
       // Bad tls options and the like: fail like a refused connection, asynchronously.
       this.#attemptError = new IPCErrorClass(ErrorCode.connectFailed, 'Could not connect to ' + this.#targetName + ': ' + (err as Error).message, { cause: err });
@@ -420,9 +414,9 @@ class IPCClient extends EventEmitter {
       });
       return;
     }
-    const opened = new Link(socket, reader, responses);
     link = opened;
     this.#link = opened;
+    const socket = opened.socket;
     socket.on(readyEvent(this.#target), () => this.#onSocketOpen(opened));
     socket.on('error', (err: Error) => {
       if (!opened.detached && opened.socketError === null) opened.socketError = err;
@@ -498,6 +492,7 @@ class IPCClient extends EventEmitter {
           this.#retire(from, 'the server is going away (' + String(message.data && message.data.reason ? message.data.reason : 'goaway') + ')');
         }
         if (message.code) from.lastServerError = message;
+        if (message.code === ErrorCode.messageTooLarge) this.#learnLineLimit(message);
         this.#emitSafely('data', message);
       },
       onAuthAnswer: (message) => {
@@ -505,10 +500,12 @@ class IPCClient extends EventEmitter {
         if (from !== null && from === this.#link) this.#onAuthAnswer(from, message);
       },
       onAnswer: (entry, message) => this.#settle(entry, message),
-      onPart: (entry, part) => entry.stream.push(part),
-      onBadLine: (what, line) => this.#badLine(what, line),
+      onPart: (entry, part) => entry.stream!.push(part),
+      onBadLine: (what, line) => this.#badLine(link(), what, line),
       onUnknownId: (id) => {
         this.#logError(ErrorCode.badResponse, 'Response from ' + this.#targetName + ' for unknown request id ' + JSON.stringify(id), { ipcReqID: id });
+        const from = link();
+        if (from !== null) from.countUnknownAnswer();
       },
     };
   }
@@ -567,7 +564,8 @@ class IPCClient extends EventEmitter {
     }
     this.#stats.connectFailures++;
     this.#logError(error.code, error.message, { target: this.#targetName });
-    if (this.options.offlineQueue <= 0 || this.#closedByUser) this.#failQueued(error);
+    // Held sends wait only for a connection that may still come.
+    if (this.options.offlineQueue <= 0 || this.#closedByUser || !(this.#wantReconnect || this.#offlineQueueExplicit)) this.#failQueued(error);
     this.#emitSafely('connect_failed', error);
     this.#emitError(error);
     this.#callConnectWaiters(error);
@@ -577,9 +575,10 @@ class IPCClient extends EventEmitter {
   /** The established connection ended without close() (its link is already detached). */
   #connectionLost(link: Link): void {
     const cause = link.socketError;
-    const code = link.overflowed ? ErrorCode.messageTooLarge : ErrorCode.connectionClosed;
+    const failure = link.failure;
+    const code = failure !== null ? failure.code : ErrorCode.connectionClosed;
     let why: string;
-    if (link.overflowed) why = 'a response was longer than maxMessageSize (' + this.options.maxMessageSize + ' bytes)';
+    if (failure !== null) why = failure.why;
     else if (cause) why = cause.message;
     else if (link.lastServerError && link.lastServerError.code) why = 'closed by the server (' + link.lastServerError.code + ': ' + (link.lastServerError.message || '') + ')';
     else why = 'closed by the server';
@@ -590,7 +589,7 @@ class IPCClient extends EventEmitter {
     const lost = this.#failWrittenOn(link, code, reason.message, cause);
     this.#logError(code, reason.message, { target: this.#targetName, inFlight: lost });
     this.#emitSafely('disconnect', reason);
-    if (cause || link.overflowed) this.#emitError(reason);
+    if (cause || failure !== null) this.#emitError(reason);
     if (this.#wantReconnect) this.#scheduleReconnect(reason);
   }
 
@@ -657,15 +656,15 @@ class IPCClient extends EventEmitter {
     this.#wantReconnect = true;
     // At once, unless the last move was very recent (a server that keeps saying goaway must not make us spin).
     const now = Date.now();
-    const recently = now - this.#lastRetireAt < RETIRE_QUIET_MS;
-    this.#lastRetireAt = now;
+    const recently = now - this.#lastImmediateReconnectAt < RETIRE_QUIET_MS;
+    if (!recently) this.#lastImmediateReconnectAt = now;
     if (recently) this.#scheduleReconnect(reason);
     else this.#reconnectNow();
   }
 
   /** A request written to a draining link has its outcome (or is sent elsewhere): close the link once none is left. */
   #leaveLink(entry: PendingRequest): void {
-    const link = entry.link as Link | null;
+    const link = entry.link;
     entry.link = null;
     if (link !== null && link.draining && --link.remaining === 0 && !link.detached) link.socket.end();
   }
@@ -677,9 +676,25 @@ class IPCClient extends EventEmitter {
     return cappedDoubling(this.options.autoReconnect, Number(this.options.maxReconnectDelay) || 0);
   }
 
-  /** Waits as the retry strategy says, then reconnects; `why` fails the queue when the strategy gives up. */
+  /**
+   * Waits as the retry strategy says, then reconnects; `why` fails the queue
+   * when the strategy gives up. The first attempt after a lost connection is
+   * made at once (what was sent meanwhile waits for it), unless the previous
+   * immediate attempt was very recent (a server that accepts and drops must
+   * not make us spin), a retryStrategy option decides every delay, or
+   * offlineQueue is 0 (the original client's timing).
+   */
   #scheduleReconnect(why: IPCErrorClass): void {
     if (!this.options.autoReconnect || this.#closedByUser || this.#reconnectTimer !== null || this.#state !== 'disconnected') return;
+    const now = Date.now();
+    if (this.#reconnectAttempts === 0 && this.options.offlineQueue > 0 && typeof this.options.retryStrategy !== 'function' && now - this.#lastImmediateReconnectAt >= RETIRE_QUIET_MS) {
+      this.#lastImmediateReconnectAt = now;
+      this.#reconnectTimer = setTimeout(() => {
+        this.#reconnectTimer = null;
+        this.#reconnectNow();
+      }, 0);
+      return;
+    }
     this.#reconnectAttempts++;
     const delay = retryDelay(this.#retryStrategy(), this.#reconnectAttempts);
     if (delay === null) {
@@ -792,17 +807,29 @@ class IPCClient extends EventEmitter {
 
   // ---- sending ----
 
-  /** Whether a send or notify made now may wait for a connection instead of failing. */
+  /**
+   * Whether a send or notify made now may wait for a connection instead of
+   * failing: while a connect is under way, or a reconnect is coming (a lost
+   * connection, autoReconnect on), up to offlineQueue. An offlineQueue given
+   * explicitly also holds while no connection is expected (as it always did).
+   */
   #canHold(): boolean {
     const limit = this.options.offlineQueue;
     if (this.#state === 'connecting' || this.#state === 'authenticating') return !this.#queue.isFull(limit);
-    if (this.#state === 'connected' || this.#closedByUser) return false;
-    return limit > 0 && !this.#queue.isFull(limit);
+    if (this.#state === 'connected' || this.#closedByUser || limit <= 0) return false;
+    if (!this.#offlineQueueExplicit && !this.#reconnectExpected()) return false;
+    return !this.#queue.isFull(limit);
+  }
+
+  /** A lost connection will be reconnected by the client itself. */
+  #reconnectExpected(): boolean {
+    return this.#wantReconnect && Boolean(this.options.autoReconnect) && !this.#closedByUser;
   }
 
   /** Called when a message could not be held: was that because the offline queue is full? */
   #queueFull(): boolean {
-    return this.options.offlineQueue > 0 && !this.#closedByUser;
+    const limit = this.options.offlineQueue;
+    return limit > 0 && !this.#closedByUser && this.#queue.isFull(limit);
   }
 
   #noConnectionMessage(what: string): string {
@@ -824,6 +851,14 @@ class IPCClient extends EventEmitter {
       return;
     }
     entry.openLine = entry.stream !== null ? withStreamFlag(line) : line;
+    const limit = this.#requestLimit();
+    const bytes = requestLineBytes(entry.openLine, entry.timeoutMs, limit);
+    if (bytes > limit) {
+      // Refused here: the server would refuse it and close the connection, failing everything else on it.
+      const whose = this.#serverLineLimit === limit ? "the server's limit (max_message_size, learned from its message_too_large answer)" : 'maxMessageSize';
+      this.#failLater(entry, new IPCErrorClass(ErrorCode.messageTooLarge, 'Request to ' + uri + ' not sent: its line is ' + bytes + ' bytes, over ' + whose + ' of ' + limit + ' bytes', { uri, ipcReqID: entry.id }));
+      return;
+    }
     entry.line = entry.openLine + '}\n';
     const signal = options !== undefined ? options.signal : undefined;
     if (signal) {
@@ -852,6 +887,18 @@ class IPCClient extends EventEmitter {
     const message = this.#noConnectionMessage('request to ' + uri);
     this.#logError(code, message, { uri });
     this.#failLater(entry, new IPCErrorClass(code, message, { uri, ipcReqID: entry.id }));
+  }
+
+  /** The longest request line the server accepts, as far as the client knows. */
+  #requestLimit(): number {
+    const own = this.options.maxMessageSize;
+    return this.#serverLineLimit !== null && this.#serverLineLimit < own ? this.#serverLineLimit : own;
+  }
+
+  /** A message_too_large from the server: remember its limit, so larger requests are refused here. */
+  #learnLineLimit(message: { limit?: unknown; message?: unknown }): void {
+    const limit = lineLimitFrom(message);
+    if (limit !== null) this.#serverLineLimit = limit;
   }
 
   /** A new request entry: id, place in the order of sends, deadline. */
@@ -900,7 +947,7 @@ class IPCClient extends EventEmitter {
     if (entry.done) return;
     this.#stats.cancelled++;
     this.#pending.remove(entry);
-    const link = entry.link as Link | null;
+    const link = entry.link;
     if (entry.written && link !== null) {
       this.#pending.rememberAbandoned(entry.id);
       const line = cancelLine(entry.id, this.options.userAgent);
@@ -926,6 +973,7 @@ class IPCClient extends EventEmitter {
     const code = message.code;
     if (code !== undefined) {
       if (code === ErrorCode.shuttingDown && this.#sendAgain(entry)) return;
+      if (code === ErrorCode.messageTooLarge) this.#learnLineLimit(message);
       // The server's deadline is the same timeout, started a little later: whichever side sees it
       // first, the caller gets request_timeout.
       if (code === ErrorCode.deadlineExceeded && entry.timeoutMs > 0 && Date.now() >= entry.deadline - DEADLINE_SLACK_MS) {
@@ -961,7 +1009,7 @@ class IPCClient extends EventEmitter {
    * answer should be delivered as it is.
    */
   #sendAgain(entry: PendingRequest): boolean {
-    const link = entry.link as Link | null;
+    const link = entry.link;
     if (link === null || entry.resends >= MAX_RESENDS) return false;
     if (entry.stream !== null && entry.stream.partsSeen > 0) return false;
     if (!this.options.autoReconnect || this.#closedByUser) return false;
@@ -981,27 +1029,41 @@ class IPCClient extends EventEmitter {
     return true;
   }
 
-  /** A response passed maxMessageSize: drop the connection; its requests fail with message_too_large. */
-  #onOverflow(link: Link): void {
-    link.overflowed = true;
+  /**
+   * The client closed a link because of what the server sent (a line past
+   * maxMessageSize, a broken line, answers nobody asked for): logged and
+   * emitted now; its requests fail with the link's failure code when its socket closes.
+   */
+  #onLinkFailed(link: Link): void {
+    const failure = link.failure!;
+    const err = new IPCErrorClass(failure.code, 'Closing the connection to ' + this.#targetName + ': ' + failure.why);
     if (link === this.#link && this.#state !== 'connected') {
-      this.#attemptError = new IPCErrorClass(ErrorCode.messageTooLarge, 'A line from ' + this.#targetName + ' passed maxMessageSize (' + this.options.maxMessageSize + ' bytes) while connecting');
+      this.#attemptError = new IPCErrorClass(failure.code, 'Could not connect to ' + this.#targetName + ': ' + failure.why);
     }
-    link.socket.destroy();
+    this.#logError(err.code, err.message, { target: this.#targetName });
   }
 
-  #badLine(what: string, line: string): void {
+  /** A line that is not a JSON object: the connection's framing can no longer be trusted. */
+  #badLine(link: Link | null, what: string, line: string): void {
     const preview = line.length > 200 ? line.slice(0, 200) + '...' : line;
     const err = new IPCErrorClass(ErrorCode.badResponse, 'Bad response from ' + this.#targetName + ': ' + what);
     this.#logError(err.code, err.message, { line: preview });
-    this.#emitError(err);
+    // Emitted as the reason the connection is lost.
+    if (link !== null) link.fail(ErrorCode.badResponse, what);
   }
 
   #onExpired(expired: PendingRequest[]): void {
     let queuedExpired = false;
+    const now = Date.now();
     for (const entry of expired) {
       if (!entry.written) queuedExpired = true;
+      const link = entry.link;
       this.#timedOut(entry, '');
+      if (link !== null && link.reader.heldSince > 0 && now - link.reader.heldSince >= entry.timeoutMs / 2) {
+        // A line still arriving when a request times out, after arriving for half its time: a dripping
+        // server. Reading through the rest would only delay everything else on the connection.
+        link.fail(ErrorCode.badResponse, 'a line has been arriving for ' + (now - link.reader.heldSince) + ' ms (' + link.reader.heldBytes + ' bytes so far) and a request timed out waiting', (failed) => this.#onLinkFailed(failed));
+      }
     }
     if (queuedExpired) this.#queue.dropSettled();
     if (this.#flushWaiters.length) this.#checkFlushWaiters();
@@ -1044,7 +1106,7 @@ class IPCClient extends EventEmitter {
   }
 
   #deliver(entry: PendingRequest, err: unknown, data: unknown): void {
-    const stream = entry.stream as PartStream | null;
+    const stream = entry.stream;
     if (stream !== null) {
       if (err) stream.fail(err);
       else stream.end(data);

@@ -28,7 +28,12 @@ export interface IPCClientOptions {
   expireRequest?: number;
   /** Sent with every request. Default `"Node/IPCClient" + process.cwd()`. */
   userAgent?: string;
-  /** ms before reconnecting after an unexpected disconnect; `0` or `false` disables. Default 1000. */
+  /**
+   * Reconnecting after an unexpected disconnect: the first attempt is made at
+   * once (unless offlineQueue is 0 or a retryStrategy is given), later ones
+   * after this many ms, doubling up to maxReconnectDelay; `0` or `false`
+   * disables reconnecting. Default 1000.
+   */
   autoReconnect?: number | false;
   /** Cap, in ms, for the reconnect delay, which doubles after each failed attempt. Default 30000. */
   maxReconnectDelay?: number;
@@ -56,9 +61,14 @@ export interface IPCClientOptions {
   /** Longest response line accepted, in bytes. Default 128 MiB. */
   maxMessageSize?: number;
   /**
-   * How many sends and notifies may wait while disconnected, to go out on the
-   * next connection. 0 (the default) keeps the original behaviour: a send with
-   * no connection fails at once with `no_open_stream`.
+   * How many sends and notifies may wait for a connection: while one is being
+   * opened, and while the client reconnects after losing one (a restart, a
+   * goaway, a refusal that closed it); each still fails by its own deadline.
+   * Past the bound a send fails with `queue_full`. Given explicitly, sends
+   * made while no connection is expected (before connect(), or with
+   * autoReconnect off) wait too. 0 is the original client's behaviour: a send
+   * with no connection fails at once with `no_open_stream`, and reconnects
+   * wait autoReconnect ms. Default 1000.
    */
   offlineQueue?: number;
   /** Accepted for compatibility with the original client and ignored: one timer tracks every deadline. */
@@ -110,7 +120,7 @@ export function defaultOptions(): ResolvedOptions {
     auth: undefined,
     tls: undefined,
     maxMessageSize: 128 * 1024 * 1024,
-    offlineQueue: 0,
+    offlineQueue: 1000,
     expirationFrequency: 5000,
     streamHighWaterMark: 256,
     expectServerUid: null,

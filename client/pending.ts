@@ -15,8 +15,11 @@
  * be told apart from a response nobody asked for.
  */
 
+import type { Link } from './link';
+import type { PartStream } from './part-stream';
+
 /** Outcome callback of one request. */
-export type ResponseCallback = (err: any, data?: any) => void;
+export type ResponseCallback<T = unknown> = (err: any, data?: T) => void;
 
 /** One request waiting for its outcome. */
 export class PendingRequest {
@@ -30,7 +33,7 @@ export class PendingRequest {
   /** Set for callback-style sends. */
   callback: ResponseCallback | null = null;
   /** Set for promise-style sends. */
-  resolve: ((data: any) => void) | null = null;
+  resolve: ((data: unknown) => void) | null = null;
   reject: ((err: unknown) => void) | null = null;
   /** The request line (without its timeoutMs), kept until the outcome: it may have to be written again (shutting_down). */
   line: string | null = null;
@@ -41,9 +44,9 @@ export class PendingRequest {
   /** True once the line has been handed to a connection: a disconnect then fails it. */
   written = false;
   /** The connection it was written to (a Link), while written. */
-  link: any = null;
+  link: Link | null = null;
   /** For client.stream(): where the parts go (a PartStream). */
-  stream: any = null;
+  stream: PartStream<unknown> | null = null;
   /** The caller's AbortSignal and the listener added to it. */
   signal: AbortSignal | null = null;
   onAbort: (() => void) | null = null;

@@ -24,3 +24,24 @@ export function closeWithTimeout(open: string, timeoutMs: number): string {
 export function cancelLine(id: string, userAgent: string): string {
   return requestLine(CANCEL_URI, { ipcReqID: id }, undefined, process.pid, userAgent, true);
 }
+
+/**
+ * Bytes of a request line as the server counts it (without its line feed),
+ * from its open part and the timeout it will carry; 0 when it is surely
+ * within `limit` (a UTF-16 unit is at most 3 bytes), so most lines are never measured.
+ */
+export function requestLineBytes(open: string, timeoutMs: number, limit: number): number {
+  const close = timeoutMs > 0 ? ',"timeoutMs":'.length + String(timeoutMs).length + 1 : 1;
+  if ((open.length + close) * 3 <= limit) return 0;
+  return Buffer.byteLength(open) + close;
+}
+
+/**
+ * The server's line limit when an answer says it (`message_too_large` with a
+ * numeric `limit` field, or "... limit of N bytes" in its message), else null.
+ */
+export function lineLimitFrom(message: { limit?: unknown; message?: unknown }): number | null {
+  if (typeof message.limit === 'number' && message.limit > 0) return message.limit;
+  const said = typeof message.message === 'string' ? /limit of (\d+) bytes/.exec(message.message) : null;
+  return said ? Number(said[1]) : null;
+}

@@ -324,8 +324,8 @@ describe('client: server restart mid-traffic', function () {
     assert.deepStrictEqual(outcomes.notCoded, []);
     assert.ok(outcomes.ok > 100, `ok ${outcomes.ok}`);
     assert.ok(!outcomes.codes.request_timeout, 'nothing was left waiting for its timeout');
-    const failed = Object.values(outcomes.codes).reduce((a, b) => a + b, 0);
-    assert.ok(failed > 0, 'the restart failed something');
+    // Only requests already written when the server went away may fail; sends made
+    // while it was down wait for the reconnection (the offline queue, on by default).
     for (const code of Object.keys(outcomes.codes)) {
       assert.ok(['connection_closed', 'no_open_stream', 'shutting_down', 'connect_failed'].includes(code), 'unexpected code ' + code);
     }

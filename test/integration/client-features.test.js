@@ -305,9 +305,11 @@ describe('client: maxMessageSize', function () {
     client.on('disconnect', (err) => disconnects.push(err));
     client.on('error', (err) => errors.push(err));
     await client.connect();
-    assert.strictEqual(await client.send(ECHO, 'x'.repeat(900)), 'x'.repeat(900));
+    assert.strictEqual(await client.send(ECHO, 'x'.repeat(800)), 'x'.repeat(800));
+    // A small request with a large answer (a request that large would be refused before it is sent).
+    h.ipc.addURIHandler('/big/answer', 'big', (request, callback) => callback('y'.repeat(5000)));
     const slow = client.send(DELAY, { delay: 300 });
-    const big = client.send(ECHO, 'y'.repeat(5000));
+    const big = client.send('/big/answer', {});
     await assert.rejects(big, { code: 'message_too_large' });
     await assert.rejects(slow, { code: 'message_too_large' });
     assert.strictEqual(disconnects.length, 1);
@@ -327,12 +329,14 @@ describe('client: maxMessageSize', function () {
 describe('client: a peer that breaks the protocol', function () {
   after(cleanupTempDirs);
 
-  it('logs and emits bad lines and unknown ids, and keeps serving good responses', async function () {
+  it('a line that is not JSON closes the connection: its requests fail with bad_response, and the client reconnects', async function () {
     const socketPath = tmpSocketPath('rogue.sock');
+    let answered = 0;
     const server = net.createServer((socket) => {
       onLines(socket, (request) => {
-        socket.write('this is not json\n[1,2]\n{"ipcReqID":"rq999","data":1}\n\r\n');
-        socket.write('{"ipcReqID":' + JSON.stringify(request.ipcReqID) + ',"data":"fine"}\r\n');
+        // The first answer is broken; every later one is fine.
+        if (answered++ === 0) socket.write('{"ipcReqID":"rq999","data":1}\n\r\nthis is not json\n');
+        else socket.write('{"ipcReqID":' + JSON.stringify(request.ipcReqID) + ',"data":"fine"}\r\n');
       });
     });
     await new Promise((resolve) => server.listen(socketPath, resolve));
@@ -341,11 +345,11 @@ describe('client: a peer that breaks the protocol', function () {
     const errors = [];
     client.on('error', (err) => errors.push(err));
     await client.connect();
-    assert.strictEqual(await client.send('/any', {}), 'fine');
-    assert.strictEqual(errors.length, 2);
-    assert.ok(errors.every((e) => e.code === 'bad_response'));
-    assert.strictEqual(logger.errorsWithCode('bad_response').length, 3, 'two bad lines and one unknown id');
+    await assert.rejects(client.send('/any', {}), (err) => err.code === 'bad_response' && /not JSON/.test(err.message));
+    assert.deepStrictEqual(errors.map((e) => e.code), ['bad_response']);
     assert.strictEqual(client.getStats().unknownResponses, 1);
+    assert.ok(logger.errorsWithCode('bad_response').length >= 2, 'the unknown id and the bad line are logged');
+    assert.strictEqual(await client.send('/any', {}), 'fine');
     await client.close();
     await new Promise((resolve) => server.close(resolve));
   });

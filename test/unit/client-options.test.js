@@ -19,7 +19,7 @@ describe('client options', function () {
     assert.strictEqual(d.auth, undefined);
     assert.strictEqual(d.tls, undefined);
     assert.strictEqual(d.maxMessageSize, 128 * 1024 * 1024);
-    assert.strictEqual(d.offlineQueue, 0);
+    assert.strictEqual(d.offlineQueue, 1000);
     assert.strictEqual(d.expirationFrequency, 5000);
   });
 
