@@ -139,8 +139,8 @@ describe('client: hostile servers', function () {
         console.log(`      cli ${c.mode}: exit ${result.code} after ${result.elapsedMs} ms, peak RSS ${(result.peakRss / MiB).toFixed(1)} MiB: ${result.stderr.trim()}`);
         assert.strictEqual(result.code, c.exit, result.stderr);
         assert.match(result.stderr, c.says);
-        // Node's own start-up takes a few hundred ms of the allowance on a loaded machine.
-        assert.ok(result.elapsedMs < DEADLINE_MS + 2500, `ran ${result.elapsedMs} ms`);
+        // Node's own start-up comes on top: a few hundred ms idle, seconds on a loaded machine.
+        assert.ok(result.elapsedMs < DEADLINE_MS + 6000, `ran ${result.elapsedMs} ms`);
         assert.ok(result.peakRss < 150 * MiB, `peak RSS ${(result.peakRss / MiB).toFixed(1)} MiB`);
       });
     }

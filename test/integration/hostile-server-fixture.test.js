@@ -8,18 +8,31 @@ const path = require('path');
 const { makeTempDir, cleanupTempDirs } = require('../helpers/harness');
 const { startHostileServer, MODES } = require('../helpers/hostile-server');
 
-/** Sends one request, collects what comes back for `ms`. */
-function probe(socketPath, ms) {
+/**
+ * Sends one request and collects what comes back for at least `minMs`, then
+ * until `done(result)` holds or `maxMs` passed (a loaded machine is slow to start the child).
+ */
+function probe(socketPath, done, minMs = 200, maxMs = 5000) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     const chunks = [];
-    let writes = 0;
-    let closed = false;
+    const result = { bytes: Buffer.alloc(0), closed: false };
     socket.on('connect', () => socket.write('{"uri":"/x","ipcReqID":"r1","stream":true}\n'));
-    socket.on('data', (chunk) => { chunks.push(chunk); writes++; });
+    socket.on('data', (chunk) => { chunks.push(chunk); });
     socket.on('error', reject);
-    socket.on('close', () => { closed = true; });
-    setTimeout(() => { socket.destroy(); resolve({ bytes: Buffer.concat(chunks), reads: writes, closed }); }, ms);
+    socket.on('close', () => { result.closed = true; });
+    const started = Date.now();
+    const check = () => {
+      result.bytes = Buffer.concat(chunks);
+      const elapsed = Date.now() - started;
+      if ((elapsed >= minMs && done(result)) || elapsed >= maxMs) {
+        socket.destroy();
+        resolve(result);
+      } else {
+        setTimeout(check, 20);
+      }
+    };
+    setTimeout(check, 20);
   });
 }
 
@@ -51,7 +64,7 @@ describe('hostile-server fixture', function () {
       const socketPath = path.join(makeTempDir('pixl-ipc-fixture-'), 'h.sock');
       const server = await startHostileServer({ mode, socketPath, interval: 10 });
       try {
-        const result = await probe(socketPath, 200);
+        const result = await probe(socketPath, expectations[mode]);
         assert.ok(expectations[mode](result), `${mode}: ${result.bytes.length} bytes, closed ${result.closed}: ${result.bytes.subarray(0, 120).toString()}`);
       } finally {
         await server.stop();
