@@ -393,7 +393,8 @@ describe('client: close()', function () {
   });
 
   it('close() after a lost connection stops the reconnect loop', async function () {
-    const client = new IPCClient(h.socketPath, null, { autoReconnect: 40 });
+    // A retryStrategy decides every delay (no immediate first attempt), so the loop is waiting when close() comes.
+    const client = new IPCClient(h.socketPath, null, { retryStrategy: () => 40 });
     const events = recordEvents(client);
     await client.connect();
     h.ipc.closeConnections();
