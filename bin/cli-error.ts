@@ -14,6 +14,12 @@ export const ExitCode = {
   connection: 3,
   /** No answer (or no connection) within the timeout. */
   timeout: 4,
+  /**
+   * A success whose data carries a `code`: an unknown uri's no_handler_found
+   * (which the Node and PHP clients return as data, as 1.x did), or with
+   * --code-to-err any truthy code. The answer is printed as the clients return it.
+   */
+  dataCode: 5,
 } as const;
 
 /** A failure the command reports as one line on stderr before exiting with `exitCode`. */
@@ -33,7 +39,8 @@ Exit codes:
   1  the server answered with an error
   2  bad arguments or bad JSON input
   3  cannot connect to the server (no socket, refused, connection lost)
-  4  timed out`;
+  4  timed out
+  5  the answer's data carries a code (no_handler_found: no handler for that uri)`;
 
 /**
  * Wraps a command action: a CliError (or any other error) becomes one line

@@ -91,9 +91,9 @@ export function toCliError(err: unknown, socket: string, timeout: number, uri?: 
       return new CliError(`timed out after ${timeout} ms connecting to ${socket} (connect_timeout)`, ExitCode.timeout);
     case 'connect_failed':
     case 'no_open_stream':
-      return new CliError(`cannot connect to ${socket}: ${describeCause(e.cause, message)}`, ExitCode.connection);
+      return new CliError(connectFailureLine(socket, e.cause, message), ExitCode.connection);
     case 'server_identity':
-      return new CliError(`refusing to talk to ${socket}: ${message}`, ExitCode.connection);
+      return new CliError(serverIdentityLine(socket, message), ExitCode.connection);
     case 'connection_closed':
     case 'client_closed':
       return new CliError(`the connection to ${socket} closed before the answer came (${code})`, ExitCode.connection);
@@ -102,15 +102,49 @@ export function toCliError(err: unknown, socket: string, timeout: number, uri?: 
   }
 }
 
-function describeCause(cause: { code?: string; message?: string } | undefined, fallback: string): string {
-  switch (cause?.code) {
-    case 'ENOENT':
-      return 'no such socket (is the server running? start one with `pixl-ipc serve`)';
-    case 'ECONNREFUSED':
-      return 'connection refused (nothing listens there; a stale socket file?)';
-    case 'EACCES':
-      return 'permission denied';
-    default:
-      return cause?.message ?? fallback;
+/** True when `socket` is the one every command uses without --socket (and `pixl-ipc serve` listens on). */
+export function isDefaultSocket(socket: string): boolean {
+  return !/^[a-z]+:\/\//.test(socket) && path.resolve(socket) === path.join(defaultRuntimeDir(), 'pixl-ipc.sock');
+}
+
+/**
+ * A failed connect as one line: the hint every client shares
+ * (client/connect-hints.ts), then advice that follows what the user passed:
+ * `pixl-ipc serve` is suggested only for the default socket, which is where
+ * it listens; a socket the user named belongs to their own daemon.
+ */
+export function connectFailureLine(socket: string, cause: unknown, fallback: string): string {
+  const hints = require('../client/connect-hints') as typeof import('../client/connect-hints');
+  const { parseTarget } = require('../client/target') as typeof import('../client/target');
+  let situation: ReturnType<typeof hints.diagnoseConnectFailure> = null;
+  try {
+    situation = cause ? hints.diagnoseConnectFailure(parseTarget(socket), cause) : null;
+  } catch {
+    situation = null;
   }
+  if (situation === null) {
+    const why = (cause as { message?: string } | undefined)?.message ?? fallback;
+    return `cannot connect to ${socket}: ${why}`;
+  }
+  return hints.renderConnectHint(situation) + cliAdvice(situation.kind, socket);
+}
+
+function cliAdvice(kind: string, socket: string): string {
+  if (!isDefaultSocket(socket)) return '';
+  switch (kind) {
+    case 'no_socket':
+      return '. This is the default socket: start a daemon on it with `pixl-ipc serve`, or pass --socket (or set PIXL_IPC_SOCKET) to reach yours';
+    case 'stale_socket':
+      return '. This is the default socket: `pixl-ipc serve` starts a daemon on it';
+    default:
+      return '';
+  }
+}
+
+/** A server of another user on the socket (expectServerUid, which the commands set on the default socket). */
+function serverIdentityLine(socket: string, message: string): string {
+  const line = message.replace(/ \(expectServerUid\)$/, '');
+  return isDefaultSocket(socket)
+    ? `${line}. This is your default socket, which only your own daemon should serve: find who listens there (ss -xlp | grep ${path.basename(socket)})`
+    : line;
 }

@@ -10,6 +10,7 @@ import { completionCommand } from './commands/completion';
 import { connectionsCommand } from './commands/connections';
 import { handlersCommand } from './commands/handlers';
 import { monitorCommand } from './commands/monitor';
+import { pingCommand } from './commands/ping';
 import { sendCommand } from './commands/send';
 import { serveCommand } from './commands/serve';
 import { statsCommand } from './commands/stats';
@@ -43,7 +44,7 @@ Examples:
   $ pixl-ipc top
   $ pixl-ipc bench --duration 1
   $ source <(pixl-ipc completion bash)`);
-  const commands = [serveCommand(), sendCommand(), statsCommand(), handlersCommand(), connectionsCommand(), monitorCommand(), topCommand(), benchCommand(), completionCommand()];
+  const commands = [serveCommand(), sendCommand(), statsCommand(), handlersCommand(), connectionsCommand(), monitorCommand(), pingCommand(), topCommand(), benchCommand(), completionCommand()];
   for (const command of commands) {
     program.addCommand(command.showHelpAfterError('(add --help for usage)').exitOverride(exitForCommander));
   }

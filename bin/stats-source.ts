@@ -32,7 +32,7 @@ export async function fetchStats(client: CommandClient, target: { socket: string
   }
   const record = answer as StatsAnswer;
   if (record.code === 'no_handler_found') {
-    throw new CliError(`the server's stats endpoint is disabled (set stats_endpoint: true in its IPCServer config; pixl-ipc serve does)`, ExitCode.errorResponse);
+    throw new CliError(`the server has no stats endpoint: it is off in its config (stats_endpoint: false), or the daemon is older than pixl-ipc 2.0; set stats_endpoint to "own_user" (the default) or true`, ExitCode.errorResponse);
   }
   return record;
 }

@@ -3,6 +3,7 @@
  * checks that turn raw config values into typed settings.
  */
 
+import { OperationsAccess, OWN_USER, parseOperationsAccess } from './operations-access';
 import { socketPathProblem } from './socket-path-limit';
 
 export const MiB = 1024 * 1024;
@@ -33,7 +34,9 @@ export const defaultConfig = {
   tls_key: '',
   tls_cert: '',
   tls_ca: '',
-  stats_endpoint: false,
+  stats_endpoint: OWN_USER as OperationsAccess,
+  monitor_endpoint: OWN_USER as OperationsAccess,
+  monitor_events_per_second: 1000,
   endpoint_stats: true,
   slow_log_per_second: 10,
   metrics_endpoint: false,
@@ -81,7 +84,12 @@ export interface Settings {
   tlsKey: string;
   tlsCert: string;
   tlsCa: string;
-  statsEndpoint: boolean;
+  /** Who may read /ipcserver/stats: false, "own_user" (the daemon's uid, by the kernel) or true (everyone who can connect). */
+  statsEndpoint: OperationsAccess;
+  /** Who may watch the live traffic (/ipcserver/monitor), as statsEndpoint. */
+  monitorEndpoint: OperationsAccess;
+  /** Most request events sent to each monitor per second; the rest are counted as skipped. */
+  monitorEventsPerSecond: number;
   endpointStats: boolean;
   slowLogPerSecond: number;
   metricsEndpoint: boolean;
@@ -131,6 +139,13 @@ function list<T>(get: (key: string) => unknown, key: string): T[] {
   return value as T[];
 }
 
+function operationsAccess(get: (key: string) => unknown, key: string): OperationsAccess {
+  const value = get(key);
+  return parseOperationsAccess(value, () => {
+    throw new ConfigError(`IPCServer config: ${key} must be true, false or "own_user" (got ${JSON.stringify(value)})`);
+  });
+}
+
 /** File mode from a string of octal digits ("660"), a number (0o660), or false/"" for "leave as is". */
 export function parseSocketMode(value: unknown): number | null {
   if (value === undefined || value === null || value === false || value === '') return null;
@@ -178,7 +193,9 @@ export function readSettings(get: (key: string) => unknown): Settings {
     tlsKey: text(get, 'tls_key'),
     tlsCert: text(get, 'tls_cert'),
     tlsCa: text(get, 'tls_ca'),
-    statsEndpoint: get('stats_endpoint') === true,
+    statsEndpoint: operationsAccess(get, 'stats_endpoint'),
+    monitorEndpoint: operationsAccess(get, 'monitor_endpoint'),
+    monitorEventsPerSecond: number(get, 'monitor_events_per_second', 1),
     endpointStats: get('endpoint_stats') !== false,
     slowLogPerSecond: number(get, 'slow_log_per_second', 0),
     metricsEndpoint: get('metrics_endpoint') === true,

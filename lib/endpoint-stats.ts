@@ -16,6 +16,12 @@ export const UNMATCHED = '(unmatched)';
 /** The name used once `maxEndpoints` names are tracked. */
 export const OVERFLOW = '(other)';
 export const DEFAULT_MAX_ENDPOINTS = 1000;
+/**
+ * Distinct error codes counted per endpoint (handlers choose codes, so a
+ * handler that puts ids in them must not grow the metrics); further codes
+ * count under "(other)".
+ */
+export const MAX_ERROR_CODES = 32;
 
 export interface EndpointFigures {
   requests: number;
@@ -69,16 +75,29 @@ export class EndpointStat {
   /** Every completed interval folded together (the current one is not in it yet). */
   readonly completed = new EndpointCounters();
 
+  /** Error answers since startup by code (at most MAX_ERROR_CODES codes, then "(other)"). */
+  readonly errorCodes = new Map<string, number>();
+
   constructor(readonly name: string) {}
 
-  /** Records one answered request. `ms` is its duration. */
-  record(ms: number, error: boolean, bytesIn: number, bytesOut: number): void {
+  /** Records one answered request. `ms` is its duration; `code` an error answer's code. */
+  record(ms: number, error: boolean, bytesIn: number, bytesOut: number, code: string | null = null): void {
     const interval = this.interval;
     interval.requests++;
-    if (error) interval.errors++;
+    if (error) {
+      interval.errors++;
+      this.countErrorCode(code ?? 'unknown');
+    }
     interval.bytesIn += bytesIn;
     interval.bytesOut += bytesOut;
     interval.latency.record(ms);
+  }
+
+  private countErrorCode(code: string): void {
+    const known = this.errorCodes.get(code);
+    if (known !== undefined) this.errorCodes.set(code, known + 1);
+    else if (this.errorCodes.size < MAX_ERROR_CODES) this.errorCodes.set(code, 1);
+    else this.errorCodes.set(OVERFLOW, (this.errorCodes.get(OVERFLOW) ?? 0) + 1);
   }
 
   /** Totals since startup, the current interval included (a new object). */

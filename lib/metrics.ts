@@ -49,10 +49,21 @@ export interface MetricsSnapshot {
   };
   /** Each endpoint's totals since startup, by handler name. */
   endpoints: Array<[string, EndpointCounters]>;
+  /** Error answers since startup: [handler name, error code, count]. */
+  endpointErrors: Array<[string, string, number]>;
   process: ProcessFigures;
 }
 
 const PREFIX = 'pixl_ipc_';
+
+/** This package's version, from its package.json (shipped beside dist/). */
+const PACKAGE_VERSION: string = (() => {
+  try {
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export function renderMetrics(snapshot: MetricsSnapshot): string {
   const out = new MetricsWriter();
@@ -68,7 +79,8 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
   out.histogram(`${PREFIX}request_duration_seconds`, 'Time from reading a request to answering it, by handler name',
     endpoints.map(([endpoint, counters]) => [{ endpoint }, counters.latency]));
   out.counter(`${PREFIX}requests_total`, 'Requests answered, by handler name', byEndpoint((c) => c.requests));
-  out.counter(`${PREFIX}request_errors_total`, 'Requests answered with an error, by handler name', byEndpoint((c) => c.errors));
+  out.counter(`${PREFIX}request_errors_total`, 'Requests answered with an error, by handler name and error code',
+    snapshot.endpointErrors.map(([endpoint, code, count]) => [{ endpoint, code }, count] as [{ endpoint: string; code: string }, number]));
   out.counter(`${PREFIX}request_received_bytes_total`, 'Bytes of request lines, by handler name', byEndpoint((c) => c.bytesIn));
   out.counter(`${PREFIX}response_sent_bytes_total`, 'Bytes of response lines, by handler name', byEndpoint((c) => c.bytesOut));
 
@@ -84,6 +96,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
   out.counter(`${PREFIX}pushes_total`, 'Messages pushed to clients', [[undefined, totals.pushes]]);
   out.counter(`${PREFIX}auth_failures_total`, 'Failed authentications', [[undefined, totals.authFailures]]);
 
+  out.gauge(`${PREFIX}build_info`, 'Always 1: the versions of pixl-ipc and Node.js serving', [[{ version: PACKAGE_VERSION, node_version: process.version }, 1]]);
   out.gauge(`${PREFIX}start_time_seconds`, 'When the server started, in seconds since the epoch', [[undefined, snapshot.startedAt / 1000]]);
   out.gauge(`${PREFIX}process_resident_memory_bytes`, 'Resident memory of the server process', [[undefined, proc.rss]]);
   out.gauge(`${PREFIX}process_heap_used_bytes`, 'V8 heap in use', [[undefined, proc.heapUsed]]);

@@ -41,9 +41,9 @@ export class Monitoring {
    * One call answered after `ms`: counted under its handler's name (calls
    * answered at a gate, before routing, have none), and logged if slow.
    */
-  settled(call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean): void {
+  settled(call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean, errorCode: string | null = null): void {
     const name = call.handlerName;
-    if (name !== null && this.endpointStats) this.endpoints.get(name).record(ms, isError, call.lineBytes, answerLength);
+    if (name !== null && this.endpointStats) this.endpoints.get(name).record(ms, isError, call.lineBytes, answerLength, errorCode);
     if (slow) this.slowLog.report({ handler: name ?? NO_HANDLER, uri: call.request.uri, connectionId: call.connection.id, ms });
   }
 
@@ -70,9 +70,13 @@ export class Monitoring {
   }
 
   /** The Prometheus text exposition. */
-  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'transports' | 'process'>, open: Iterable<Connection>, stats: ServerStats): string {
+  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'endpointErrors' | 'transports' | 'process'>, open: Iterable<Connection>, stats: ServerStats): string {
     const endpoints: MetricsSnapshot['endpoints'] = [];
-    for (const stat of this.endpoints.values()) endpoints.push([stat.name, stat.totals()]);
-    return renderMetrics({ ...snapshot, endpoints, transports: this.transportFigures(open, stats), process: processFigures() });
+    const endpointErrors: MetricsSnapshot['endpointErrors'] = [];
+    for (const stat of this.endpoints.values()) {
+      endpoints.push([stat.name, stat.totals()]);
+      for (const [code, count] of stat.errorCodes) endpointErrors.push([stat.name, code, count]);
+    }
+    return renderMetrics({ ...snapshot, endpoints, endpointErrors, transports: this.transportFigures(open, stats), process: processFigures() });
   }
 }

@@ -70,9 +70,10 @@ export class Pipeline {
    * Called with every call as it is settled, before its answer is sent
    * (per-endpoint figures hook in here): whether it is an error, how long it
    * took from reading to answering (ms), the length of its answer line (0 when
-   * none is sent) and whether that was slow.
+   * none is sent), whether that was slow, the error's code (null for a
+   * success) and a success's data.
    */
-  onSettled: ((call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean) => void) | null = null;
+  onSettled: ((call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean, errorCode: string | null, data: unknown) => void) | null = null;
 
   /** Who may call which uri (per-uri identity rules). */
   policy = new AccessPolicy({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 0 });
@@ -271,7 +272,7 @@ export class Pipeline {
       }
     }
     if (error !== null && !request.noReply) line = errorLine(request.ipcReqID, error.code, error.message);
-    if (this.onSettled) this.onSettled(call, error !== null, ms, line === null ? 0 : line.length, slow);
+    if (this.onSettled) this.onSettled(call, error !== null, ms, line === null ? 0 : line.length, slow, error === null ? null : error.code, data);
     call.connection.answer(call, line, error !== null);
   };
 

@@ -16,6 +16,8 @@ import { Listeners } from './listeners';
 import { processFigures } from './metrics';
 import { MetricsListener } from './metrics-listener';
 import { Monitoring } from './monitoring';
+import { checkOperationsAccess } from './operations-access';
+import { MONITOR_URI, TrafficMonitor } from './traffic-monitor';
 import { describePeer, peerCredentialsAvailable, peerCredentialsUnavailableReason } from './peer-cred';
 import { Pipeline } from './pipeline';
 import { GoawayReason, ServerErrorCode, URI } from './protocol';
@@ -86,12 +88,17 @@ export class IPCServer extends Component {
       this.monitoring.connectionOpened(connection.transport);
       this.emit('connect', connection);
     },
-    disconnected: (connection, reason) => this.emit('disconnect', connection, reason),
+    disconnected: (connection, reason) => {
+      if (this.traffic.watching) this.traffic.unwatch(connection);
+      this.emit('disconnect', connection, reason);
+    },
   }, this.log, { ...DEFAULT_LIMITS }, defaultConfig.max_connections);
   private readonly listening = new Listeners((socket, transport) => this.connections.accept(socket, transport), this.log);
   private authHook: AuthHandler | null = null;
   /** Per-endpoint figures, slow-response log, per-transport totals (replaced at startup with the configured one). */
   monitoring = new Monitoring({ endpointStats: true, slowLogPerSecond: defaultConfig.slow_log_per_second }, () => {});
+  /** The live traffic view (`pixl-ipc monitor`); records nothing while nobody watches. */
+  private readonly traffic = new TrafficMonitor(defaultConfig.monitor_events_per_second);
   private metricsListener: MetricsListener | null = null;
   /** The bound port of the Prometheus listener when `metrics_port` is set (null otherwise). */
   metricsPort: number | null = null;
@@ -166,7 +173,12 @@ export class IPCServer extends Component {
       try { this.logError('slow_response', message, data); } catch { /* the log is gone (e.g. its directory was removed) */ }
     });
     this.monitoring = monitoring;
-    this.pipeline.onSettled = (call, isError, ms, answerLength, slow) => monitoring.settled(call, isError, ms, answerLength, slow);
+    const traffic = this.traffic;
+    traffic.setRate(s.monitorEventsPerSecond);
+    this.pipeline.onSettled = (call, isError, ms, answerLength, slow, errorCode, data) => {
+      monitoring.settled(call, isError, ms, answerLength, slow, errorCode);
+      if (traffic.watching) traffic.record(call, errorCode, ms, data);
+    };
     this.pipeline.logRequests = this.debugLevel(9);
     this.connections.limits = limitsOf(s);
     this.connections.maxConnections = s.maxConnections;
@@ -190,7 +202,23 @@ export class IPCServer extends Component {
 
     this.router.add(/^\/ipcserver\/test\/echo/, 'IPCServer.echo', echoHandler);
     this.router.add(/^\/ipcserver\/test\/delay/, 'IPCServer.delay', delayHandler);
-    if (s.statsEndpoint) this.router.add(URI.stats, 'IPCServer.stats', (request) => this.statsAnswer(request.data));
+    if (s.statsEndpoint !== false) {
+      this.router.add(URI.stats, 'IPCServer.stats', (request) => {
+        checkOperationsAccess(request.connection, s.statsEndpoint, 'the stats endpoint', 'stats_endpoint');
+        return this.statsAnswer(request.data);
+      });
+    }
+    if (s.monitorEndpoint !== false) {
+      this.router.add(MONITOR_URI, 'IPCServer.monitor', (request) => {
+        checkOperationsAccess(request.connection, s.monitorEndpoint, 'the traffic monitor', 'monitor_endpoint');
+        const stop = request.data !== null && typeof request.data === 'object' && (request.data as { stop?: unknown }).stop === true;
+        if (stop) {
+          this.traffic.unwatch(request.connection);
+          return { watching: false };
+        }
+        return this.traffic.watch(request.connection);
+      });
+    }
     if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());
     if (s.metricsPort) {
       this.metricsListener = new MetricsListener(() => this.getMetrics());
@@ -272,6 +300,7 @@ export class IPCServer extends Component {
     this.stopping = true;
     this.pipeline.closing = true;
     this.connections.goAway(reason);
+    this.traffic.stop();
     const accepting = this.listening.stopAccepting();
     this.closeMetricsListener();
     this.connections.stopSweep();

@@ -33,7 +33,10 @@ export function sendCommand(): Command {
     .addOption(new Option('--code-to-err', 'also fail when the answer\'s data has a truthy "code" (the pixl-server API convention)'))
     .addHelpText('after', `
 The answer's data is printed to stdout. A server error (a top-level "code" in
-the response, or data {"code": "no_handler_found"}) goes to stderr as one line.
+the response) goes to stderr as one line (exit 1). An unknown uri is answered,
+as by pixl-ipc 1.x, with data {"code": "no_handler_found", ...}: that data is
+printed, as the Node and PHP clients return it, with one line on stderr, and
+the exit code is 5 (with --code-to-err, for any truthy "code" in the data).
 
 Streaming: with --stream the request says it accepts a streamed answer, and
 each part is printed as compact JSON on its own line as soon as it arrives,
@@ -80,8 +83,8 @@ async function send(uri: string, jsonArg: string | undefined, options: SendOptio
     } catch (err) {
       throw toCliError(err, options.socket, options.timeout, uri);
     }
-    failOnErrorData(answer, options.codeToErr === true);
     if (answer !== undefined) process.stdout.write(JSON.stringify(answer, null, options.json ? undefined : 2) + '\n');
+    failOnErrorData(answer, options.codeToErr === true);
   } finally {
     await client.close().catch(() => {});
   }
@@ -141,8 +144,8 @@ async function sendStreamed(client: CommandClient, uri: string, data: unknown, o
   } catch (err) {
     throw toCliError(err, options.socket, options.timeout, uri);
   }
-  failOnErrorData(parts.result, options.codeToErr === true);
   if (parts.result !== undefined && parts.result !== null) process.stdout.write(JSON.stringify(parts.result) + '\n');
+  failOnErrorData(parts.result, options.codeToErr === true);
 }
 
 /** Client errors after which no later request of the batch can succeed. */
@@ -163,6 +166,8 @@ async function sendBatch(client: CommandClient, uri: string, items: unknown[], o
   let printed = 0;
   let failed = 0;
   let firstFailure = '';
+  let carryingCode = 0;
+  let firstCode = '';
   let fatal: unknown = null;
   const printReady = () => {
     let out = '';
@@ -180,7 +185,10 @@ async function sendBatch(client: CommandClient, uri: string, items: unknown[], o
       try {
         const answer = await client.send(uri, items[index]);
         const dataError = errorInData(answer, options.codeToErr === true);
-        if (dataError) throw dataError;
+        if (dataError) {
+          if (!carryingCode) firstCode = `line ${index + 1}: ${dataError.code}: ${dataError.message}`;
+          carryingCode++;
+        }
         line = answer === undefined ? 'null' : JSON.stringify(answer);
       } catch (err) {
         const e = err as { code?: unknown; message?: unknown };
@@ -197,15 +205,18 @@ async function sendBatch(client: CommandClient, uri: string, items: unknown[], o
   await Promise.all(Array.from({ length: Math.min(options.concurrency, Math.max(1, items.length)) }, worker));
   if (fatal !== null) throw toCliError(fatal, options.socket, options.timeout, uri);
   if (failed) throw new CliError(`${failed} of ${items.length} requests failed (first: ${oneLine(firstFailure)})`, ExitCode.errorResponse);
+  if (carryingCode) throw new CliError(`${carryingCode} of ${items.length} answers carry a code (first: ${oneLine(firstCode)})`, ExitCode.dataCode);
 }
 
 /**
- * The default handler answers a success whose data carries the error, so
- * that shape is an error here. With --code-to-err any truthy data.code is.
+ * The default handler answers a success whose data carries the error (1.x's
+ * shape, which the clients return as data): once that data is printed, the
+ * command exits 5 with the code on stderr. With --code-to-err any truthy
+ * data.code does the same.
  */
 function failOnErrorData(answer: unknown, anyCode: boolean): void {
   const error = errorInData(answer, anyCode);
-  if (error) throw new CliError(`${error.code}: ${error.message}`, ExitCode.errorResponse);
+  if (error) throw new CliError(`${error.code}: ${error.message}`, ExitCode.dataCode);
 }
 
 /** The error an answer's data carries (see failOnErrorData), or null. */

@@ -39,9 +39,9 @@ export function serveCommand(): Command {
     .option('-H, --handlers <file>', 'a module (CommonJS or ESM) exporting a function that receives the IPCServer component and adds your handlers')
     .option('--takeover', 'if a daemon already listens on the socket, take over from it: no connection is refused meanwhile, it answers what it has and exits (IPCServer.handoff)')
     .addHelpText('after', `
-Defaults: log file ${path.join(defaultRuntimeDir(), 'pixl-ipc.log')} (debug level 5),
-IPCServer.stats_endpoint true (so \`pixl-ipc stats\` works). Everything else is
-the IPCServer and pixl-server defaults. Command-line flags win over the file.
+Defaults: log file ${path.join(defaultRuntimeDir(), 'pixl-ipc.log')} (debug level 5).
+Everything else is the IPCServer and pixl-server defaults (stats and the traffic
+monitor answer this user only). Command-line flags win over the file.
 
 Example config file:
   { "debug_level": 6, "IPCServer": { "socket_path": "/run/myapp/ipc.sock", "socket_chmod": "660" } }
@@ -70,7 +70,7 @@ export function buildServeConfig(options: ServeOptions): Record<string, any> {
     ...fromFile,
     // A command in a terminal or under a supervisor: never fork into the background.
     foreground: true,
-    IPCServer: { socket_path: defaultSocketPath(), stats_endpoint: true, ...ipcFromFile },
+    IPCServer: { socket_path: defaultSocketPath(), ...ipcFromFile },
   };
   if (options.socket) config.IPCServer.socket_path = options.socket;
   if (options.debugLevel !== undefined) config.debug_level = options.debugLevel;

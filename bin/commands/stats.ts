@@ -48,13 +48,36 @@ const TOTAL_LABELS: Record<string, string> = {
   connectionsAccepted: 'connections accepted',
   connectionsRejected: 'connections rejected',
   authFailures: 'auth failures',
+  authThrottled: 'auth checks delayed',
   pushes: 'pushes',
+  pushesDropped: 'pushes dropped',
+  cancelled: 'requests cancelled',
+  deadlinesExceeded: 'deadlines exceeded',
+  lateAnswers: 'late answers',
+  overloadRefusals: 'overload refusals',
+  lineTimeouts: 'line timeouts',
+  logWriteFailures: 'log write failures',
 };
+const PROCESS_LABELS: Record<string, string> = {
+  rss: 'resident memory',
+  heapUsed: 'heap used',
+  heapTotal: 'heap total',
+  cpuUserMs: 'cpu time (user)',
+  cpuSystemMs: 'cpu time (system)',
+};
+const OTHER_LABELS: Record<string, string> = {
+  bufferedInput: 'input buffered',
+};
+
+/** A label for a figure this version has none for: "someNewCount" reads "some new count", never the raw name. */
+export function readableLabel(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
+}
 
 /** The `stats` command, ready to add to the program. */
 export function statsCommand(): Command {
   return withClientOptions(new Command('stats'))
-    .description('print the server\'s stats (needs stats_endpoint: true in its IPCServer config; serve turns it on)')
+    .description('print the server\'s stats (answered to the daemon\'s own user; others need stats_endpoint: true in its IPCServer config)')
     .option('--json', 'print the raw stats as JSON on one line')
     .option('-w, --watch [seconds]', `print them again every few seconds (default ${DEFAULT_WATCH_SECONDS}, 0.1 to 3600) until Ctrl-C`, parseInterval)
     .option('-n, --count <n>', 'with --watch: stop after this many samples', parsePositiveInteger)
@@ -143,7 +166,7 @@ export function formatStats(stats: Record<string, unknown>, socket: string): str
       shownTotals.add(key);
       lines.push(row(label, key.startsWith('bytes') ? formatBytes(Number(totals[key])) : totals[key]));
     }
-    for (const key of Object.keys(totals)) if (!shownTotals.has(key)) lines.push(row(key, totals[key]));
+    for (const key of Object.keys(totals)) if (!shownTotals.has(key)) lines.push(row(readableLabel(key), totals[key]));
   }
 
   const proc = stats.process && typeof stats.process === 'object' ? (stats.process as Record<string, unknown>) : null;
@@ -151,7 +174,9 @@ export function formatStats(stats: Record<string, unknown>, socket: string): str
     shown.add('process');
     lines.push('', 'process');
     for (const [key, value] of Object.entries(proc)) {
-      lines.push(row(key, typeof value === 'number' && /rss|heap|bytes|memory|external/i.test(key) ? formatBytes(value) : value));
+      const shownValue = typeof value === 'number' && /rss|heap|bytes|memory|external/i.test(key) ? formatBytes(value)
+        : typeof value === 'number' && /Ms$/.test(key) ? `${(value / 1000).toFixed(2)} s` : value;
+      lines.push(row(PROCESS_LABELS[key] ?? readableLabel(key), shownValue));
     }
   }
   const endpoints = stats.endpoints && typeof stats.endpoints === 'object' ? Object.keys(stats.endpoints as object) : null;
@@ -164,7 +189,7 @@ export function formatStats(stats: Record<string, unknown>, socket: string): str
   const rest = Object.keys(stats).filter((key) => !shown.has(key));
   if (rest.length) {
     lines.push('', 'other');
-    for (const key of rest) lines.push(row(key, stats[key]));
+    for (const key of rest) lines.push(row(OTHER_LABELS[key] ?? readableLabel(key), key === 'bufferedInput' ? formatBytes(Number(stats[key])) : stats[key]));
   }
   return lines.join('\n') + '\n';
 }

@@ -60,7 +60,7 @@ describe('pixl-ipc commands (issue 20)', function () {
     it('lists every command in the main help', async () => {
       const result = await runCli(['--help']);
       assert.strictEqual(result.code, 0);
-      for (const name of ['serve', 'send', 'stats', 'handlers', 'connections', 'monitor', 'top', 'bench', 'completion']) {
+      for (const name of ['serve', 'send', 'stats', 'handlers', 'connections', 'monitor', 'ping', 'top', 'bench', 'completion']) {
         assert.ok(new RegExp(`^  ${name} `, 'm').test(result.stdout), `main help lacks ${name}:\n${result.stdout}`);
       }
     });
@@ -241,7 +241,8 @@ describe('pixl-ipc commands (issue 20)', function () {
     it('monitor exits 3 with one line when the connection is lost (0 if the server said goodbye first)', async () => {
       const other = await startServer({ stats_endpoint: true });
       const proc = spawnCli(['monitor', '--socket', other.socketPath]);
-      await waitFor(() => other.ipc.getConnections().length === 1, 'monitor connected', 10000, 20);
+      // Connected, and its traffic subscription answered.
+      await waitFor(() => other.ipc.getConnections().length === 1 && other.ipc.getConnections()[0].counters.responses === 1, 'monitor subscribed', 10000, 20);
       await other.stop();
       const exit = await proc.exited;
       if (proc.stdout.includes('/ipcserver/goaway')) {

@@ -69,7 +69,7 @@ words pixl-ipc help mon
     const lines = result.stdout.split('\n');
     assert.strictEqual(lines[0], 'complete -F _pixl_ipc pixl-ipc');
     assert.strictEqual(lines[1], 'stats ');
-    for (const name of ['serve', 'send', 'stats', 'handlers', 'connections', 'monitor', 'top', 'bench', 'completion', 'help']) {
+    for (const name of ['serve', 'send', 'stats', 'handlers', 'connections', 'monitor', 'ping', 'top', 'bench', 'completion', 'help']) {
       assert.ok(lines[2].split(' ').includes(name), `${name} missing from ${lines[2]}`);
     }
     assert.strictEqual(lines[3], '--sort --sort-endpoints ');

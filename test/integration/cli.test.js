@@ -110,20 +110,35 @@ describe('pixl-ipc command', function () {
       assertOneLineError(result, 'bad_delay');
     });
 
-    it('exits 1 with one line when no handler matches (data.code no_handler_found)', async () => {
-      const result = await runCli(['send', '/no/such/uri', '{}', '--socket', h.socketPath]);
-      assert.strictEqual(result.code, 1);
-      assert.strictEqual(result.stdout, '');
+    it('prints the answer the clients return for an unknown uri, and exits 5 with one line (docs/errors.md)', async () => {
+      const result = await runCli(['send', '/no/such/uri', '{}', '--json', '--socket', h.socketPath]);
+      assert.strictEqual(result.code, 5);
+      // What the Node client resolves with (it is 1.x's answer): the same object.
+      const IPCClient = require('../../dist/client');
+      const client = new IPCClient(h.socketPath, null, { autoReconnect: false });
+      await client.connect();
+      const fromNode = await client.send('/no/such/uri', {});
+      await client.close();
+      assert.deepStrictEqual(JSON.parse(result.stdout), fromNode);
+      assert.strictEqual(fromNode.code, 'no_handler_found');
       assertOneLineError(result, 'no_handler_found: No handler found for /no/such/uri');
+    });
+
+    it('a batch prints the unknown uri\'s answers as data and exits 5', async () => {
+      const result = await runCli(['send', '/no/such/uri', '--socket', h.socketPath], { input: '{"a":1}\n{"a":2}\n' });
+      assert.strictEqual(result.code, 5, result.stderr);
+      const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepStrictEqual(lines.map((l) => l.code), ['no_handler_found', 'no_handler_found']);
+      assertOneLineError(result, '2 of 2 answers carry a code');
     });
 
     it('prints a pixl-style {code, description} answer, and fails on it with --code-to-err', async () => {
       const plain = await runCli(['send', '/cli/pixl-style-error', '{"user": "kim"}', '--json', '--socket', h.socketPath]);
       assert.strictEqual(plain.code, 0, plain.stderr);
       assert.deepStrictEqual(JSON.parse(plain.stdout), { code: 'no_such_user', description: 'User not found: kim' });
-      const strict = await runCli(['send', '/cli/pixl-style-error', '{"user": "kim"}', '--code-to-err', '--socket', h.socketPath]);
-      assert.strictEqual(strict.code, 1);
-      assert.strictEqual(strict.stdout, '');
+      const strict = await runCli(['send', '/cli/pixl-style-error', '{"user": "kim"}', '--code-to-err', '--json', '--socket', h.socketPath]);
+      assert.strictEqual(strict.code, 5);
+      assert.deepStrictEqual(JSON.parse(strict.stdout), { code: 'no_such_user', description: 'User not found: kim' });
       assertOneLineError(strict, 'no_such_user: User not found: kim');
     });
 
@@ -156,7 +171,9 @@ describe('pixl-ipc command', function () {
         const result = await runCli([...command, '--socket', missing]);
         assert.strictEqual(result.code, 3, `${command[0]}: ${result.stderr}`);
         assert.strictEqual(result.stdout, '');
-        assertOneLineError(result, `cannot connect to ${missing}: no such socket`);
+        assertOneLineError(result, `no socket at ${missing}: check that the daemon is running and that ${missing} is the socket_path in its config`);
+        // A socket the user named is their own daemon's: no advice to start `pixl-ipc serve`.
+        assert.doesNotMatch(result.stderr, /pixl-ipc serve/);
       }
     });
 
@@ -226,7 +243,7 @@ describe('pixl-ipc command', function () {
 
   describe('authentication and a disabled stats endpoint', () => {
     let h;
-    before(async () => { h = await startServer({ auth_tokens: ['s3cret'] }); });
+    before(async () => { h = await startServer({ auth_tokens: ['s3cret'], stats_endpoint: false }); });
     after(() => h.stop());
 
     it('sends credentials from --auth or $PIXL_IPC_AUTH, and exits 1 on refusal', async () => {
@@ -244,7 +261,7 @@ describe('pixl-ipc command', function () {
       const result = await runCli(['stats', '--auth', 's3cret', '--socket', h.socketPath]);
       assert.strictEqual(result.code, 1);
       assert.strictEqual(result.stdout, '');
-      assertOneLineError(result, 'stats endpoint is disabled (set stats_endpoint: true');
+      assertOneLineError(result, 'the server has no stats endpoint: it is off in its config (stats_endpoint: false)');
     });
   });
 
@@ -266,7 +283,7 @@ describe('pixl-ipc command', function () {
       assert.strictEqual(echoed.stdout, '{"via":"default socket"}\n');
       const stats = await runCli(['stats', '--json'], { env });
       assert.strictEqual(stats.code, 0, 'serve turns the stats endpoint on: ' + stats.stderr);
-      assert.strictEqual(JSON.parse(stats.stdout).handlers, 3);
+      assert.strictEqual(JSON.parse(stats.stdout).handlers, 4);
 
       proc.child.kill('SIGTERM');
       const exit = await proc.exited;
@@ -368,7 +385,7 @@ describe('pixl-ipc command', function () {
       assert.strictEqual(echoed.stdout, '"via env"\n');
       const stats = await runCli(['stats', '--json'], { env });
       assert.strictEqual(stats.code, 0, stats.stderr);
-      assert.strictEqual(JSON.parse(stats.stdout).handlers, 3, 'this serve, with its stats endpoint');
+      assert.strictEqual(JSON.parse(stats.stdout).handlers, 4, 'this serve, with its stats and monitor endpoints');
       const elsewhere = await runCli(['send', '/ipcserver/test/echo', '1'], { env: { TMPDIR: tmp, XDG_RUNTIME_DIR: '' } });
       assert.notStrictEqual(elsewhere.code, 0, 'without the variable, send looks at the default socket');
       assert.ok(elsewhere.stderr.includes(defaultSocket), elsewhere.stderr);

@@ -29,8 +29,8 @@ describe('handlers', function () {
   afterEach(async function () { client.destroy(); await h.stop(); });
   after(cleanupTempDirs);
 
-  it('starts with the two built-in handlers', function () {
-    assert.strictEqual(h.ipc.getStats().handlers, 2);
+  it('starts with the four built-in handlers (echo, delay, stats, monitor)', function () {
+    assert.strictEqual(h.ipc.getStats().handlers, 4);
   });
 
   it('passes uri, data, ipcReqID, pid, userAgent and the connection to a handler', async function () {
@@ -45,7 +45,7 @@ describe('handlers', function () {
     assert.ok(seen.ipcReqID.startsWith('q'));
     assert.strictEqual(typeof seen.connection.id, 'number');
     assert.strictEqual(seen.connection.pid, 1234);
-    assert.strictEqual(h.ipc.getStats().handlers, 3);
+    assert.strictEqual(h.ipc.getStats().handlers, 5);
   });
 
   it('matches string patterns exactly, with . taken literally', async function () {

@@ -17,7 +17,8 @@ describe('config', function () {
     assert.strictEqual(s.listenHost, '127.0.0.1');
     assert.strictEqual(s.logStatsInterval, 'minute');
     assert.deepStrictEqual(s.authTokens, []);
-    assert.strictEqual(s.statsEndpoint, false);
+    assert.strictEqual(s.statsEndpoint, 'own_user');
+    assert.strictEqual(s.monitorEndpoint, 'own_user');
   });
 
   it('requires socket_path', function () {
@@ -72,8 +73,13 @@ describe('config', function () {
     assert.throws(() => readSettings(getter({ tls_key: 5 })), /tls_key must be a string/);
   });
 
-  it('stats_endpoint is on only for true', function () {
-    assert.strictEqual(readSettings(getter({ stats_endpoint: true })).statsEndpoint, true);
-    assert.strictEqual(readSettings(getter({ stats_endpoint: 'yes' })).statsEndpoint, false);
+  it('stats_endpoint and monitor_endpoint are true, false or "own_user"; anything else is refused', function () {
+    for (const key of ['stats_endpoint', 'monitor_endpoint']) {
+      const field = key === 'stats_endpoint' ? 'statsEndpoint' : 'monitorEndpoint';
+      for (const value of [true, false, 'own_user']) assert.strictEqual(readSettings(getter({ [key]: value }))[field], value);
+      for (const value of ['yes', 1, 'own-user']) {
+        assert.throws(() => readSettings(getter({ [key]: value })), (err) => err instanceof ConfigError && err.message.includes(key));
+      }
+    }
   });
 });
