@@ -5,13 +5,13 @@
  * (hand-off). Hands every accepted socket to `onSocket`; knows nothing of
  * what happens to it next.
  */
-import { lstatSync, readFileSync } from 'fs';
+import { lstatSync, readFileSync, type Stats } from 'fs';
 import * as net from 'net';
 import { dirname, resolve as resolvePath } from 'path';
 import * as tls from 'tls';
 import type { Settings } from './config';
 import { HandoffError, HandoffPeer } from './handoff';
-import { directoryModeFor, ensureDirectory, UnsafeDirectoryError } from './safe-dir';
+import { describeSearchPermissionChange, directoryModeFor, ensureDirectory, reconcileSearchPermission, UnsafeDirectoryError } from './safe-dir';
 import { claimInherited, describeSocketFd, inheritedSockets, InheritedSocket, releaseInherited } from './socket-activation';
 import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile } from './socket-file';
 import type { Transport } from './types';
@@ -175,11 +175,19 @@ export class Listeners {
    * being a reason to refuse.
    */
   private async openUnixSocket(path: string, mode: number | null, takeOver: boolean): Promise<void> {
+    let directory: Stats;
     try {
-      ensureDirectory(dirname(path), directoryModeFor(mode), 'The socket directory');
+      directory = ensureDirectory(dirname(path), directoryModeFor(mode), 'The socket directory');
     } catch (err) {
       if (err instanceof UnsafeDirectoryError) throw err;
       throw new Error(`IPCServer: cannot create the socket's directory ${dirname(path)}: ${(err as Error).message}`);
+    }
+    // A directory made under an earlier socket_chmod may keep out the users the socket now lets in.
+    const change = reconcileSearchPermission(dirname(path), directory, mode);
+    if (change && mode !== null) {
+      const message = describeSearchPermissionChange(dirname(path), mode, change);
+      if (change.fixed) this.log.debug(1, message);
+      else this.log.error('socket_dir_mode', message);
     }
     const running = takeOver ? await this.prepareTakeover(path) : null;
     try {

@@ -79,3 +79,51 @@ export function directoryModeFor(socketMode: number | null): number {
   if (socketMode & 0o006) mode |= 0o001;
   return mode;
 }
+
+/** What reconcileSearchPermission() did about a socket directory's mode. */
+export interface SearchPermissionChange {
+  /** The directory's mode before, and what socket_chmod needs it to be. */
+  from: number;
+  to: number;
+  /** True when the daemon set it; false when it could not (then `command` fixes it). */
+  fixed: boolean;
+  /** The command that sets it, for the log. */
+  command: string;
+  /** Who lacked search permission: "its group", "other users", or both. */
+  who: string;
+}
+
+/**
+ * A directory made earlier, under another socket_chmod, keeps its mode: if it
+ * lacks the search (x) bits the socket's mode now lets in, those users get
+ * "Permission denied" however the socket is set. Adds the missing x bits when
+ * the directory is this user's (only search, never read or write); otherwise
+ * leaves it. Returns what it found, or null when the mode already fits.
+ */
+export function reconcileSearchPermission(dir: string, stats: Stats, socketMode: number | null): SearchPermissionChange | null {
+  const missing = directoryModeFor(socketMode) & 0o011 & ~stats.mode;
+  if (missing === 0) return null;
+  const from = stats.mode & 0o7777;
+  const to = from | missing;
+  const who = [missing & 0o010 ? 'its group' : '', missing & 0o001 ? 'other users' : ''].filter(Boolean).join(' and ');
+  const command = `chmod ${(missing & 0o010 ? 'g' : '') + (missing & 0o001 ? 'o' : '')}+x ${dir}`;
+  const me = process.geteuid ? process.geteuid() : 0;
+  let fixed = false;
+  if (stats.uid === me) {
+    try {
+      chmodSync(dir, to);
+      fixed = true;
+    } catch {
+      fixed = false;
+    }
+  }
+  return { from, to, fixed, command, who };
+}
+
+/** The log line for a change reconcileSearchPermission() found. */
+export function describeSearchPermissionChange(dir: string, socketMode: number, change: SearchPermissionChange): string {
+  const need = `socket_chmod ${octal(socketMode).slice(1)} lets ${change.who} connect, but the socket directory ${dir} had mode ${octal(change.from)}, without search (x) permission for them`;
+  return change.fixed
+    ? `${need}: set it to ${octal(change.to)} (${change.command})`
+    : `${need}, and this user cannot change it: they get "Permission denied" until it is fixed with: ${change.command}`;
+}
