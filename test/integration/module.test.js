@@ -25,7 +25,7 @@ describe('module: pixl-ipc', function () {
     assert.strictEqual(mod.default, IPCServer);
   });
 
-  it('plugs into pixl-server as server.IPCServer, with the two built-in handlers', function (done) {
+  it('plugs into pixl-server as server.IPCServer, with the four built-in handlers (echo, delay, stats, monitor)', function (done) {
     const dir = makeTempDir();
     const server = new PixlServer({
       __name: 'ModuleTest',
@@ -36,7 +36,7 @@ describe('module: pixl-ipc', function () {
     server.startup(() => {
       try {
         assert.ok(server.IPCServer instanceof IPCServer);
-        assert.strictEqual(server.IPCServer.getStats().handlers, 2);
+        assert.strictEqual(server.IPCServer.getStats().handlers, 4);
         assert.ok(fs.statSync(path.join(dir, 'ipc.sock')).isSocket());
       } catch (err) {
         server.shutdown(() => done(err));
