@@ -42,6 +42,8 @@ export const defaultConfig = {
   metrics_endpoint: false,
   metrics_port: 0,
   metrics_host: '127.0.0.1',
+  metrics_token: '',
+  metrics_token_file: '',
   allow_users: [] as Array<string | number>,
   allow_groups: [] as Array<string | number>,
   allow_tcp: false,
@@ -50,6 +52,7 @@ export const defaultConfig = {
   auth_throttle_after: 5,
   auth_throttle_max_ms: 5000,
   handoff: false,
+  handoff_watch: 1000,
 };
 
 export interface Settings {
@@ -95,6 +98,10 @@ export interface Settings {
   metricsEndpoint: boolean;
   metricsPort: number;
   metricsHost: string;
+  /** The bearer token the metrics listener requires ('' with no token file: none). */
+  metricsToken: string;
+  /** A file holding the metrics token (read at startup), so that it is not in the config. */
+  metricsTokenFile: string;
   /** Who may connect (names or ids); empty: anyone who can open the socket. */
   allowUsers: Array<string | number>;
   allowGroups: Array<string | number>;
@@ -110,6 +117,8 @@ export interface Settings {
   authThrottleMaxMs: number;
   /** At startup, take socket_path over from a daemon already listening there (see handoff.ts) instead of refusing. */
   handoff: boolean;
+  /** After a hand-off commit, how long (ms) the old daemon keeps serving and stands ready to take the path back if the new one dies. */
+  handoffWatch: number;
 }
 
 export class ConfigError extends Error {
@@ -209,7 +218,13 @@ export function readSettings(get: (key: string) => unknown): Settings {
     authThrottleAfter: number(get, 'auth_throttle_after', 0),
     authThrottleMaxMs: number(get, 'auth_throttle_max_ms', 1),
     handoff: get('handoff') === true,
+    handoffWatch: number(get, 'handoff_watch', 0),
+    metricsToken: text(get, 'metrics_token'),
+    metricsTokenFile: text(get, 'metrics_token_file'),
   };
+  if (settings.metricsToken && settings.metricsTokenFile) {
+    throw new ConfigError('IPCServer config: set metrics_token or metrics_token_file, not both');
+  }
   if (settings.tlsPort && (!settings.tlsKey || !settings.tlsCert)) {
     throw new ConfigError('IPCServer config: tls_port needs tls_key and tls_cert (paths to PEM files)');
   }

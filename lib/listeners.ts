@@ -13,7 +13,8 @@ import type { Settings } from './config';
 import { HandoffError, HandoffPeer } from './handoff';
 import { describeSearchPermissionChange, directoryModeFor, ensureDirectory, reconcileSearchPermission, UnsafeDirectoryError } from './safe-dir';
 import { claimInherited, describeSocketFd, inheritedSockets, InheritedSocket, releaseInherited } from './socket-activation';
-import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile } from './socket-file';
+import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile, type StagingDir } from './socket-file';
+import { lockPathFor, SocketLock } from './socket-lock';
 import type { Transport } from './types';
 
 export interface ListenerLog {
@@ -37,9 +38,40 @@ export interface HandshakeGate {
 /** Where a listener listens: a path it binds, a port it binds, or an fd it inherited. */
 type Target = { path: string } | { port: number; host: string } | { fd: number };
 
-/** While taking over, how long a TCP/TLS port may stay busy (the old daemon lets go once it has stopped listening). */
-const TAKEOVER_PORT_WAIT_MS = 5000;
 const PORT_RETRY_MS = 20;
+/** When the owner lock is held but nothing answers at the path, how long to wait for its holder to finish exiting. */
+const OWNER_GONE_WAIT_MS = 1000;
+/** After a takeover, how often to look whether the old daemon has let go of the owner lock. */
+const OWNER_POLL_MS = 20;
+
+/** A running daemon that agreed to hand off (prepare), and the connection to it. */
+interface RunningDaemon {
+  peer: HandoffPeer;
+  pid: number;
+}
+
+/** A takeover bound privately, waiting for the rest of startup. */
+interface PendingTakeover extends RunningDaemon {
+  staging: StagingDir;
+  mode: number | null;
+}
+
+/** The TLS listener's options, from the files the config names. */
+function readTlsOptions(s: Settings): tls.TlsOptions {
+  if (!s.tlsKey || !s.tlsCert) throw new Error('IPCServer: systemd passed a socket named tls, which needs tls_key and tls_cert');
+  const options: tls.TlsOptions = { key: readFileSync(s.tlsKey), cert: readFileSync(s.tlsCert), handshakeTimeout: s.tlsHandshakeTimeout };
+  if (s.tlsCa) {
+    options.ca = readFileSync(s.tlsCa);
+    options.requestCert = true;
+    options.rejectUnauthorized = true;
+  }
+  return options;
+}
+
+/** "the daemon with pid N" from the lock file, or a description without one. */
+function describeOwner(pid: number | null): string {
+  return pid === null ? 'another daemon' : `the daemon with pid ${pid}`;
+}
 
 function describeTarget(transport: Transport, target: Target): string {
   if ('fd' in target) return `${transport} fd ${target.fd} (socket activation)`;
@@ -73,6 +105,14 @@ export class Listeners {
   private inheritedFds: number[] = [];
   /** The inode of the socket file this process created, so it never removes another's. */
   private socketInode: number | null = null;
+  /** The lock beside the socket (null: none, or file locks unavailable). */
+  private lock: SocketLock | null = null;
+  /** A takeover waiting for publishTakeover(). */
+  private pendingTakeover: PendingTakeover | null = null;
+  /** After publishTakeover(), the connection to the old daemon, open until it has gone. */
+  private handoffPeer: HandoffPeer | null = null;
+  private inheritedPorts: SortedFds = { unix: null, tcp: null, tls: null };
+  private tlsOptions: tls.TlsOptions | null = null;
 
   /** Counts TLS handshakes in progress (set by the server; none: not counted). */
   handshakes: HandshakeGate | null = null;
@@ -85,38 +125,45 @@ export class Listeners {
   async open(s: Settings): Promise<void> {
     try {
       const inherited = this.sortInherited(s);
+      this.inheritedPorts = inherited;
+      // Read before the Unix socket is taken over, so a bad key fails the startup while the old daemon still serves.
+      if (inherited.tls || s.tlsPort) this.tlsOptions = readTlsOptions(s);
       if (inherited.unix) {
         await this.openInheritedUnix(inherited.unix, s.socketPath);
       } else {
         await this.openUnixSocket(s.socketPath, s.socketMode, s.handoff);
       }
-      // Taking over: the old daemon lets go of its ports once it has stopped listening.
-      const portWait = this.tookOverFrom !== null ? TAKEOVER_PORT_WAIT_MS : 0;
-
-      if (inherited.tcp || s.listenPort) {
-        const target: Target = inherited.tcp ? { fd: inherited.tcp.fd } : { port: s.listenPort, host: s.listenHost };
-        if (inherited.tcp && s.listenPort) this.log.debug(3, `listen_port ${s.listenPort} not bound: serving the TCP socket systemd passed (fd ${inherited.tcp.fd})`);
-        this.tcpPort = await this.listen(() => net.createServer({ allowHalfOpen: true }), 'tcp', target, portWait);
-        this.log.debug(5, `IPCServer listening on tcp://${s.listenHost}:${this.tcpPort}${inherited.tcp ? ' (socket activation)' : ''}`);
-      }
-      if (inherited.tls || s.tlsPort) {
-        if (!s.tlsKey || !s.tlsCert) throw new Error('IPCServer: systemd passed a socket named tls, which needs tls_key and tls_cert');
-        // Not allowHalfOpen here: a client that hangs up during the handshake
-        // must close the socket. Half-open is turned on once the handshake is done.
-        this.tlsHandshakeTimeout = s.tlsHandshakeTimeout;
-        const tlsOptions: tls.TlsOptions = { key: readFileSync(s.tlsKey), cert: readFileSync(s.tlsCert), handshakeTimeout: s.tlsHandshakeTimeout };
-        if (s.tlsCa) {
-          tlsOptions.ca = readFileSync(s.tlsCa);
-          tlsOptions.requestCert = true;
-          tlsOptions.rejectUnauthorized = true;
-        }
-        const target: Target = inherited.tls ? { fd: inherited.tls.fd } : { port: s.tlsPort, host: s.listenHost };
-        this.tlsPort = await this.listen(() => tls.createServer(tlsOptions), 'tls', target, portWait);
-        this.log.debug(5, `IPCServer listening on tls://${s.listenHost}:${this.tlsPort}${inherited.tls ? ' (socket activation)' : ''}`);
-      }
+      // Taking over: the ports are bound once the path is ours (the old daemon holds them until then).
+      if (this.pendingTakeover === null) await this.openPorts(s, 0);
     } catch (err) {
       this.close();
       throw err;
+    }
+  }
+
+
+  /**
+   * The TCP and TLS listeners, from systemd or bound here. A port still busy
+   * is retried for up to `portWaitMs` (after a takeover, while the old daemon
+   * lets go of it).
+   */
+  private async openPorts(s: Settings, portWaitMs: number): Promise<void> {
+    const inherited = this.inheritedPorts;
+
+    if (inherited.tcp || s.listenPort) {
+      const target: Target = inherited.tcp ? { fd: inherited.tcp.fd } : { port: s.listenPort, host: s.listenHost };
+      if (inherited.tcp && s.listenPort) this.log.debug(3, `listen_port ${s.listenPort} not bound: serving the TCP socket systemd passed (fd ${inherited.tcp.fd})`);
+      this.tcpPort = await this.listen(() => net.createServer({ allowHalfOpen: true }), 'tcp', target, portWaitMs);
+      this.log.debug(5, `IPCServer listening on tcp://${s.listenHost}:${this.tcpPort}${inherited.tcp ? ' (socket activation)' : ''}`);
+    }
+    if (inherited.tls || s.tlsPort) {
+      const tlsOptions = this.tlsOptions as tls.TlsOptions;
+      // Not allowHalfOpen here: a client that hangs up during the handshake
+      // must close the socket. Half-open is turned on once the handshake is done.
+      this.tlsHandshakeTimeout = s.tlsHandshakeTimeout;
+      const target: Target = inherited.tls ? { fd: inherited.tls.fd } : { port: s.tlsPort, host: s.listenHost };
+      this.tlsPort = await this.listen(() => tls.createServer(tlsOptions), 'tls', target, portWaitMs);
+      this.log.debug(5, `IPCServer listening on tls://${s.listenHost}:${this.tlsPort}${inherited.tls ? ' (socket activation)' : ''}`);
     }
   }
 
@@ -169,10 +216,12 @@ export class Listeners {
 
   /**
    * The Unix socket, never reachable with a mode looser than `mode`: checks
-   * its directory, binds in a private staging directory, sets the mode, then
-   * renames it into place (see socket-file.ts). With `takeOver`, a daemon
-   * already listening there is asked to hand off (see handoff.ts) instead of
-   * being a reason to refuse.
+   * its directory, takes the lock beside the socket (see socket-lock.ts),
+   * binds in a private staging directory, sets the mode, then renames it
+   * into place (see socket-file.ts). With `takeOver`, a daemon already
+   * serving there is asked to hand off (see handoff.ts): the socket is then
+   * bound privately and published by publishTakeover(), once the whole
+   * startup has succeeded.
    */
   private async openUnixSocket(path: string, mode: number | null, takeOver: boolean): Promise<void> {
     let directory: Stats;
@@ -189,22 +238,60 @@ export class Listeners {
       if (change.fixed) this.log.debug(1, message);
       else this.log.error('socket_dir_mode', message);
     }
-    const running = takeOver ? await this.prepareTakeover(path) : null;
+    const lock = SocketLock.open(path);
+    if (lock === null) {
+      this.log.debug(1, `No lock beside ${path} (${SocketLock.unavailableReason()}): two daemons started at once on it are not kept apart`);
+    } else if (!lock.tryStart()) {
+      lock.close();
+      throw new Error(`IPCServer: another daemon is starting on ${path} or taking it over (it holds the start lock of ${lockPathFor(path)}); try again once it has started`);
+    }
+    this.lock = lock;
+    const running = await this.findRunning(path, lock, takeOver);
+    const staging = createStagingDir(path);
+    if (running) {
+      // Bound privately: nobody reaches it until publishTakeover().
+      this.pendingTakeover = { ...running, staging, mode };
+      this.socketPath = path;
+      await this.listen(() => net.createServer({ allowHalfOpen: true }), 'unix', { path: staging.socketPath }, 0);
+      this.log.debug(5, `IPCServer bound ${path} privately; it takes the path over once startup has succeeded`);
+      return;
+    }
     try {
-      const previous = running ? 'live' : await checkSocketPathFree(path);
-      const staging = createStagingDir(path);
-      try {
-        await this.listen(() => net.createServer({ allowHalfOpen: true }), 'unix', { path: staging.socketPath }, 0);
-        this.socketInode = publishSocket(staging.socketPath, path, mode);
-        this.socketPath = path;
-      } finally {
-        staging.remove();
-      }
+      const previous = await checkSocketPathFree(path);
+      await this.listen(() => net.createServer({ allowHalfOpen: true }), 'unix', { path: staging.socketPath }, 0);
+      this.socketInode = publishSocket(staging.socketPath, path, mode);
+      this.socketPath = path;
       if (previous === 'stale') this.log.debug(3, `Replaced stale socket file ${path}`);
-      this.log.debug(5, `IPCServer listening on ${path}`);
-      if (running) await this.commitTakeover(running.peer, running.pid);
     } finally {
-      running?.peer.close();
+      staging.remove();
+    }
+    lock?.writePid();
+    lock?.releaseStart();
+    this.log.debug(5, `IPCServer listening on ${path}`);
+  }
+
+  /**
+   * The daemon to take over from, or null when the path is ours to take (no
+   * daemon owns it). Without takeOver, a daemon owning it is an error.
+   */
+  private async findRunning(path: string, lock: SocketLock | null, takeOver: boolean): Promise<RunningDaemon | null> {
+    // Without file locks, the socket itself says whether a daemon runs there.
+    if (lock === null) return takeOver ? this.prepareTakeover(path) : null;
+    const giveUpAt = Date.now() + OWNER_GONE_WAIT_MS;
+    for (;;) {
+      // Ours: a daemon may still listen there without the lock (an older version): ask it, as without locks.
+      if (lock.tryOwner()) return takeOver ? this.prepareTakeover(path) : null;
+      const owner = describeOwner(lock.ownerPid());
+      if (!takeOver) {
+        throw new Error(`IPCServer: ${owner} already serves ${path} (it holds the lock ${lock.path}); stop it first, or start this one with handoff: true (pixl-ipc serve --takeover) to take over from it`);
+      }
+      const running = await this.prepareTakeover(path);
+      if (running) return running;
+      // The owner lock is held but nothing answers: its holder is exiting (the lock goes when it has gone), or lost its socket.
+      if (Date.now() >= giveUpAt) {
+        throw new Error(`IPCServer: ${owner} holds the lock ${lock.path} but nothing listens on ${path}; stop that daemon first`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, PORT_RETRY_MS));
     }
   }
 
@@ -212,7 +299,7 @@ export class Listeners {
    * Before touching the path: connects to the daemon there (null if none
    * listens) and checks it runs as our user and agrees to hand off.
    */
-  private async prepareTakeover(path: string): Promise<{ peer: HandoffPeer; pid: number } | null> {
+  private async prepareTakeover(path: string): Promise<RunningDaemon | null> {
     let stats;
     try {
       stats = lstatSync(path);
@@ -240,16 +327,58 @@ export class Listeners {
     }
   }
 
-  /** The path leads to us now: the old daemon may go. */
-  private async commitTakeover(peer: HandoffPeer, pid: number): Promise<void> {
+  /** True while a takeover waits for publishTakeover(). */
+  get takeoverPending(): boolean {
+    return this.pendingTakeover !== null;
+  }
+
+  /**
+   * The whole startup has succeeded: renames our socket over the path (from
+   * now on new connections reach us), tells the old daemon (commit), then
+   * binds the TCP/TLS ports as it lets go of them. The connection to the old
+   * daemon stays open: it is how the old daemon knows we are alive (if we
+   * die before it has exited, it takes the path back). We own the path once
+   * its owner lock is ours, when the old daemon has exited.
+   */
+  async publishTakeover(s: Settings, portWaitMs: number): Promise<void> {
+    const pending = this.pendingTakeover;
+    if (pending === null) return;
+    this.pendingTakeover = null;
+    this.handoffPeer = pending.peer;
     try {
-      await peer.commit();
-      this.tookOverFrom = pid;
-      this.log.debug(3, `Took over ${peer.path} from the daemon with pid ${pid}: it stops listening, answers what it has and exits`);
-    } catch (err) {
-      // We serve the path already; the old daemon keeps the connections it has.
-      this.log.error('handoff', `The daemon with pid ${pid} did not confirm the hand-off (${(err as Error).message}); new connections reach this daemon, stop that one yourself`);
+      this.socketInode = publishSocket(pending.staging.socketPath, s.socketPath, pending.mode);
+    } finally {
+      pending.staging.remove();
     }
+    this.log.debug(5, `IPCServer listening on ${s.socketPath}`);
+    try {
+      await pending.peer.commit();
+      this.tookOverFrom = pending.pid;
+      this.log.debug(3, `Took over ${s.socketPath} from the daemon with pid ${pending.pid}: it stops listening, answers what it has and exits`);
+    } catch (err) {
+      // We serve the path already; the old daemon (if it is still there) keeps the connections it has.
+      this.log.error('handoff', `The daemon with pid ${pending.pid} did not confirm the hand-off (${(err as Error).message}); new connections reach this daemon`);
+    }
+    void this.awaitOwnerLock();
+    await this.openPorts(s, portWaitMs);
+  }
+
+  /** After a takeover: the owner lock becomes ours when the old daemon has gone. */
+  private async awaitOwnerLock(): Promise<void> {
+    const lock = this.lock;
+    if (lock === null) return;
+    while (this.lock === lock && !lock.tryOwner()) await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+    if (this.lock !== lock) return;
+    lock.writePid();
+    lock.releaseStart();
+    this.handoffPeer?.close();
+    this.handoffPeer = null;
+    this.log.debug(5, `IPCServer owns ${lock.path}`);
+  }
+
+  /** The inode of our socket while socket_path leads to it, else null. */
+  get ownSocketInode(): number | null {
+    return this.ownsSocketFile() ? this.socketInode : null;
   }
 
   /** True while socket_path is still the socket this process created (false when inherited, or replaced by a newer daemon). */
@@ -279,8 +408,15 @@ export class Listeners {
     this.close();
   }
 
-  /** Stops accepting now. The socket file stays until removeSocketFile(). */
+  /** Stops accepting now (a takeover not yet published is called off). The socket file stays until removeSocketFile(). */
   close(): void {
+    const pending = this.pendingTakeover;
+    if (pending !== null) {
+      // The path was never touched: the old daemon sees us go and serves on.
+      this.pendingTakeover = null;
+      pending.peer.close();
+      pending.staging.remove();
+    }
     this.closeInherited();
     for (const server of this.servers) server.close();
     this.servers = [];
@@ -293,11 +429,19 @@ export class Listeners {
     this.inheritedFds = [];
   }
 
-  /** Removes the socket file only if it is still the one this process created. */
+  /**
+   * Removes the socket file only if it is still the one this process
+   * created, then lets go of the lock (the path is free for the next daemon).
+   */
   removeSocketFile(): void {
-    if (!this.ownsSocketFile()) return;
-    removeSocketFile(this.socketPath as string);
-    this.socketInode = null;
+    if (this.ownsSocketFile()) {
+      removeSocketFile(this.socketPath as string);
+      this.socketInode = null;
+    }
+    this.lock?.close();
+    this.lock = null;
+    this.handoffPeer?.close();
+    this.handoffPeer = null;
   }
 
   private acceptErrors = 0;

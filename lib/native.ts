@@ -1,6 +1,6 @@
 /**
  * pixl-ipc's native addon (native/pixl_ipc_native.c): the few C library calls
- * Node has no API for (peer credentials, the user and group database). Its
+ * Node has no API for (peer credentials, the user and group database, file locks). Its
  * binary ships prebuilt in prebuilds/<platform>-<arch>/, so installing needs
  * no compiler and runs no install script. Loaded on first use; where there is
  * no binary for this platform, or it does not load, callers get null and the
@@ -17,6 +17,8 @@ export interface NativeAddon {
   groupName(gid: number): string | null;
   userId(name: string): number | null;
   groupId(name: string): number | null;
+  /** An open-file-description lock on one byte (F_OFD_SETLK): lock true takes it without waiting, false lets go; returns 0 or an errno (EAGAIN: held). */
+  lockByte(fd: number, offset: number, lock: boolean): number;
 }
 
 let loaded: NativeAddon | null | undefined;

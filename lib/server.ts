@@ -14,7 +14,8 @@ import type { Connection, ConnectionLimits } from './connection';
 import { Connections } from './connections';
 import { Listeners } from './listeners';
 import { processFigures } from './metrics';
-import { MetricsListener } from './metrics-listener';
+import { MetricsListener, readMetricsToken } from './metrics-listener';
+import { HandoffStandby } from './handoff-standby';
 import { Monitoring } from './monitoring';
 import { checkOperationsAccess } from './operations-access';
 import { MONITOR_URI, TrafficMonitor } from './traffic-monitor';
@@ -43,7 +44,7 @@ const MAX_SHUTDOWN_WAIT_MS = 100;
 const SHUTDOWN_TIMING = { idleQuietMs: 20, busyQuietMs: 250, lingerMs: 1000 };
 /** At the end of exit_timeout, how long answers get to reach the kernel before connections are cut off. */
 const CLOSE_GRACE_MS = 250;
-/** After a takeover, how long the metrics port may stay busy (the old daemon lets go of it as it stops). */
+/** After a takeover, how long a port may stay busy once the old daemon's watch is over (it lets go as it stops). */
 const TAKEOVER_PORT_WAIT_MS = 5000;
 /** The stats uri lists at most this many connections. */
 const MAX_LISTED_CONNECTIONS = 1000;
@@ -90,6 +91,7 @@ export class IPCServer extends Component {
     },
     disconnected: (connection, reason) => {
       if (this.traffic.watching) this.traffic.unwatch(connection);
+      if (connection === this.standbyConnection) this.handoffPeerGone();
       this.emit('disconnect', connection, reason);
     },
   }, this.log, { ...DEFAULT_LIMITS }, defaultConfig.max_connections);
@@ -104,6 +106,12 @@ export class IPCServer extends Component {
   metricsPort: number | null = null;
   private statsListener: (() => void) | null = null;
   private stopping = false;
+  /** While a daemon takes socket_path over from this one: what puts our socket back if it dies (see handoff-standby.ts). */
+  private standby: HandoffStandby | null = null;
+  /** The connection that daemon prepared on: its closing means the daemon has gone. */
+  private standbyConnection: Connection | null = null;
+  /** After the commit: when this daemon stops watching and shuts down. */
+  private handoffTimer: NodeJS.Timeout | null = null;
   /** What the goaway push says when this server stops. */
   private goawayReason: GoawayReason = 'shutdown';
 
@@ -195,7 +203,8 @@ export class IPCServer extends Component {
     this.checkLogFile();
     this.pipeline.handoff = (connection, data) => this.handoffRequest(connection, data);
     await this.listening.open(s);
-    if (this.listening.tookOverFrom !== null) this.emit('takeover', { pid: this.listening.tookOverFrom });
+    // Taking over: the path is taken once every component and the app's own setup have started (pixl-server's ready).
+    if (this.listening.takeoverPending) this.server.once('ready', () => this.publishTakeover(s));
     if ((s.listenPort || s.tlsPort) && !authenticator.enabled) {
       this.logDebug(1, 'WARNING: IPCServer listens on the network without authentication; set auth_tokens, auth_users_file or setAuthHandler()');
     }
@@ -221,12 +230,9 @@ export class IPCServer extends Component {
     }
     if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());
     if (s.metricsPort) {
-      this.metricsListener = new MetricsListener(() => this.getMetrics());
-      this.metricsPort = await this.listenForMetrics(this.metricsListener, s).catch((err: Error) => {
-        throw new Error(`IPCServer cannot listen on metrics port ${s.metricsHost}:${s.metricsPort}: ${err.message}`);
-      });
-      this.logDebug(5, `IPCServer metrics on http://${s.metricsHost}:${this.metricsPort}/metrics`);
-      if (!isLoopback(s.metricsHost)) this.logDebug(1, `WARNING: the metrics listener (${s.metricsHost}) is reachable from the network, without authentication`);
+      this.metricsListener = new MetricsListener(() => this.getMetrics(), readMetricsToken(s));
+      // Taking over: the old daemon holds the port until it goes (publishTakeover binds it).
+      if (!this.listening.takeoverPending) await this.openMetrics(s, 0);
     }
 
     if (s.logStatsInterval) {
@@ -236,17 +242,43 @@ export class IPCServer extends Component {
     this.restartSweep();
   }
 
-  /** After a takeover, the old daemon lets go of the metrics port once it has stopped: wait for it a little. */
-  private async listenForMetrics(listener: MetricsListener, s: Settings): Promise<number> {
-    const giveUpAt = this.listening.tookOverFrom !== null ? Date.now() + TAKEOVER_PORT_WAIT_MS : 0;
+  /** Binds the metrics listener; a port still busy is retried for `portWaitMs` (after a takeover, while the old daemon lets go of it). */
+  private async openMetrics(s: Settings, portWaitMs: number): Promise<void> {
+    const listener = this.metricsListener;
+    if (listener === null) return;
+    const giveUpAt = Date.now() + portWaitMs;
     for (;;) {
       try {
-        return await listener.listen(s.metricsPort, s.metricsHost);
+        this.metricsPort = await listener.listen(s.metricsPort, s.metricsHost);
+        break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= giveUpAt) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= giveUpAt || this.metricsListener !== listener) {
+          throw new Error(`IPCServer cannot listen on metrics port ${s.metricsHost}:${s.metricsPort}: ${(err as Error).message}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     }
+    this.logDebug(5, `IPCServer metrics on http://${s.metricsHost}:${this.metricsPort}/metrics${listener.requiresToken ? ' (bearer token required)' : ''}`);
+    if (!isLoopback(s.metricsHost)) {
+      this.logDebug(1, `WARNING: the metrics listener (${s.metricsHost}) is reachable from the network${listener.requiresToken ? '' : ', without a token (set metrics_token_file)'}`);
+    }
+  }
+
+  /**
+   * Every component and the app's setup have started: take the path over
+   * (see Listeners.publishTakeover), then bind the ports the old daemon lets
+   * go of once its watch is over. A port that stays busy is logged; the Unix
+   * socket is served meanwhile.
+   */
+  private publishTakeover(s: Settings): void {
+    if (this.stopping) return;
+    const portWait = TAKEOVER_PORT_WAIT_MS + s.handoffWatch;
+    this.listening.publishTakeover(s, portWait)
+      .then(() => {
+        if (this.listening.tookOverFrom !== null) this.emit('takeover', { pid: this.listening.tookOverFrom });
+        return this.openMetrics(s, portWait);
+      })
+      .catch((err: Error) => this.logError('handoff', `After taking over ${s.socketPath}: ${err.message}`));
   }
 
   /**
@@ -299,6 +331,7 @@ export class IPCServer extends Component {
     this.logDebug(5, `IPC Server shutdown (${reason}), with timeout set to: ${exitTimeout}`);
     this.stopping = true;
     this.pipeline.closing = true;
+    this.endStandby();
     this.connections.goAway(reason);
     this.traffic.stop();
     const accepting = this.listening.stopAccepting();
@@ -353,14 +386,80 @@ export class IPCServer extends Component {
     if (this.listening.unixInherited) {
       return { error: { code: ServerErrorCode.forbidden, message: 'This daemon serves a socket systemd passed (socket activation): restart the service instead; the socket stays open meanwhile' } };
     }
-    if (step === 'prepare') return { data: { ready: true, pid: process.pid } };
+    if (step === 'prepare') return this.handoffPrepare(connection);
+    if (connection !== this.standbyConnection || this.standby === null) {
+      return { error: { code: ServerErrorCode.badRequest, message: 'handoff commit needs a prepare on the same connection first' } };
+    }
     if (this.listening.ownsSocketFile()) {
       return { error: { code: ServerErrorCode.badRequest, message: 'socket_path still leads to this daemon: rename your socket over it before commit' } };
     }
-    this.logDebug(3, `Hand-off: the daemon with pid ${connection.peer.pid} took over socket_path; shutting down`);
+    this.standby.committed = true;
     const newPid = connection.peer.pid;
-    setImmediate(() => this.handOff(newPid));
+    const watch = this.settings.handoffWatch;
+    this.logDebug(3, `Hand-off: the daemon with pid ${newPid} took over socket_path; this one serves what it has for ${watch} ms (taking the path back if that daemon dies), then shuts down`);
+    this.handoffTimer = setTimeout(() => {
+      this.handoffTimer = null;
+      this.endStandby();
+      this.handOff(newPid);
+    }, watch);
     return { data: { ready: true, pid: process.pid } };
+  }
+
+  /** `prepare`: one hand-off at a time, from a daemon whose socket_path still leads here. */
+  private handoffPrepare(connection: Connection): { error: AnswerError } | { data: unknown } {
+    if (this.standbyConnection !== null && this.standbyConnection !== connection) {
+      const pid = this.standby?.peerPid;
+      return { error: { code: ServerErrorCode.forbidden, message: `A hand-off to the daemon with pid ${pid} is in progress; try again once it is over` } };
+    }
+    const inode = this.listening.ownSocketInode;
+    if (inode === null) {
+      return { error: { code: ServerErrorCode.forbidden, message: 'socket_path no longer leads to this daemon: nothing to hand off' } };
+    }
+    if (this.standby === null) {
+      try {
+        this.standby = new HandoffStandby(this.settings.socketPath, inode, connection.peer?.pid ?? 0);
+      } catch (err) {
+        this.logError('handoff', `Cannot prepare a hand-off: ${(err as Error).message}`);
+        return { error: { code: ServerErrorCode.forbidden, message: `This daemon cannot stand by for a hand-off: ${(err as Error).message}` } };
+      }
+      this.standbyConnection = connection;
+    }
+    return { data: { ready: true, pid: process.pid } };
+  }
+
+  /**
+   * The daemon taking over closed its connection (it failed its startup,
+   * stopped, or died) before this one started to shut down: socket_path
+   * leads here again.
+   */
+  private handoffPeerGone(): void {
+    const standby = this.standby;
+    this.endStandby(false);
+    if (standby === null || this.stopping) {
+      standby?.dispose();
+      return;
+    }
+    const when = standby.committed ? 'after its commit' : 'before its commit';
+    try {
+      if (standby.restore()) {
+        this.logError('handoff', `The daemon with pid ${standby.peerPid} that was taking over ${standby.socketPath} went away ${when}; the path leads to this daemon again`);
+      } else {
+        this.logDebug(3, `The hand-off to the daemon with pid ${standby.peerPid} was called off ${when}; this daemon serves on`);
+      }
+    } catch (err) {
+      this.logError('handoff', `The daemon with pid ${standby.peerPid} that was taking over went away ${when}, and the path could not be put back: ${(err as Error).message}`);
+    } finally {
+      standby.dispose();
+    }
+  }
+
+  /** Stops standing by (hand-off over, or this daemon stops): the watch timer and the socket's second name go. */
+  private endStandby(dispose = true): void {
+    if (this.handoffTimer !== null) clearTimeout(this.handoffTimer);
+    this.handoffTimer = null;
+    if (dispose) this.standby?.dispose();
+    this.standby = null;
+    this.standbyConnection = null;
   }
 
   /** Another daemon serves socket_path now: this one goes away, as on SIGTERM, saying why. */

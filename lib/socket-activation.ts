@@ -19,18 +19,58 @@ export interface InheritedSocket {
 }
 
 /**
+ * The most fds taken from LISTEN_FDS. The component serves three sockets at
+ * most (Unix, tcp, tls); a service that passes a few more for other uses is
+ * fine, a number past this is a mistake (or an attack on startup memory).
+ */
+export const MAX_LISTEN_FDS = 64;
+/** systemd's own limit on a FileDescriptorName= (and so on each LISTEN_FDNAMES entry). */
+export const MAX_FD_NAME_LENGTH = 255;
+/** The largest pid Linux hands out (pid_max can be at most 2^22). */
+const MAX_PID = 4194304;
+
+function invalid(message: string): Error {
+  return new Error(`IPCServer: socket activation: ${message}`);
+}
+
+/** A short, printable excerpt of an inherited value for an error message. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value) + (value.length > 40 ? ` (${value.length} characters)` : '');
+}
+
+/**
  * The sockets passed to this process, or null when it was not socket-activated
  * (no LISTEN_FDS, or LISTEN_PID names another process: a variable inherited
- * from a parent by mistake).
+ * from a parent by mistake). Throws a clear error when the values are not
+ * what systemd passes: LISTEN_PID and LISTEN_FDS decimal numbers (LISTEN_FDS
+ * 1 to MAX_LISTEN_FDS), LISTEN_FDNAMES printable names of at most 255
+ * characters without ':'.
  */
 export function parseListenFds(env: NodeJS.ProcessEnv, pid: number): InheritedSocket[] | null {
-  if (env.LISTEN_FDS === undefined || env.LISTEN_PID === undefined) return null;
-  if (!/^\d+$/.test(env.LISTEN_PID) || Number(env.LISTEN_PID) !== pid) return null;
-  if (!/^\d+$/.test(env.LISTEN_FDS)) {
-    throw new Error(`IPCServer: LISTEN_FDS must be a number of file descriptors (got ${JSON.stringify(env.LISTEN_FDS)})`);
+  // As sd_listen_fds(3): without LISTEN_PID, nothing was passed to this process.
+  if (env.LISTEN_PID === undefined) return null;
+  if (!/^[1-9]\d{0,6}$/.test(env.LISTEN_PID) || Number(env.LISTEN_PID) > MAX_PID) {
+    throw invalid(`LISTEN_PID must be a process id (got ${shown(env.LISTEN_PID)})`);
+  }
+  // Meant for another process (inherited through a parent that did not clear it): not ours.
+  if (Number(env.LISTEN_PID) !== pid) return null;
+  if (env.LISTEN_FDS === undefined) throw invalid('LISTEN_PID names this process but LISTEN_FDS is not set');
+  if (!/^\d{1,9}$/.test(env.LISTEN_FDS)) {
+    throw invalid(`LISTEN_FDS must be a number of file descriptors (got ${shown(env.LISTEN_FDS)})`);
   }
   const count = Number(env.LISTEN_FDS);
-  const names = env.LISTEN_FDNAMES === undefined ? [] : env.LISTEN_FDNAMES.split(':');
+  if (count > MAX_LISTEN_FDS) {
+    throw invalid(`LISTEN_FDS is ${count}; at most ${MAX_LISTEN_FDS} inherited sockets are accepted (pixl-ipc serves a Unix, a tcp and a tls socket)`);
+  }
+  const names = env.LISTEN_FDNAMES === undefined ? [] : env.LISTEN_FDNAMES.split(':', count + 1);
+  if (env.LISTEN_FDNAMES !== undefined && env.LISTEN_FDNAMES.length > (MAX_FD_NAME_LENGTH + 1) * count) {
+    throw invalid(`LISTEN_FDNAMES is ${env.LISTEN_FDNAMES.length} characters long: ${count} names of at most ${MAX_FD_NAME_LENGTH} each`);
+  }
+  for (const name of names) {
+    if (name.length > MAX_FD_NAME_LENGTH || !/^[\x21-\x7e]*$/.test(name)) {
+      throw invalid(`LISTEN_FDNAMES entry ${shown(name)} is not a file descriptor name (printable ASCII without spaces, at most ${MAX_FD_NAME_LENGTH} characters)`);
+    }
+  }
   // systemd's own rule: names that do not match the fds one to one are ignored.
   const named = names.length === count;
   const sockets: InheritedSocket[] = [];

@@ -4,12 +4,16 @@
  *   peerGroups(fd)      SO_PEERGROUPS: array of gids, or null
  *   userName(uid) / groupName(gid)   getpwuid_r / getgrgid_r: name or null
  *   userId(name) / groupId(name)     getpwnam_r / getgrnam_r: id or null
+ *   lockByte(fd, offset, lock)       an open-file-description lock (F_OFD_SETLK) on one byte:
+ *                                    lock true takes it (write lock, never waits), false lets go;
+ *                                    returns 0 or an errno (EAGAIN: another holds it)
  * Built by scripts/build-native.sh; the linux-x64 binary ships in prebuilds/.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -156,6 +160,37 @@ static napi_value group_id(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * OFD locks belong to the open file description, not the process: closing
+ * another descriptor of the same file (as POSIX locks would) never drops
+ * them, and the kernel drops them when the description's last descriptor
+ * closes, including when the process is killed.
+ */
+static napi_value lock_byte(napi_env env, napi_callback_info info) {
+  napi_value args[3], result;
+  int64_t fd, offset;
+  bool lock = false;
+  size_t argc = 3;
+  int err = 0;
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 3
+      || napi_get_value_int64(env, args[0], &fd) != napi_ok
+      || napi_get_value_int64(env, args[1], &offset) != napi_ok
+      || napi_get_value_bool(env, args[2], &lock) != napi_ok || fd < 0 || offset < 0) {
+    err = EINVAL;
+  } else {
+    struct flock range;
+    memset(&range, 0, sizeof(range));
+    range.l_type = lock ? F_WRLCK : F_UNLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = (off_t)offset;
+    range.l_len = 1;
+    range.l_pid = 0;
+    if (fcntl((int)fd, F_OFD_SETLK, &range) != 0) err = errno;
+  }
+  CHECK(napi_create_int32(env, err, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
     { "peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL },
@@ -164,6 +199,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "groupName", NULL, group_name, NULL, NULL, NULL, napi_enumerable, NULL },
     { "userId", NULL, user_id, NULL, NULL, NULL, napi_enumerable, NULL },
     { "groupId", NULL, group_id, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lockByte", NULL, lock_byte, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) != napi_ok) return NULL;
   return exports;

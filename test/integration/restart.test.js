@@ -302,7 +302,7 @@ describe('restarts (issue 16)', function () {
   });
 
   describe('hand-off', function () {
-    it('a new server takes the path over: the old one says goaway (handoff), answers what runs, shuts down, and never removes the new socket', async function () {
+    it('a new server takes the path over once started: the old one serves on for handoff_watch, then says goaway (handoff), answers what runs, shuts down, and never removes the new socket', async function () {
       const old = await startServer({ exit_timeout: 5000 });
       old.ipc.addURIHandler('/who', 'Who', (request, callback) => callback('old'));
       const client = await rawConnect(old.socketPath);
@@ -311,17 +311,22 @@ describe('restarts (issue 16)', function () {
       let handoffEvent = null;
       old.ipc.on('handoff', (info) => { handoffEvent = info; });
       const oldGone = shutDown(old);
+      const oldInode = fs.statSync(old.socketPath).ino;
       const fresh = await startServer({ socket_path: old.socketPath, handoff: true });
       try {
         fresh.ipc.addURIHandler('/who', 'Who', (request, callback) => callback('new'));
+        await waitFor(() => fs.statSync(old.socketPath).ino !== oldInode, 'the new server to publish its socket');
         const newInode = fs.statSync(old.socketPath).ino;
-        assert.deepStrictEqual(await client.next(), { uri: GOAWAY, data: { reason: 'handoff' } });
-        // New connections reach the new server while the old one still finishes its request.
+        // New connections reach the new server while the old one still serves its own connections.
         const probe = await rawConnect(old.socketPath);
         await probe.write({ uri: '/who', ipcReqID: 'w' });
         assert.deepStrictEqual(await probe.next(), { ipcReqID: 'w', data: 'new' });
         probe.destroy();
+        // During the watch (handoff_watch, 1 s) the old server answers as usual; then it says goaway.
         assert.deepStrictEqual(await client.next(), { ipcReqID: 'running', data: { delay: 300 } });
+        await client.write({ uri: '/who', ipcReqID: 'still-old' });
+        assert.deepStrictEqual(await client.next(), { ipcReqID: 'still-old', data: 'old' });
+        assert.deepStrictEqual(await client.next(3000), { uri: GOAWAY, data: { reason: 'handoff' } });
         await client.waitEnd();
         await oldGone;
         assert.deepStrictEqual(handoffEvent, { pid: process.pid });
@@ -331,7 +336,7 @@ describe('restarts (issue 16)', function () {
         await after.write({ uri: '/who', ipcReqID: 'x' });
         assert.deepStrictEqual(await after.next(), { ipcReqID: 'x', data: 'new' });
         after.destroy();
-        assert.ok(!fs.readdirSync(path.dirname(old.socketPath)).some((name) => name.startsWith('.pixl-')), 'no staging directory left');
+        assert.ok(!fs.readdirSync(path.dirname(old.socketPath)).some((name) => name.startsWith('.pixl-')), 'no staging or standby directory left');
       } finally {
         client.destroy();
         await fresh.stop();
