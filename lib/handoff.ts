@@ -6,12 +6,17 @@
  *   1. connect to the running daemon (while the path still leads to it) and
  *      ask it to `prepare`: it checks it can hand off (same uid, a socket it
  *      created itself) and says who it is;
- *   2. bind a socket of our own at a private name and rename() it over the
- *      path: atomic, so the path never stops leading to a listening socket;
- *   3. `commit` on the connection from step 1: the old daemon checks the
- *      path is no longer its socket, accepts what was already queued on its
- *      listener, stops listening, says goaway to its clients, answers what
- *      they already sent and exits.
+ *   2. bind a socket of our own at a private name, and finish the whole
+ *      startup (every component, the app's own setup);
+ *   3. rename() our socket over the path: atomic, so the path never stops
+ *      leading to a listening socket;
+ *   4. `commit` on the connection from step 1: the old daemon checks the
+ *      path is no longer its socket, serves what it has for handoff_watch
+ *      (taking the path back if we die meanwhile: handoff-standby.ts), then
+ *      says goaway to its clients, answers what they already sent and exits.
+ * The connection stays open until the old daemon has gone: its closing is
+ * how each side learns that the other died. The lock beside the socket
+ * (socket-lock.ts) keeps a third daemon out meanwhile.
  *
  * This module is the new daemon's side of that conversation.
  */
@@ -22,8 +27,30 @@ import { URI } from './protocol';
 
 /** How long each step may take before the takeover is given up. */
 const STEP_TIMEOUT_MS = 5000;
+/** The old daemon's answers are a few dozen bytes: a longer line ends the conversation. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+/** The largest pid Linux hands out. */
+const MAX_PID = 4194304;
 
 export class HandoffError extends Error {}
+
+/** The longest pause the test hook below allows. */
+const MAX_TEST_PAUSE_MS = 10_000;
+
+/**
+ * A test hook: with PIXL_IPC_TEST_HANDOFF_PAUSE set (`<step>:<ms>`, or
+ * `*:<ms>` for every step), the new daemon says on stderr which step it has
+ * reached (`pixl-ipc handoff step: renamed`) and pauses there, so that a test
+ * can kill it (or the old daemon) inside that step.
+ */
+export async function handoffStep(step: 'prepared' | 'renamed' | 'committed'): Promise<void> {
+  const setting = process.env.PIXL_IPC_TEST_HANDOFF_PAUSE;
+  if (!setting) return;
+  process.stderr.write(`pixl-ipc handoff step: ${step}\n`);
+  const match = /^(\*|prepared|renamed|committed):(\d{1,5})$/.exec(setting);
+  if (match === null || (match[1] !== '*' && match[1] !== step)) return;
+  await new Promise((resolve) => setTimeout(resolve, Math.min(Number(match[2]), MAX_TEST_PAUSE_MS)));
+}
 
 /** What the running daemon says about itself when it agrees to hand off. */
 export interface HandoffAnswer {
@@ -38,7 +65,7 @@ export class HandoffPeer {
   private closed = false;
 
   private constructor(private readonly socket: net.Socket, readonly path: string) {
-    this.reader = new LineReader(1024 * 1024, {
+    this.reader = new LineReader(MAX_ANSWER_BYTES, {
       onLine: (line) => this.onLine(line),
       onOverflow: () => this.close(),
     });
@@ -113,7 +140,7 @@ export class HandoffPeer {
       throw new HandoffError(`the daemon at ${this.path} refused hand-off ${step}: ${message.code}: ${String(message.message ?? '')}`);
     }
     const data = message.data as Record<string, unknown> | undefined;
-    if (!data || typeof data !== 'object' || data.ready !== true || typeof data.pid !== 'number') {
+    if (!data || typeof data !== 'object' || data.ready !== true || !Number.isInteger(data.pid) || (data.pid as number) < 1 || (data.pid as number) > MAX_PID) {
       // An older server answers an unknown uri inside data (no_handler_found).
       const code = data && typeof data === 'object' && typeof data.code === 'string' ? data.code : 'an unexpected answer';
       throw new HandoffError(`the daemon at ${this.path} cannot hand off (${code}; a version without hand-off?)`);

@@ -10,7 +10,7 @@ import * as net from 'net';
 import { dirname, resolve as resolvePath } from 'path';
 import * as tls from 'tls';
 import type { Settings } from './config';
-import { HandoffError, HandoffPeer } from './handoff';
+import { HandoffError, HandoffPeer, handoffStep } from './handoff';
 import { describeSearchPermissionChange, directoryModeFor, ensureDirectory, reconcileSearchPermission, UnsafeDirectoryError } from './safe-dir';
 import { claimInherited, describeSocketFd, inheritedSockets, InheritedSocket, releaseInherited } from './socket-activation';
 import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile, type StagingDir } from './socket-file';
@@ -265,8 +265,8 @@ export class Listeners {
     } finally {
       staging.remove();
     }
+    // The start lock is kept until the whole startup is done (startupDone()): nobody takes over a daemon that is still starting.
     lock?.writePid();
-    lock?.releaseStart();
     this.log.debug(5, `IPCServer listening on ${path}`);
   }
 
@@ -320,11 +320,17 @@ export class Listeners {
       }
       const answer = await peer.prepare();
       this.log.debug(3, `Taking over ${path} from the daemon with pid ${answer.pid}`);
+      await handoffStep('prepared');
       return { peer, pid: answer.pid };
     } catch (err) {
       peer.close();
       throw new Error(`IPCServer: cannot take over ${path}: ${(err as Error).message}; stop that daemon first, or start this one without handoff`);
     }
+  }
+
+  /** The whole startup has succeeded: a daemon that owns the path lets others start (and take over) from now on. */
+  startupDone(): void {
+    if (this.lock?.owner) this.lock.releaseStart();
   }
 
   /** True while a takeover waits for publishTakeover(). */
@@ -352,8 +358,10 @@ export class Listeners {
     }
     this.log.debug(5, `IPCServer listening on ${s.socketPath}`);
     try {
+      await handoffStep('renamed');
       await pending.peer.commit();
       this.tookOverFrom = pending.pid;
+      await handoffStep('committed');
       this.log.debug(3, `Took over ${s.socketPath} from the daemon with pid ${pending.pid}: it stops listening, answers what it has and exits`);
     } catch (err) {
       // We serve the path already; the old daemon (if it is still there) keeps the connections it has.

@@ -204,7 +204,10 @@ export class IPCServer extends Component {
     this.pipeline.handoff = (connection, data) => this.handoffRequest(connection, data);
     await this.listening.open(s);
     // Taking over: the path is taken once every component and the app's own setup have started (pixl-server's ready).
-    if (this.listening.takeoverPending) this.server.once('ready', () => this.publishTakeover(s));
+    this.server.once('ready', () => {
+      if (this.listening.takeoverPending) this.publishTakeover(s);
+      else this.listening.startupDone();
+    });
     if ((s.listenPort || s.tlsPort) && !authenticator.enabled) {
       this.logDebug(1, 'WARNING: IPCServer listens on the network without authentication; set auth_tokens, auth_users_file or setAuthHandler()');
     }
@@ -407,6 +410,9 @@ export class IPCServer extends Component {
 
   /** `prepare`: one hand-off at a time, from a daemon whose socket_path still leads here. */
   private handoffPrepare(connection: Connection): { error: AnswerError } | { data: unknown } {
+    if (!this.server?.started) {
+      return { error: { code: ServerErrorCode.forbidden, message: 'This daemon is still starting; try again once it has started' } };
+    }
     if (this.standbyConnection !== null && this.standbyConnection !== connection) {
       const pid = this.standby?.peerPid;
       return { error: { code: ServerErrorCode.forbidden, message: `A hand-off to the daemon with pid ${pid} is in progress; try again once it is over` } };
