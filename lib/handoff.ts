@@ -43,11 +43,11 @@ const MAX_TEST_PAUSE_MS = 10_000;
  * reached (`pixl-ipc handoff step: renamed`) and pauses there, so that a test
  * can kill it (or the old daemon) inside that step.
  */
-export async function handoffStep(step: 'prepared' | 'renamed' | 'committed'): Promise<void> {
+export async function handoffStep(step: 'starting' | 'prepared' | 'renamed' | 'committed'): Promise<void> {
   const setting = process.env.PIXL_IPC_TEST_HANDOFF_PAUSE;
   if (!setting) return;
   process.stderr.write(`pixl-ipc handoff step: ${step}\n`);
-  const match = /^(\*|prepared|renamed|committed):(\d{1,5})$/.exec(setting);
+  const match = /^(\*|starting|prepared|renamed|committed):(\d{1,5})$/.exec(setting);
   if (match === null || (match[1] !== '*' && match[1] !== step)) return;
   await new Promise((resolve) => setTimeout(resolve, Math.min(Number(match[2]), MAX_TEST_PAUSE_MS)));
 }

@@ -246,6 +246,7 @@ export class Listeners {
       throw new Error(`IPCServer: another daemon is starting on ${path} or taking it over (it holds the start lock of ${lockPathFor(path)}); try again once it has started`);
     }
     this.lock = lock;
+    if (takeOver) await handoffStep('starting');
     const running = await this.findRunning(path, lock, takeOver);
     const staging = createStagingDir(path);
     if (running) {
