@@ -101,6 +101,11 @@ export class HandoffPeer {
     });
   }
 
+  /** True once the connection has closed (the daemon at the other end went away, or we closed it). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** The uid of the process that listens at the other end (the kernel's word), or null where it cannot be read. */
   get serverUid(): number | null {
     return peerCredentials(this.socket)?.uid ?? null;

@@ -258,7 +258,8 @@ export class Listeners {
       return;
     }
     try {
-      const previous = await checkSocketPathFree(path);
+      // Holding the owner lock, a socket that still answers belongs to a daemon dying (its lock went first) or to one without the lock.
+      const previous = await checkSocketPathFree(path, lock?.owner ? OWNER_GONE_WAIT_MS : 0);
       await this.listen(() => net.createServer({ allowHalfOpen: true }), 'unix', { path: staging.socketPath }, 0);
       this.socketInode = publishSocket(staging.socketPath, path, mode);
       this.socketPath = path;
@@ -281,12 +282,12 @@ export class Listeners {
     const giveUpAt = Date.now() + OWNER_GONE_WAIT_MS;
     for (;;) {
       // Ours: a daemon may still listen there without the lock (an older version): ask it, as without locks.
-      if (lock.tryOwner()) return takeOver ? this.prepareTakeover(path) : null;
+      if (lock.tryOwner()) return takeOver ? this.prepareTakeover(path, true) : null;
       const owner = describeOwner(lock.ownerPid());
       if (!takeOver) {
         throw new Error(`IPCServer: ${owner} already serves ${path} (it holds the lock ${lock.path}); stop it first, or start this one with handoff: true (pixl-ipc serve --takeover) to take over from it`);
       }
-      const running = await this.prepareTakeover(path);
+      const running = await this.prepareTakeover(path, true);
       if (running) return running;
       // The owner lock is held but nothing answers: its holder is exiting (the lock goes when it has gone), or lost its socket.
       if (Date.now() >= giveUpAt) {
@@ -300,7 +301,7 @@ export class Listeners {
    * Before touching the path: connects to the daemon there (null if none
    * listens) and checks it runs as our user and agrees to hand off.
    */
-  private async prepareTakeover(path: string): Promise<RunningDaemon | null> {
+  private async prepareTakeover(path: string, goneIsNone = false): Promise<RunningDaemon | null> {
     let stats;
     try {
       stats = lstatSync(path);
@@ -324,7 +325,10 @@ export class Listeners {
       await handoffStep('prepared');
       return { peer, pid: answer.pid };
     } catch (err) {
+      // A daemon dying as we ask: between letting go of its lock and closing its socket, the kernel still queues connects.
+      const gone = peer.isClosed;
       peer.close();
+      if (gone && goneIsNone) return null;
       throw new Error(`IPCServer: cannot take over ${path}: ${(err as Error).message}; stop that daemon first, or start this one without handoff`);
     }
   }

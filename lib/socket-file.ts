@@ -34,9 +34,25 @@ function isLive(path: string): Promise<boolean> {
 
 /**
  * Checks that `path` may be taken: nothing there, or a stale socket (which
- * the rename will replace). Fails if a live server owns it or it is not a socket.
+ * the rename will replace). Fails if a live server owns it (still live after
+ * `liveForMs`: a server that is exiting stops answering within milliseconds)
+ * or it is not a socket.
  */
-export async function checkSocketPathFree(path: string): Promise<'fresh' | 'stale'> {
+export async function checkSocketPathFree(path: string, liveForMs = 0): Promise<'fresh' | 'stale'> {
+  const giveUpAt = Date.now() + liveForMs;
+  for (;;) {
+    try {
+      return await checkOnce(path);
+    } catch (err) {
+      if (!(err instanceof LiveSocketError) || Date.now() >= giveUpAt) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+class LiveSocketError extends Error {}
+
+async function checkOnce(path: string): Promise<'fresh' | 'stale'> {
   let stats;
   try {
     stats = lstatSync(path);
@@ -48,7 +64,7 @@ export async function checkSocketPathFree(path: string): Promise<'fresh' | 'stal
     throw new Error(`IPCServer: ${path} exists and is not a socket; refusing to replace it`);
   }
   if (await isLive(path)) {
-    throw new Error(`IPCServer: another server is already listening on ${path}`);
+    throw new LiveSocketError(`IPCServer: another server is already listening on ${path}`);
   }
   return 'stale';
 }
