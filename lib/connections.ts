@@ -284,6 +284,12 @@ export class Connections implements ConnectionHost {
    * Closes idle connections (`idleTimeout` ms, 0 for never) and those not
    * authenticated within `authTimeout` (0 when auth is off), on one timer.
    */
+  /**
+   * A connection the sweep leaves alone: the one a daemon taking over
+   * prepared its hand-off on, open (and quiet) until this daemon has gone.
+   */
+  sweepExempt: Connection | null = null;
+
   startSweep(idleTimeout: number, authTimeout: number): void {
     this.stopSweep();
     const shortest = Math.min(idleTimeout || Infinity, authTimeout || Infinity, this.budgets.lineTimeout || Infinity);
@@ -304,7 +310,7 @@ export class Connections implements ConnectionHost {
     // Time spent waiting for input, not busy: see Connection.lineIdleAtStart.
     const idleNow = lineTimeout ? performance.nodeTiming.idleTime : 0;
     for (const connection of this.open.values()) {
-      if (!connection.isOpen) continue;
+      if (!connection.isOpen || connection === this.sweepExempt) continue;
       if (authTimeout && !connection.authenticated && now - connection.connectedAt > authTimeout) {
         this.log.debug(5, `Connection ${connection.id} did not authenticate within ${authTimeout} ms`);
         connection.refuse(ServerErrorCode.authTimeout, `Not authenticated within ${authTimeout} ms (auth_timeout)`, 'auth_timeout');

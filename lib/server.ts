@@ -429,6 +429,8 @@ export class IPCServer extends Component {
         return { error: { code: ServerErrorCode.forbidden, message: `This daemon cannot stand by for a hand-off: ${(err as Error).message}` } };
       }
       this.standbyConnection = connection;
+      // Its closing means the new daemon died: never close it for being quiet or unauthenticated.
+      this.connections.sweepExempt = connection;
     }
     return { data: { ready: true, pid: process.pid } };
   }
@@ -466,6 +468,7 @@ export class IPCServer extends Component {
     if (dispose) this.standby?.dispose();
     this.standby = null;
     this.standbyConnection = null;
+    this.connections.sweepExempt = null;
   }
 
   /** Another daemon serves socket_path now: this one goes away, as on SIGTERM, saying why. */

@@ -108,6 +108,16 @@ describe('hand-off: the path always leads to a live daemon (issue 24)', function
     });
   }
 
+  it('auth_timeout and idle_timeout shorter than the new daemon\'s startup do not close the hand-off connection', async function () {
+    const env = setup({ auth_tokens: ['tok'], auth_timeout: 200, idle_timeout: 200 });
+    const old = spawnDaemon(env.config, env.handlers);
+    assert.ok(await old.listening, old.out.text);
+    const taker = spawnDaemon(env.config, env.handlers, { takeover: true, pause: 'prepared:700' });
+    assert.ok(await taker.waitOutput(new RegExp(`took over from pid ${old.pid}`)), taker.out.text);
+    assert.strictEqual((await old.exited).code, 0);
+    await waitFor(() => lockPid(env.socketPath) === taker.pid, 'the new daemon to own the lock', 3000);
+  });
+
   it('a plain hand-off: the old daemon stands by for handoff_watch, then goes; the new one owns the lock once it has', async function () {
     const env = setup();
     const old = await startOld(env);
