@@ -340,7 +340,7 @@ describe('pixl-ipc command', function () {
         const result = await runCli(['serve', '--socket', h.socketPath]);
         assert.notStrictEqual(result.code, 0);
         assert.ok(!result.stdout.includes('listening'), result.stdout);
-        assertOneLineError(result, `another server is already listening on ${h.socketPath}`);
+        assertOneLineError(result, `the daemon with pid ${process.pid} already serves ${h.socketPath} (it holds the lock ${h.socketPath}.lock)`);
         const still = await runCli(['send', '/ipcserver/test/echo', '"still here"', '--socket', h.socketPath]);
         assert.strictEqual(still.code, 0, still.stderr);
         assert.strictEqual(still.stdout, '"still here"\n');

@@ -39,7 +39,7 @@ describe('lifecycle', function () {
     const second = startDaemon({ socket_path: socketPath });
     const result = await second.exited;
     assert.notStrictEqual(result.code, 0);
-    assert.match(result.output, /already listening/);
+    assert.match(result.output, new RegExp(`the daemon with pid ${live.child.pid} already serves .*ipc\\.sock \\(it holds the lock`));
     const client = await rawConnect(socketPath);
     await client.write({ uri: '/daemon/pid', ipcReqID: 1 });
     assert.strictEqual((await client.next()).data.pid, live.child.pid);
