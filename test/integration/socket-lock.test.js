@@ -10,6 +10,8 @@ const PixlServer = require('pixl-server');
 const { makeTempDir, cleanupTempDirs } = require('../helpers/harness');
 const { writeHandlers, writeConfig, spawnDaemon, killAll, who, untilLive, lockPid } = require('../helpers/handoff-kit');
 const { sleep, waitFor } = require('../helpers/wait');
+const { spawnSync } = require('child_process');
+const { otherUser } = require('../helpers/other-user');
 
 /** What a starter that lost says (every failure must be one of these). */
 const LOST = /another daemon is starting on .* or taking it over|already serves .* \(it holds the lock|A hand-off to the daemon with pid \d+ is in progress/;
@@ -85,13 +87,13 @@ describe('the lock beside the socket (issue 24)', function () {
     console.log(`      25 rounds of 8: ${counts.ok} owners, ${counts.lost} refused with a clear error, ${counts.handedOff} started and handed off in turn`);
   });
 
-  it('8 `pixl-ipc serve` processes at once on one path (plain, then with --takeover): one owner, the others exit 1 saying why', async function () {
-    for (const takeover of [false, true]) {
+  it('8 `pixl-ipc serve` processes at once on one path (half with --takeover): one owner, the others exit 1 saying why or hand off in turn', async function () {
+    {
       const dir = makeTempDir('pixl-ipc-lock-');
       const socketPath = path.join(dir, 'ipc.sock');
       const config = writeConfig(dir, socketPath, { handoff_watch: 50, exit_timeout: 500 });
       const handlers = writeHandlers(dir);
-      const daemons = Array.from({ length: 8 }, () => spawnDaemon(config, handlers, { takeover }));
+      const daemons = Array.from({ length: 8 }, (_, i) => spawnDaemon(config, handlers, { takeover: i % 2 === 1 }));
       // Each either listens or exits; takeovers that started hand off in turn, leaving one.
       await waitFor(() => daemons.every((d) => /listening on/.test(d.out.text) || d.child.exitCode !== null), 'every starter to listen or exit', 30000, 20);
       await waitFor(() => daemons.filter((d) => d.child.exitCode === null).length === 1, 'one daemon to remain', 15000, 20);
@@ -99,7 +101,7 @@ describe('the lock beside the socket (issue 24)', function () {
       for (const d of daemons.filter((x) => x !== owner)) {
         const { code, output } = await d.exited;
         if (code === 0) assert.match(output, /handing off to pid/, 'a daemon that exits 0 handed off');
-        else assert.match(output, new RegExp(`pixl-ipc serve: IPCServer: .*(${LOST.source})`), JSON.stringify({ code, signal: (await d.exited).signal, output, takeover }));
+        else assert.match(output, new RegExp(`pixl-ipc serve: IPCServer: .*(${LOST.source})`), JSON.stringify({ code, output }));
       }
       assert.strictEqual((await who(socketPath)).pid, owner.pid);
       await waitFor(() => lockPid(socketPath) === owner.pid, 'the owner pid in the lock file', 3000);
@@ -153,5 +155,31 @@ describe('the lock beside the socket (issue 24)', function () {
       fs.rmSync(socketPath + '.lock', { recursive: true });
     }
     await sleep(0);
+  });
+
+  it('another local user can neither hold the lock nor plant it first in a shared (sticky) directory', async function () {
+    const other = otherUser();
+    if (other.skip) this.skip();
+    const dir = makeTempDir('pixl-ipc-lock-');
+    fs.chmodSync(dir, 0o1777); // like /tmp: everyone may create, only owners may rename
+    const socketPath = path.join(dir, 'ipc.sock');
+    const asOther = (code) => spawnSync(process.execPath, ['-e', code], { uid: other.uid, gid: other.gid, encoding: 'utf8' });
+    // Planted first by the other user: refused, saying whose it is.
+    const plant = asOther(`require('fs').writeFileSync(${JSON.stringify(socketPath + '.lock')}, '1\\n', { mode: 0o666 })`);
+    assert.strictEqual(plant.status, 0, plant.stderr);
+    const config = writeConfig(makeTempDir('pixl-ipc-lock-cfg-'), socketPath);
+    const handlers = writeHandlers(path.dirname(config));
+    const refused = await spawnDaemon(config, handlers).exited;
+    assert.strictEqual(refused.code, 1);
+    assert.match(refused.output, new RegExp(`the lock file .*ipc\\.sock\\.lock belongs to uid ${other.uid}, not to this daemon's user`));
+    fs.rmSync(socketPath + '.lock');
+    // Ours: 0600, so the other user cannot open it, let alone lock it.
+    const daemon = spawnDaemon(config, handlers);
+    assert.ok(await daemon.listening, daemon.out.text);
+    assert.strictEqual(fs.statSync(socketPath + '.lock').mode & 0o777, 0o600);
+    for (const flags of ['r', 'r+']) {
+      const tryOpen = asOther(`try { require('fs').openSync(${JSON.stringify(socketPath + '.lock')}, '${flags}'); console.log('opened'); } catch (err) { console.log(err.code); }`);
+      assert.strictEqual(tryOpen.stdout.trim(), 'EACCES', `open(${flags}) as another user`);
+    }
   });
 });
