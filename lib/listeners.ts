@@ -111,6 +111,8 @@ export class Listeners {
   private pendingTakeover: PendingTakeover | null = null;
   /** After publishTakeover(), the connection to the old daemon, open until it has gone. */
   private handoffPeer: HandoffPeer | null = null;
+  /** After publishTakeover(), the old daemon's pid. */
+  private takeoverFrom: number | null = null;
   private inheritedPorts: SortedFds = { unix: null, tcp: null, tls: null };
   private tlsOptions: tls.TlsOptions | null = null;
 
@@ -345,13 +347,13 @@ export class Listeners {
 
   /**
    * The whole startup has succeeded: renames our socket over the path (from
-   * now on new connections reach us), tells the old daemon (commit), then
-   * binds the TCP/TLS ports as it lets go of them. The connection to the old
+   * now on new connections reach us). completeTakeover() then tells the old
+   * daemon (commit) and binds the TCP/TLS ports as it lets go of them. The connection to the old
    * daemon stays open: it is how the old daemon knows we are alive (if we
    * die before it has exited, it takes the path back). We own the path once
    * its owner lock is ours, when the old daemon has exited.
    */
-  async publishTakeover(s: Settings, portWaitMs: number): Promise<void> {
+  publishTakeover(s: Settings): void {
     const pending = this.pendingTakeover;
     if (pending === null) return;
     this.pendingTakeover = null;
@@ -361,16 +363,24 @@ export class Listeners {
     } finally {
       pending.staging.remove();
     }
+    this.takeoverFrom = pending.pid;
     this.log.debug(5, `IPCServer listening on ${s.socketPath}`);
+  }
+
+  /** After publishTakeover(): the commit, then the ports. */
+  async completeTakeover(s: Settings, portWaitMs: number): Promise<void> {
+    const peer = this.handoffPeer;
+    const pid = this.takeoverFrom;
+    if (peer === null || pid === null) return;
     try {
       await handoffStep('renamed');
-      await pending.peer.commit();
-      this.tookOverFrom = pending.pid;
+      await peer.commit();
+      this.tookOverFrom = pid;
       await handoffStep('committed');
-      this.log.debug(3, `Took over ${s.socketPath} from the daemon with pid ${pending.pid}: it stops listening, answers what it has and exits`);
+      this.log.debug(3, `Took over ${s.socketPath} from the daemon with pid ${pid}: it serves what it has for handoff_watch, then goes`);
     } catch (err) {
       // We serve the path already; the old daemon (if it is still there) keeps the connections it has.
-      this.log.error('handoff', `The daemon with pid ${pending.pid} did not confirm the hand-off (${(err as Error).message}); new connections reach this daemon`);
+      this.log.error('handoff', `The daemon with pid ${pid} did not confirm the hand-off (${(err as Error).message}); new connections reach this daemon`);
     }
     void this.awaitOwnerLock();
     await this.openPorts(s, portWaitMs);

@@ -275,8 +275,17 @@ export class IPCServer extends Component {
    */
   private publishTakeover(s: Settings): void {
     if (this.stopping) return;
+    try {
+      this.listening.publishTakeover(s);
+    } catch (err) {
+      // The path still leads to the old daemon: this one never served, so it goes.
+      this.logError('handoff', `Cannot take ${s.socketPath} over: ${(err as Error).message}; the daemon there serves on, this one stops`);
+      this.emit('startup_failed', err as Error);
+      if (this.server && !this.server.shut) this.server.shutdown();
+      return;
+    }
     const portWait = TAKEOVER_PORT_WAIT_MS + s.handoffWatch;
-    this.listening.publishTakeover(s, portWait)
+    this.listening.completeTakeover(s, portWait)
       .then(() => {
         if (this.listening.tookOverFrom !== null) this.emit('takeover', { pid: this.listening.tookOverFrom });
         return this.openMetrics(s, portWait);

@@ -64,7 +64,7 @@ export function parseListenFds(env: NodeJS.ProcessEnv, pid: number): InheritedSo
   }
   const names = env.LISTEN_FDNAMES === undefined ? [] : env.LISTEN_FDNAMES.split(':', count + 1);
   if (env.LISTEN_FDNAMES !== undefined && env.LISTEN_FDNAMES.length > (MAX_FD_NAME_LENGTH + 1) * count) {
-    throw invalid(`LISTEN_FDNAMES is ${env.LISTEN_FDNAMES.length} characters long: ${count} names of at most ${MAX_FD_NAME_LENGTH} each`);
+    throw invalid(`LISTEN_FDNAMES is ${env.LISTEN_FDNAMES.length} characters long: more than ${count} name(s) of at most ${MAX_FD_NAME_LENGTH} characters`);
   }
   for (const name of names) {
     if (name.length > MAX_FD_NAME_LENGTH || !/^[\x21-\x7e]*$/.test(name)) {

@@ -109,8 +109,10 @@ async function serve(options: ServeOptions): Promise<void> {
 
   // pixl-server logs a failed component startup and exits 1; say why on stderr first.
   const startComponent = ipc.startup.bind(ipc);
+  let componentStarted = false;
   ipc.startup = (callback: (err?: Error | null) => void) => {
     startComponent((err?: Error | null) => {
+      componentStarted = !err;
       if (err || !setup) return reportStartup(callback, err);
       // After the built-in routes, so a catch-all pattern of the user's cannot hide /ipcserver/stats.
       Promise.resolve()
@@ -123,6 +125,11 @@ async function serve(options: ServeOptions): Promise<void> {
     });
   };
 
+  // A takeover fails after the component's startup only if the rename over the path does (the old daemon serves on).
+  ipc.on('startup_failed', (err: Error) => {
+    if (server.started || !componentStarted) return;
+    process.stderr.write(`pixl-ipc serve: ${oneLine(err.message)}\n`);
+  });
   ipc.on('takeover', (info: { pid: number }) => process.stdout.write(`pixl-ipc took over from pid ${info.pid}\n`));
   ipc.on('handoff', (info: { pid: number }) => process.stdout.write(`pixl-ipc handing off to pid ${info.pid}\n`));
   server.on('shutdown', () => {

@@ -108,6 +108,25 @@ describe('hand-off: the path always leads to a live daemon (issue 24)', function
     });
   }
 
+  it('a takeover whose rename fails (socket_path became a plain file) exits 1 saying why, and the old daemon serves on', async function () {
+    const env = setup();
+    const old = await startOld(env);
+    const taker = spawnDaemon(env.config, env.handlers, { takeover: true, pause: 'prepared:1500' });
+    assert.ok(await taker.step('prepared'), taker.out.text);
+    // Someone puts a file at the path meanwhile.
+    const aside = env.socketPath + '.aside';
+    fs.renameSync(env.socketPath, aside);
+    fs.writeFileSync(env.socketPath, 'not a socket');
+    const result = await taker.exited;
+    assert.strictEqual(result.code, 1, result.output);
+    assert.match(result.output, /pixl-ipc serve: IPCServer: .*ipc\.sock exists and is not a socket; refusing to replace it/);
+    // The old daemon saw the new one go and put its socket back (it owns the path: it holds the lock).
+    assert.strictEqual((await untilLive(env.socketPath, 1000)).pid, old.pid);
+    fs.unlinkSync(aside);
+    await sleep(PAST_WATCH_MS);
+    assert.ok(alive(old.pid));
+  });
+
   it('auth_timeout and idle_timeout shorter than the new daemon\'s startup do not close the hand-off connection', async function () {
     const env = setup({ auth_tokens: ['tok'], auth_timeout: 200, idle_timeout: 200 });
     const old = spawnDaemon(env.config, env.handlers);
