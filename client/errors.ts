@@ -91,6 +91,6 @@ Object.defineProperty(IPCError.prototype, 'name', { value: 'IPCError', writable:
  */
 export function abortError(signal: AbortSignal, what: string): Error {
   // DOMException is a Node global (since 17) that @types/node 20 does not declare.
-  const DOMExceptionClass = (globalThis as any).DOMException;
+  const DOMExceptionClass = (globalThis as unknown as { DOMException: new (message: string, options: { name: string; cause: unknown }) => Error }).DOMException;
   return new DOMExceptionClass(what + ' was aborted', { name: 'AbortError', cause: signal.reason });
 }

@@ -8,7 +8,7 @@ import type { RetryStrategy } from './retry';
 /** A response message as the server sent it, handed to `messageTransform`. */
 export interface ResponseMessageObject {
   ipcReqID?: string | number | null;
-  data?: any;
+  data?: unknown;
   code?: string;
   message?: string;
   [field: string]: unknown;

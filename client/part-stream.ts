@@ -20,23 +20,27 @@ export interface StreamControl {
   release(): void;
 }
 
-interface Waiter {
-  resolve: (result: IteratorResult<any>) => void;
+interface Waiter<T, R> {
+  resolve: (result: IteratorResult<T, R | undefined>) => void;
   reject: (err: unknown) => void;
 }
 
-export class PartStream<T = any> implements AsyncIterableIterator<T> {
+/**
+ * `T` is the type of each part, `R` the final answer's data (`result`); both
+ * `unknown` unless the caller says (`client.stream<Row, Summary>(...)`).
+ */
+export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterator<T, R | undefined, undefined> {
   /** Parts the consumer has not taken yet. */
   #parts: T[] = [];
   #head = 0;
   /** next() calls waiting for a part, oldest first. */
-  #waiters: Waiter[] = [];
+  #waiters: Waiter<T, R>[] = [];
   #ended = false;
   #error: unknown = null;
   /** No more parts will be delivered: the end, an error delivered, or the consumer left. */
   #finished = false;
   #holding = false;
-  #result: unknown = undefined;
+  #result: R | undefined = undefined;
   #partsSeen = 0;
   readonly #highWaterMark: number;
   readonly #control: StreamControl;
@@ -47,7 +51,7 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
   }
 
   /** The final answer's data, once the stream has ended (the value of the last `next()`). */
-  get result(): unknown {
+  get result(): R | undefined {
     return this.#result;
   }
 
@@ -80,14 +84,14 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
   }
 
   /** The final answer arrived: parts already buffered are still delivered. */
-  end(result: unknown): void {
+  end(result: R): void {
     if (this.#finished || this.#ended) return;
     this.#ended = true;
     this.#result = result;
     this.#releaseHold();
     if (this.#waiters.length) {
       this.#finished = true;
-      for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: result as any, done: true });
+      for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: result, done: true });
     }
   }
 
@@ -108,7 +112,7 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
 
   // ---- the consumer's side ----
 
-  next(): Promise<IteratorResult<T>> {
+  next(): Promise<IteratorResult<T, R | undefined>> {
     if (this.buffered > 0) {
       const value = this.#parts[this.#head];
       (this.#parts as unknown[])[this.#head] = undefined;
@@ -129,7 +133,7 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
       const err = this.#error;
       this.#error = null;
       if (err !== null) return Promise.reject(err);
-      return Promise.resolve({ value: this.#result as any, done: true });
+      return Promise.resolve({ value: this.#result, done: true });
     }
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
@@ -137,12 +141,12 @@ export class PartStream<T = any> implements AsyncIterableIterator<T> {
   }
 
   /** Leaves the stream: cancels the request when it is still running. */
-  return(value?: any): Promise<IteratorResult<T>> {
+  return(value?: R): Promise<IteratorResult<T, R | undefined>> {
     this.#leave();
     return Promise.resolve({ value, done: true });
   }
 
-  throw(err?: unknown): Promise<IteratorResult<T>> {
+  throw(err?: unknown): Promise<IteratorResult<T, R | undefined>> {
     this.#leave();
     return Promise.reject(err);
   }

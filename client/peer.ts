@@ -7,6 +7,9 @@
 
 import type * as net from 'net';
 import { PeerCredentials, peerCredentials, peerCredentialsUnavailableReason } from '../lib/peer-cred';
+import { wrongServerUserHint } from './connect-hints';
+import { ErrorCode, IPCError } from './errors';
+import type { Target } from './target';
 
 export type { PeerCredentials };
 
@@ -22,4 +25,24 @@ export function readPeerCredentials(socket: net.Socket): PeerCredentials | null 
 /** Why readPeerCredentials() gives null ('' when it works). */
 export function peerCredentialsProblem(): string {
   return peerCredentialsUnavailableReason();
+}
+
+/**
+ * With expectServerUid: the error that refuses this server (before anything
+ * is written), or null when the kernel says it runs as `expected`.
+ */
+export function serverIdentityError(socket: net.Socket, target: Target, targetName: string, expected: number | null | undefined): IPCError | null {
+  if (expected === null || expected === undefined) return null;
+  if (target.kind !== 'unix') {
+    return new IPCError(ErrorCode.serverIdentity, 'expectServerUid needs a Unix socket target; ' + targetName + ' is not one');
+  }
+  const peer = readPeerCredentials(socket);
+  if (peer === null) {
+    const why = peerCredentialsProblem() || 'the kernel did not say';
+    return new IPCError(ErrorCode.serverIdentity, 'Cannot read the uid of the server at ' + targetName + ' (' + why + '), and expectServerUid is set: nothing was sent to it');
+  }
+  if (peer.uid !== Number(expected)) {
+    return new IPCError(ErrorCode.serverIdentity, wrongServerUserHint(targetName, peer.uid, Number(expected)) + ' (expectServerUid)');
+  }
+  return null;
 }

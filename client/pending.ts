@@ -15,11 +15,19 @@
  * be told apart from a response nobody asked for.
  */
 
+import { rethrowLater } from './context';
+import type { IPCError } from './errors';
 import type { Link } from './link';
 import type { PartStream } from './part-stream';
 
-/** Outcome callback of one request. */
-export type ResponseCallback<T = unknown> = (err: any, data?: T) => void;
+/**
+ * Outcome callback of one request: `err` is an IPCError (an aborted request
+ * gives the standard AbortError instead, and a messageTransform whatever it
+ * returned), `data` the answer's data, typed `T` when the caller says
+ * (`unknown` otherwise). Declared as a method so that a callback annotated
+ * `(err: Error | null, ...)` is accepted too.
+ */
+export type ResponseCallback<T = unknown> = { outcome(err: IPCError | null, data?: T): void }['outcome'];
 
 /** One request waiting for its outcome. */
 export class PendingRequest {
@@ -62,6 +70,32 @@ export class PendingRequest {
     this.seq = seq;
     this.uri = uri;
     this.deadline = deadline;
+  }
+
+  /**
+   * Hands the one outcome to whoever waits: the stream, the callback (one
+   * that throws is rethrown on the next tick, never into the client), or the promise.
+   */
+  deliver(err: unknown, data: unknown): void {
+    const stream = this.stream;
+    if (stream !== null) {
+      if (err) stream.fail(err);
+      else stream.end(data);
+      return;
+    }
+    const callback = this.callback;
+    if (callback !== null) {
+      try {
+        if (err) callback(err as IPCError);
+        else callback(null, data);
+      } catch (thrown) {
+        rethrowLater(thrown);
+      }
+    } else if (err) {
+      this.reject!(err);
+    } else {
+      this.resolve!(data);
+    }
   }
 }
 

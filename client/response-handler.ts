@@ -12,18 +12,21 @@ import type { ResponseMessageObject } from './options';
 import type { PendingRequest, PendingTable } from './pending';
 
 /** A server message without an ipcReqID (push, broadcast, or a connection-level error line). */
-export interface PushMessageObject {
+export interface PushMessageObject<T = unknown> {
   uri?: string;
-  data?: any;
+  data?: T;
   ipcReqID?: null;
   code?: string;
   message?: string;
   [field: string]: unknown;
 }
 
-/** Counters the handler keeps up to date (a subset of the client's stats). */
+/**
+ * Counters the handler keeps up to date (a subset of the client's stats).
+ * Answers matched to a request are counted by whoever settles them (calls.ts):
+ * only it knows whether one is a response or the server's view of a timeout.
+ */
 export interface ResponseCounters {
-  responses: number;
   lateResponses: number;
   unknownResponses: number;
   pushes: number;
@@ -59,9 +62,9 @@ export class ResponseHandler {
   }
 
   handleLine(line: string): void {
-    let message: any;
+    let message: ResponseMessageObject;
     try {
-      message = JSON.parse(line);
+      message = JSON.parse(line) as ResponseMessageObject;
     } catch {
       this.#sink.onBadLine('a line from the server is not JSON', line);
       return;
@@ -73,7 +76,7 @@ export class ResponseHandler {
     const id = message.ipcReqID;
     if (id === undefined || id === null) {
       this.#counters.pushes++;
-      this.#sink.onPush(message);
+      this.#sink.onPush(message as PushMessageObject);
       return;
     }
     const key = typeof id === 'string' ? id : String(id);
@@ -96,7 +99,6 @@ export class ResponseHandler {
       this.#sink.onUnknownId(id);
       return;
     }
-    this.#counters.responses++;
     this.#sink.onAnswer(entry, message);
   }
 
@@ -124,7 +126,7 @@ export function answerError(message: ResponseMessageObject, codeToErr: boolean, 
     const code = String(message.code);
     return new IPCError(code, message.message ? String(message.message) : code, { uri, ipcReqID });
   }
-  const data = message.data;
+  const data = message.data as { code?: unknown; message?: unknown } | null | undefined;
   if (codeToErr && data !== null && typeof data === 'object' && data.code) {
     const code = String(data.code);
     return new IPCError(code, data.message ? String(data.message) : code, { uri, ipcReqID, data });
@@ -139,13 +141,13 @@ export function answerError(message: ResponseMessageObject, codeToErr: boolean, 
  */
 export function authAccepted(message: ResponseMessageObject): boolean {
   if (message.code) return false;
-  const data = message.data;
+  const data = message.data as { authenticated?: unknown } | null | undefined;
   return data !== null && typeof data === 'object' && data.authenticated === true;
 }
 
 /** The error for a refused auth answer (never repeats the credentials). */
 export function authRefusal(message: ResponseMessageObject, targetName: string): IPCError {
-  const data = message.data;
+  const data = message.data as { message?: unknown } | null | undefined;
   const code = typeof message.code === 'string' && message.code ? message.code : ErrorCode.access;
   const why = message.message || (data && typeof data === 'object' && data.message) || 'credentials refused';
   return new IPCError(code, 'Authentication with ' + targetName + ' failed: ' + String(why));

@@ -45,3 +45,24 @@ export function lineLimitFrom(message: { limit?: unknown; message?: unknown }): 
   const said = typeof message.message === 'string' ? /limit of (\d+) bytes/.exec(message.message) : null;
   return said ? Number(said[1]) : null;
 }
+
+/** The longest request line the server accepts, as far as the client knows. */
+export class RequestLineLimit {
+  /** The server's max_message_size, once a message_too_large answer said it. */
+  #server: number | null = null;
+
+  learn(message: { limit?: unknown; message?: unknown }): void {
+    const limit = lineLimitFrom(message);
+    if (limit !== null) this.#server = limit;
+  }
+
+  /** Why a request line is too long to send (null when it is not): `own` is the client's maxMessageSize. */
+  check(open: string, timeoutMs: number, own: number): string | null {
+    const fromServer = this.#server !== null && this.#server < own;
+    const limit = fromServer ? this.#server! : own;
+    const bytes = requestLineBytes(open, timeoutMs, limit);
+    if (bytes <= limit) return null;
+    const whose = fromServer ? "the server's limit (max_message_size, learned from its message_too_large answer)" : 'maxMessageSize';
+    return 'its line is ' + bytes + ' bytes, over ' + whose + ' of ' + limit + ' bytes';
+  }
+}

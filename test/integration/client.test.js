@@ -66,6 +66,45 @@ describe('client: module shape and errors', function () {
     assert.deepStrictEqual(problems, []);
   });
 
+  it('types answers by send<T>() and stream<T, R>(), unknown by default: wrong uses fail to compile', function () {
+    this.timeout(30000);
+    const dir = path.dirname(tmpSocketPath());
+    const file = path.join(dir, 'generics.ts');
+    require('fs').writeFileSync(file, [
+      "import IPCClient from 'pixl-ipc/client';",
+      "interface User { name: string; id: number }",
+      "const client = new IPCClient('/tmp/x.sock');",
+      "async function main(): Promise<void> {",
+      "  const user = await client.send<User>('/users/get', { id: 1 });",
+      "  const name: string = user.name;",
+      "  // @ts-expect-error: a User's id is a number",
+      "  const id: string = user.id;",
+      "  const plain = await client.send('/a');",
+      "  // @ts-expect-error: without T the answer is unknown, not any",
+      "  plain.anything;",
+      "  client.send<User>('/users/get', {}, (err, found) => { if (!err && found) { const n: number = found.id; void n; } });",
+      "  const rows = client.stream<{ row: number }, { total: number }>('/rows');",
+      "  for await (const part of rows) { const r: number = part.row; void r; }",
+      "  const total: number | undefined = rows.result?.total;",
+      "  for await (const part of client.stream('/rows')) {",
+      "    // @ts-expect-error: parts are unknown by default",
+      "    part.row;",
+      "  }",
+      "  client.on<User>('data', (msg) => { const n: string | undefined = msg.data?.name; void n; });",
+      "  const hint: string | null = IPCClient.connectHint('/tmp/x.sock', new Error('x'));",
+      "  void name; void id; void total; void hint;",
+      "}",
+      "void main;",
+    ].join('\n'));
+    const root = path.join(__dirname, '..', '..');
+    const problems = typeCheck(file, {
+      baseUrl: root,
+      paths: { 'pixl-ipc/client': [path.join(root, 'dist', 'client', 'index.d.ts')] },
+      skipLibCheck: true,
+    });
+    assert.deepStrictEqual(problems, []);
+  });
+
   it('IPCError is a real Error that compares loosely equal to its code', function () {
     const err = new IPCClient.IPCError('request_timeout', 'Request to /a timed out');
     assert.ok(err instanceof Error);
