@@ -75,7 +75,9 @@ function webIds() {
 /** The PHP pages: a static one and pages making pixl-ipc calls. */
 function writePages(www, socketPath) {
   fs.mkdirSync(www, { mode: 0o755 });
-  fs.copyFileSync(CLIENT_FILE, path.join(www, 'PixlIPCClient.class.php'));
+  for (const file of fs.readdirSync(path.dirname(CLIENT_FILE)).filter((f) => f.endsWith('.php'))) {
+    fs.copyFileSync(path.join(path.dirname(CLIENT_FILE), file), path.join(www, file));
+  }
   fs.writeFileSync(path.join(www, 'config.php'), `<?php\nrequire_once __DIR__ . '/PixlIPCClient.class.php';\nconst IPC_SOCKET = ${JSON.stringify(socketPath)};\n`);
   fs.writeFileSync(path.join(www, 'static.php'), '<?php\necho "ok\\n";\n');
   // One call per page; ?persistent=1 reuses the worker's connection. A wrong
@@ -85,7 +87,7 @@ require __DIR__ . '/config.php';
 $tag = bin2hex(random_bytes(6));
 try {
     $ipc = new PixlIPCClient(IPC_SOCKET, array('persistent' => !empty($_GET['persistent']), 'connectRetry' => 3000, 'requestTimeout' => 3000));
-    $answer = $ipc->send('/ipcserver/test/echo', array('tag' => $tag));
+    $answer = $ipc->call('/ipcserver/test/echo', array('tag' => $tag));
 } catch (PixlIPCException $e) {
     http_response_code(503);
     error_log('pixl-ipc call failed: ' . $e->getCode() . ': ' . $e->getMessage());
@@ -109,14 +111,14 @@ try {
     $ipc = new PixlIPCClient(IPC_SOCKET, array('persistent' => true, 'connectRetry' => 3000, 'requestTimeout' => (int)$_GET['timeout']));
     if (!empty($_GET['delay'])) {
         try {
-            $ipc->send('/ipcserver/test/delay', array('delay' => (int)$_GET['delay'], 'tag' => 'delay-' . $tag));
+            $ipc->call('/ipcserver/test/delay', array('delay' => (int)$_GET['delay'], 'tag' => 'delay-' . $tag));
             $out['delay'] = 'answered';
         } catch (PixlIPCException $e) {
             $out['delay'] = $e->getCode() === PixlIPCClient::E_TIMEOUT ? 'timeout' : $e->getMessage();
         }
     }
-    $out['echo'] = $ipc->send('/ipcserver/test/echo', array('tag' => $tag));
-    $out['who'] = $ipc->send('/test/whoami', array('tag' => $tag));
+    $out['echo'] = $ipc->call('/ipcserver/test/echo', array('tag' => $tag));
+    $out['who'] = $ipc->call('/test/whoami', array('tag' => $tag));
 } catch (PixlIPCException $e) {
     $out['error'] = $e->getCode() . ': ' . $e->getMessage();
 }

@@ -110,7 +110,7 @@ describe('Composer package (php-client/composer.json)', function () {
         '<?php',
         "require __DIR__ . '/vendor/autoload.php';",
         "$ipc = new PixlIPCClient(getenv('IPC_SOCKET'), ['persistent' => true]);",
-        "echo json_encode($ipc->send('/ipcserver/test/echo', ['from' => 'composer'])), \"\\n\";",
+        "echo json_encode($ipc->call('/ipcserver/test/echo', ['from' => 'composer'])), \"\\n\";",
         "echo PixlIPCException::class, \"\\n\";",
       ].join('\n'));
       // Asynchronous: the server answering it runs in this process.

@@ -14,7 +14,8 @@ const { spawn, execFileSync } = require('child_process');
 const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
 
 const PHP_DIR = path.join(__dirname, '..', 'php');
-const CLIENT_FILE = path.join(__dirname, '..', '..', 'php-client', 'PixlIPCClient.class.php');
+const ROOT_DIR = path.join(__dirname, '..', '..');
+const CLIENT_FILE = path.join(ROOT_DIR, 'php-client', 'PixlIPCClient.class.php');
 const AUTH_TOKEN = 'php-s3cret-token';
 const UNICODE_TEXT = 'Grüße, 世界! Здравствуй 🌍👩‍💻 مرحبا é e\u0301 ∑∞ 𝄞 \u2028 "q" \\ /';
 const UNICODE_UNIT = 'é€😀中ש\u0301a';
@@ -422,8 +423,9 @@ describe('PHP client', function () {
       fs.chmodSync(path.join(copy, 'test'), 0o755);
       fs.copyFileSync(path.join(PHP_DIR, 'TestRunner.php'), path.join(copy, 'test/php/TestRunner.php'));
       fs.copyFileSync(path.join(PHP_DIR, 'permission_test.php'), path.join(copy, 'test/php/permission_test.php'));
-      fs.copyFileSync(CLIENT_FILE, path.join(copy, 'php-client/PixlIPCClient.class.php'));
-      for (const file of ['test/php/TestRunner.php', 'test/php/permission_test.php', 'php-client/PixlIPCClient.class.php']) {
+      const clientFiles = fs.readdirSync(path.dirname(CLIENT_FILE)).filter((f) => f.endsWith('.php')).map((f) => `php-client/${f}`);
+      for (const file of clientFiles) fs.copyFileSync(path.join(ROOT_DIR, file), path.join(copy, file));
+      for (const file of ['test/php/TestRunner.php', 'test/php/permission_test.php', ...clientFiles]) {
         fs.chmodSync(path.join(copy, file), 0o644);
       }
       const result = await runPhp(null, Object.assign({}, env, { IPC_DENIED_SOCKET: main.socketPath }), {

@@ -34,7 +34,7 @@ $t->test('a 1 MiB echo comes back whole', function () use ($socket) {
 $t->test('a 16 MiB echo of multi-byte text comes back whole', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 20000));
     $text = unicodeBlock(16 * 1024 * 1024);
-    $result = $ipc->send('/ipcserver/test/echo', array('text' => $text, 'tail' => 'end'));
+    $result = $ipc->call('/ipcserver/test/echo', array('text' => $text, 'tail' => 'end'));
     assertSame(strlen($text), strlen($result['text']), 'byte length');
     assertTrue($result['text'] === $text, '16 MiB text equal');
     assertSame('end', $result['tail']);
@@ -43,18 +43,18 @@ $t->test('a 16 MiB echo of multi-byte text comes back whole', function () use ($
 $t->test('16 MiB from PHP to the server arrives intact (checked by the handler)', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 20000));
     $text = unicodeBlock(16 * 1024 * 1024);
-    $result = $ipc->send('/test/digest', array('text' => $text));
+    $result = $ipc->call('/test/digest', array('text' => $text));
     assertSame(hash('sha256', $text), $result['sha256'], 'digest computed by the server');
     assertSame(strlen($text), $result['bytes'], 'byte length seen by the server');
 });
 
 $t->test('16 MiB from the server to PHP arrives intact', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 20000));
-    $result = $ipc->send('/test/generate', array('bytes' => 16 * 1024 * 1024));
+    $result = $ipc->call('/test/generate', array('bytes' => 16 * 1024 * 1024));
     assertSame(hash('sha256', $result['text']), $result['sha256'], 'digest of what arrived');
     assertTrue(strlen($result['text']) >= 16 * 1024 * 1024, 'at least 16 MiB');
     // The connection is still in step afterwards.
-    assertSame(array('small' => 1), $ipc->send('/ipcserver/test/echo', array('small' => 1)));
+    assertSame(array('small' => 1), $ipc->call('/ipcserver/test/echo', array('small' => 1)));
 });
 
 $t->test('Unicode round-trips unchanged and the server sees the same characters', function () use ($socket) {
@@ -67,7 +67,7 @@ $t->test('Unicode round-trips unchanged and the server sees the same characters'
     );
     $result = $ipc->send('/ipcserver/test/echo', $data);
     assertSame($data, $result, 'echo');
-    $check = $ipc->send('/test/unicode', array('text' => $text));
+    $check = $ipc->call('/test/unicode', array('text' => $text));
     assertSame(true, $check['same'], 'server saw the exact text');
     assertSame($text, $check['text'], 'server answer');
 });

@@ -8,7 +8,7 @@ $t = new TestRunner();
 function whoami($socket, array $options = array())
 {
     $ipc = new PixlIPCClient($socket, $options + array('persistent' => true));
-    return $ipc->send('/test/whoami', array());
+    return $ipc->call('/test/whoami', array());
 }
 
 $t->test('the page after a restart reconnects on its own, without an error', function () use ($socket) {
@@ -26,10 +26,10 @@ $t->test('connectRetry rides out the gap while no daemon listens', function () u
     $start = microtime(true);
     $ipc = new PixlIPCClient($socket, array('persistent' => true, 'connectRetry' => 10000));
     // The built-in echo exists as soon as the server listens (the test handlers come a moment later).
-    assertSame(array('back' => true), $ipc->send('/ipcserver/test/echo', array('back' => true)));
+    assertSame(array('back' => true), $ipc->call('/ipcserver/test/echo', array('back' => true)));
     assertTrue(microtime(true) - $start >= 0.2, 'waited for it');
     for ($i = 0; $i < 40; $i++) {
-        $after = $ipc->send('/test/whoami', array());
+        $after = $ipc->call('/test/whoami', array());
         if (isset($after['serverStart'])) {
             break;
         }

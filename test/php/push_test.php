@@ -7,7 +7,7 @@ $t = new TestRunner();
 
 $t->test('pushes that arrive before the response are set aside and read in order', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    assertSame(array('pushed' => 2), $ipc->send('/test/push_before', array('tag' => 'a')));
+    assertSame(array('pushed' => 2), $ipc->call('/test/push_before', array('tag' => 'a')));
     assertSame(2, $ipc->pendingPushCount(), 'pushes waiting');
     assertSame(array('uri' => '/events/direct', 'data' => array('n' => 1, 'tag' => 'a')), $ipc->readPush());
     assertSame(array('uri' => '/events/all', 'data' => array('n' => 2, 'tag' => 'a')), $ipc->readPush());
@@ -16,8 +16,8 @@ $t->test('pushes that arrive before the response are set aside and read in order
 
 $t->test('set-aside pushes survive further sends', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    $ipc->send('/test/push_before', array('tag' => 'b'));
-    $ipc->send('/test/push_before', array('tag' => 'c'));
+    $ipc->call('/test/push_before', array('tag' => 'b'));
+    $ipc->call('/test/push_before', array('tag' => 'c'));
     assertSame(array('n' => 1, 'tag' => 'b'), $ipc->readPush()['data']);
     assertSame(array('n' => 2, 'tag' => 'b'), $ipc->readPush()['data']);
     assertSame(array('n' => 1, 'tag' => 'c'), $ipc->readPush()['data']);
@@ -28,7 +28,7 @@ $t->test('set-aside pushes survive further sends', function () use ($socket) {
 $t->test('readPush waits for a push sent after the response, and times out when none comes', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     // 300 ms: time for a descheduled PHP process to reach the next line before the push is sent.
-    assertSame(array('later' => true), $ipc->send('/test/push_after', array('delay' => 300)));
+    assertSame(array('later' => true), $ipc->call('/test/push_after', array('delay' => 300)));
     assertSame(null, $ipc->readPush(0), 'not there yet');
     $start = microtime(true);
     $push = $ipc->readPush(2000);
@@ -39,7 +39,7 @@ $t->test('readPush waits for a push sent after the response, and times out when 
     $waited = microtime(true) - $start;
     assertTrue($waited >= 0.09 && $waited < 1.5, "waited $waited s for nothing");
     // Requests still work after waiting on pushes.
-    assertSame(array('z' => 1), $ipc->send('/ipcserver/test/echo', array('z' => 1)));
+    assertSame(array('z' => 1), $ipc->call('/ipcserver/test/echo', array('z' => 1)));
 });
 
 $t->test('readPush without a connection returns null', function () use ($socket) {
@@ -50,7 +50,7 @@ $t->test('readPush without a connection returns null', function () use ($socket)
 $t->test('a broadcast from the server reaches a waiting PHP client', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     $ipc->connect();
-    $ipc->send('/test/whoami', array()); // the server knows us now
+    $ipc->call('/test/whoami', array()); // the server knows us now
     $reply = TestRunner::signal('broadcast', true); // the mocha side broadcasts, then answers
     assertTrue((int)$reply >= 1, "broadcast reached $reply clients");
     $push = $ipc->readPush(2000);
@@ -59,10 +59,10 @@ $t->test('a broadcast from the server reaches a waiting PHP client', function ()
 
 $t->test('notify runs the handler and nothing is read back', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    $ipc->send('/test/notified', array()); // clear the record
+    $ipc->call('/test/notified', array()); // clear the record
     $ipc->notify('/test/notify', array('n' => 1));
     $ipc->notify('/test/notify', array('n' => 2, 'text' => 'ü'));
-    $seen = $ipc->send('/test/notified', array());
+    $seen = $ipc->call('/test/notified', array());
     assertSame(2, count($seen), 'handler runs');
     assertSame(array('n' => 1), $seen[0]['data']);
     assertSame(array('n' => 2, 'text' => 'ü'), $seen[1]['data']);
@@ -75,11 +75,11 @@ $t->test('notify runs the handler and nothing is read back', function () use ($s
 $t->test('the server writes no bytes for a notify', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     // /test/bytes_out answers with a fixed-size line holding the bytes written to this connection so far.
-    $x1 = (int)$ipc->send('/test/bytes_out', array())['written'];
-    $x2 = (int)$ipc->send('/test/bytes_out', array())['written'];
+    $x1 = (int)$ipc->call('/test/bytes_out', array())['written'];
+    $x2 = (int)$ipc->call('/test/bytes_out', array())['written'];
     $ipc->notify('/test/notify', array('n' => 3));
     $ipc->notify('/no/handler/for/this', array('n' => 4));
-    $x3 = (int)$ipc->send('/test/bytes_out', array())['written'];
+    $x3 = (int)$ipc->call('/test/bytes_out', array())['written'];
     assertTrue($x2 > $x1, 'one answer adds bytes');
     assertSame($x2 - $x1, $x3 - $x2, 'bytes written across two notifies and one answer');
 });

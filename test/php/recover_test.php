@@ -7,7 +7,7 @@ $t = new TestRunner();
 
 $t->test('a sending loop survives a daemon restart without restarting PHP', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    $before = $ipc->send('/test/whoami', array());
+    $before = $ipc->call('/test/whoami', array());
     TestRunner::signal('restart'); // the mocha side now stops and restarts the server
     $codes = array();
     $successesAfterFailure = 0;
@@ -33,7 +33,7 @@ $t->test('a sending loop survives a daemon restart without restarting PHP', func
     foreach ($codes as $code) {
         assertTrue(in_array($code, array(PixlIPCClient::E_SERVER_CLOSE, PixlIPCClient::E_SOCKET_CONNECT), true), "failure code $code is a close or a refused connect");
     }
-    $after = $ipc->send('/test/whoami', array());
+    $after = $ipc->call('/test/whoami', array());
     assertTrue($after['serverStart'] !== $before['serverStart'], 'talking to the restarted server');
 });
 

@@ -19,20 +19,20 @@ $t->test('echo returns the data as associative arrays', function () use ($socket
 $t->test('send connects when not connected, and literals can be passed', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     assertSame(false, $ipc->isConnected(), 'connected before send');
-    assertSame(array('x' => 1), $ipc->send('/ipcserver/test/echo', array('x' => 1)));
+    assertSame(array('x' => 1), $ipc->call('/ipcserver/test/echo', array('x' => 1)));
     assertSame(true, $ipc->isConnected(), 'connected after send');
 });
 
 $t->test('delay answers after the delay', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     $start = microtime(true);
-    assertSame(array('delay' => 50), $ipc->send('/ipcserver/test/delay', array('delay' => 50)));
+    assertSame(array('delay' => 50), $ipc->call('/ipcserver/test/delay', array('delay' => 50)));
     assertTrue(microtime(true) - $start >= 0.045, 'took at least the delay');
 });
 
 $t->test('an unknown uri answers no_handler_found inside data', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    $result = $ipc->send('/no/such/thing', array('foo' => 10));
+    $result = $ipc->call('/no/such/thing', array('foo' => 10));
     assertSame('no_handler_found', $result['code']);
     assertContains('/no/such/thing', $result['message']);
 });
@@ -40,28 +40,28 @@ $t->test('an unknown uri answers no_handler_found inside data', function () use 
 $t->test('with codeToErr an unknown uri throws E_SERVER_ERROR no_handler_found', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('codeToErr' => true));
     $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
-        $ipc->send('/no/such/thing', array('foo' => 10));
+        $ipc->call('/no/such/thing', array('foo' => 10));
     });
     assertSame('no_handler_found', $e->getServerCode());
     assertContains('/no/such/thing', $e->getMessage());
     assertSame('no_handler_found', $e->getData()['code']);
-    assertSame(array('still' => 'usable'), $ipc->send('/ipcserver/test/echo', array('still' => 'usable')));
+    assertSame(array('still' => 'usable'), $ipc->call('/ipcserver/test/echo', array('still' => 'usable')));
 });
 
 $t->test('a unix:// target is the same socket', function () use ($socket) {
     $ipc = new PixlIPCClient('unix://' . $socket);
-    assertSame(array('via' => 'unix://'), $ipc->send('/ipcserver/test/echo', array('via' => 'unix://')));
-    assertSame('unix', $ipc->send('/test/whoami', array())['transport']);
+    assertSame(array('via' => 'unix://'), $ipc->call('/ipcserver/test/echo', array('via' => 'unix://')));
+    assertSame('unix', $ipc->call('/test/whoami', array())['transport']);
     $e = expectIPCException(PixlIPCClient::E_SOCKET_CONNECT, function () use ($socket) {
         (new PixlIPCClient('unix://' . $socket . '.missing'))->connect();
     });
-    assertContains('socket ' . $socket . '.missing,', $e->getMessage());
+    assertContains('no socket at ' . $socket . '.missing: check that the daemon is running', $e->getMessage());
 });
 
 $t->test('request ids are rq0, rq1, ... and pid and default userAgent reach the handler', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     for ($i = 0; $i < 3; $i++) {
-        $seen = $ipc->send('/test/whoami', array());
+        $seen = $ipc->call('/test/whoami', array());
         assertSame("rq$i", $seen['ipcReqID'], 'request id');
         assertSame(getmypid(), $seen['pid'], 'pid');
         assertSame('PHP/PixlIPCClient' . getcwd(), $seen['userAgent'], 'default userAgent');
@@ -70,13 +70,13 @@ $t->test('request ids are rq0, rq1, ... and pid and default userAgent reach the 
 
 $t->test('a custom userAgent reaches the handler', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('userAgent' => 'phpTestAgent/2 "quoted" ü'));
-    $seen = $ipc->send('/test/whoami', array());
+    $seen = $ipc->call('/test/whoami', array());
     assertSame('phpTestAgent/2 "quoted" ü', $seen['userAgent']);
 });
 
 $t->test('a handler returning nothing gives null', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    assertSame(null, $ipc->send('/test/nothing', array()));
+    assertSame(null, $ipc->call('/test/nothing', array()));
 });
 
 $t->test('data that is not an array or object throws E_BAD_REQUEST_TYPE', function () use ($socket) {
@@ -95,48 +95,48 @@ $t->test('data that is not an array or object throws E_BAD_REQUEST_TYPE', functi
 $t->test('data that cannot be JSON-encoded throws E_BAD_REQUEST_TYPE and the connection stays usable', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     $e = expectIPCException(PixlIPCClient::E_BAD_REQUEST_TYPE, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/echo', array('bad' => "\xC3\x28"));
+        $ipc->call('/ipcserver/test/echo', array('bad' => "\xC3\x28"));
     });
     assertContains('JSON', $e->getMessage());
-    assertSame(array('ok' => 1), $ipc->send('/ipcserver/test/echo', array('ok' => 1)));
+    assertSame(array('ok' => 1), $ipc->call('/ipcserver/test/echo', array('ok' => 1)));
 });
 
 $t->test('a handler error throws E_SERVER_ERROR with the server code in the message', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
-        $ipc->send('/test/fail_plain', array());
+        $ipc->call('/test/fail_plain', array());
     });
     assertContains('handler_error', $e->getMessage());
     assertContains('plain failure', $e->getMessage());
     assertSame('handler_error', $e->getServerCode());
 
     $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
-        $ipc->send('/test/fail_code', array());
+        $ipc->call('/test/fail_code', array());
     });
     assertContains('my_code', $e->getMessage());
     assertSame('my_code', $e->getServerCode());
 
     $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/delay', array('delay' => -5));
+        $ipc->call('/ipcserver/test/delay', array('delay' => -5));
     });
     assertSame('bad_delay', $e->getServerCode());
     // Errors leave the connection usable.
-    assertSame(array('after' => true), $ipc->send('/ipcserver/test/echo', array('after' => true)));
+    assertSame(array('after' => true), $ipc->call('/ipcserver/test/echo', array('after' => true)));
 });
 
 $t->test('close() ends the connection and the next send reconnects', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    $first = $ipc->send('/test/whoami', array());
+    $first = $ipc->call('/test/whoami', array());
     $ipc->close();
     assertSame(false, $ipc->isConnected(), 'connected after close');
-    $second = $ipc->send('/test/whoami', array());
+    $second = $ipc->call('/test/whoami', array());
     assertTrue($first['connectionId'] !== $second['connectionId'], 'a new connection after close');
     assertSame('rq1', $second['ipcReqID'], 'ids keep counting across connections');
 });
 
 $t->test('close() and the destructor close the server side of the connection', function () use ($socket) {
     $watcher = new PixlIPCClient($socket);
-    $base = $watcher->send('/test/connections', array());
+    $base = $watcher->call('/test/connections', array());
     $ipc = new PixlIPCClient($socket);
     $ipc->connect();
     $other = new PixlIPCClient($socket);
@@ -153,7 +153,7 @@ function waitForConnections(PixlIPCClient $watcher, $count)
 {
     $until = microtime(true) + 2;
     do {
-        $now = $watcher->send('/test/connections', array());
+        $now = $watcher->call('/test/connections', array());
         if ($now['count'] === $count) {
             return;
         }
@@ -165,9 +165,9 @@ function waitForConnections(PixlIPCClient $watcher, $count)
 $t->test('connect() twice replaces the connection', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     $ipc->connect();
-    $a = $ipc->send('/test/whoami', array());
+    $a = $ipc->call('/test/whoami', array());
     $ipc->connect();
-    $b = $ipc->send('/test/whoami', array());
+    $b = $ipc->call('/test/whoami', array());
     assertTrue($a['connectionId'] !== $b['connectionId'], 'new connection');
 });
 

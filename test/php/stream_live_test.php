@@ -10,7 +10,7 @@ function finishedState(PixlIPCClient $ipc)
 {
     $until = microtime(true) + 3;
     do {
-        $state = $ipc->send('/test/count_state', array());
+        $state = $ipc->call('/test/count_state', array());
         if ($state['finished']) {
             return $state;
         }
@@ -43,23 +43,23 @@ $t->test('breaking out of the loop cancels the handler (its signal aborts with c
     assertSame('cancelled', $state['aborted'], 'abort reason');
     assertTrue($state['produced'] < 100000, 'stopped early after ' . $state['produced'] . ' parts');
     for ($i = 0; $i < 3; $i++) {
-        assertSame(array('i' => $i), $ipc->send('/ipcserver/test/echo', array('i' => $i)));
+        assertSame(array('i' => $i), $ipc->call('/ipcserver/test/echo', array('i' => $i)));
     }
 });
 
 $t->test('requestTimeout reaches the handler as its deadline', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 5000));
-    $seen = $ipc->send('/test/time_left', array());
+    $seen = $ipc->call('/test/time_left', array());
     assertTrue($seen['timeLeft'] !== null && $seen['timeLeft'] > 3000 && $seen['timeLeft'] <= 5000, 'time left: ' . json_encode($seen));
 });
 
 $t->test('a handler slower than requestTimeout is answered deadline_exceeded or times out: E_TIMEOUT either way, and the connection stays usable', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 200));
     $e = expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/delay', array('delay' => 2000));
+        $ipc->call('/ipcserver/test/delay', array('delay' => 2000));
     });
     assertTrue(in_array($e->getServerCode(), array(null, 'deadline_exceeded'), true), 'server code ' . json_encode($e->getServerCode()));
-    assertSame(array('after' => 1), $ipc->send('/ipcserver/test/echo', array('after' => 1)));
+    assertSame(array('after' => 1), $ipc->call('/ipcserver/test/echo', array('after' => 1)));
 });
 
 $t->run();

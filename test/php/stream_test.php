@@ -15,7 +15,7 @@ $t->test('parts arrive in order and the final data is the return value', functio
     }
     assertSame(array(0, 1, 2, 3, 4), $seen);
     assertSame(array('done' => true), $gen->getReturn());
-    assertSame(array('after' => 1), $ipc->send('/script/echo', array('after' => 1)));
+    assertSame(array('after' => 1), $ipc->call('/script/echo', array('after' => 1)));
 });
 
 $t->test('the request line carries "stream": true and no timeoutMs; nothing is sent before iterating', function () use ($socket) {
@@ -37,12 +37,12 @@ $t->test('an error after some parts throws from the loop, with the server code',
     });
     assertSame(2, $seen, 'parts before the error');
     assertSame('my_failure', $e->getServerCode());
-    assertSame(array('ok' => 1), $ipc->send('/script/echo', array('ok' => 1)));
+    assertSame(array('ok' => 1), $ipc->call('/script/echo', array('ok' => 1)));
 });
 
 $t->test('breaking out of the loop cancels the request and the connection stays usable', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
-    $first = $ipc->send('/script/whoami', array());
+    $first = $ipc->call('/script/whoami', array());
     $seen = array();
     foreach ($ipc->stream('/script/stream', array('parts' => 1000, 'delayMs' => 5)) as $part) {
         $seen[] = $part['n'];
@@ -53,15 +53,15 @@ $t->test('breaking out of the loop cancels the request and the connection stays 
     assertSame(array(0, 1, 2), $seen);
     // Parts already on their way and the final "cancelled" answer are dropped.
     for ($i = 0; $i < 5; $i++) {
-        assertSame(array('i' => $i), $ipc->send('/script/echo', array('i' => $i)));
+        assertSame(array('i' => $i), $ipc->call('/script/echo', array('i' => $i)));
         usleep(10000);
     }
-    $cancelled = $ipc->send('/script/cancelled', array());
+    $cancelled = $ipc->call('/script/cancelled', array());
     assertSame(1, count($cancelled), 'one cancel message');
     assertSame('{"uri":"/ipcserver/cancel","data":{"ipcReqID":"rq1"},"noReply":true,"pid":' . getmypid()
         . ',"userAgent":' . json_encode('PHP/PixlIPCClient' . getcwd(), JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE) . '}', $cancelled[0]['line']);
     assertTrue($cancelled[0]['sentParts'] < 1000, 'the stream stopped early');
-    assertSame($first['connectionId'], $ipc->send('/script/whoami', array())['connectionId'], 'same connection');
+    assertSame($first['connectionId'], $ipc->call('/script/whoami', array())['connectionId'], 'same connection');
 });
 
 $t->test('a generator destroyed unfinished cancels too; one never started sends nothing', function () use ($socket) {
@@ -72,7 +72,7 @@ $t->test('a generator destroyed unfinished cancels too; one never started sends 
     $never = $ipc->stream('/script/stream', array('parts' => 1000, 'delayMs' => 5));
     $never = null;
     usleep(20000);
-    $cancelled = $ipc->send('/script/cancelled', array());
+    $cancelled = $ipc->call('/script/cancelled', array());
     assertSame(1, count($cancelled), 'one cancel message');
 });
 
@@ -85,7 +85,7 @@ $t->test('a stream that stalls longer than requestTimeout throws E_TIMEOUT and i
         }
     });
     assertSame(1, $seen, 'the first part came at once');
-    assertSame(1, count($ipc->send('/script/cancelled', array())), 'cancelled');
+    assertSame(1, count($ipc->call('/script/cancelled', array())), 'cancelled');
 });
 
 $t->test('time spent in the loop body does not count against the wait for the next part', function () use ($socket) {
@@ -106,7 +106,7 @@ $t->test('send() while a stream is open keeps that stream\'s parts for it', func
     foreach ($ipc->stream('/script/stream', array('parts' => 6, 'delayMs' => 10, 'final' => 'end')) as $part) {
         $seen[] = $part['n'];
         // Parts arrive while this waits; they are queued for the loop, not dropped.
-        assertSame(array('during' => $part['n']), $ipc->send('/script/echo', array('during' => $part['n'])));
+        assertSame(array('during' => $part['n']), $ipc->call('/script/echo', array('during' => $part['n'])));
         usleep(15000);
     }
     assertSame(array(0, 1, 2, 3, 4, 5), $seen);

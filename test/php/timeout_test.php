@@ -10,7 +10,7 @@ $t->test('a slow answer throws E_TIMEOUT after requestTimeout', function () use 
     $ipc->connect();
     $start = microtime(true);
     $e = expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/delay', array('delay' => 400));
+        $ipc->call('/ipcserver/test/delay', array('delay' => 400));
     });
     $elapsed = microtime(true) - $start;
     assertContains('timed out', $e->getMessage());
@@ -21,53 +21,53 @@ $t->test('a slow answer throws E_TIMEOUT after requestTimeout', function () use 
 $t->test('after a timeout the next send gets its own answer, before and after the late one arrives', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 100));
     expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/delay', array('delay' => 250));
+        $ipc->call('/ipcserver/test/delay', array('delay' => 250));
     });
     // The late answer has not arrived yet.
-    assertSame(array('n' => 1), $ipc->send('/ipcserver/test/echo', array('n' => 1)));
+    assertSame(array('n' => 1), $ipc->call('/ipcserver/test/echo', array('n' => 1)));
     usleep(250000);
     // Now it sits in the socket ahead of this answer.
-    assertSame(array('n' => 2), $ipc->send('/ipcserver/test/echo', array('n' => 2)));
-    assertSame(array('n' => 3), $ipc->send('/ipcserver/test/echo', array('n' => 3)));
+    assertSame(array('n' => 2), $ipc->call('/ipcserver/test/echo', array('n' => 2)));
+    assertSame(array('n' => 3), $ipc->call('/ipcserver/test/echo', array('n' => 3)));
 });
 
 $t->test('a late answer that arrives while the next request waits is skipped', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 400));
     expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/delay', array('delay' => 600));
+        $ipc->call('/ipcserver/test/delay', array('delay' => 600));
     });
     // The stale {delay:600} arrives ~200 ms into this wait (150 ms of slack before its timeout).
-    assertSame(array('delay' => 250), $ipc->send('/ipcserver/test/delay', array('delay' => 250)));
+    assertSame(array('delay' => 250), $ipc->call('/ipcserver/test/delay', array('delay' => 250)));
 });
 
 $t->test('several timed-out requests in a row are all discarded', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 60));
     foreach (array(200, 150, 100) as $delay) {
         expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc, $delay) {
-            $ipc->send('/ipcserver/test/delay', array('delay' => $delay));
+            $ipc->call('/ipcserver/test/delay', array('delay' => $delay));
         });
     }
     usleep(200000);
     for ($i = 0; $i < 3; $i++) {
-        assertSame(array('i' => $i), $ipc->send('/ipcserver/test/echo', array('i' => $i)));
+        assertSame(array('i' => $i), $ipc->call('/ipcserver/test/echo', array('i' => $i)));
     }
 });
 
 $t->test('legacyTimeout returns false instead of throwing, like the original client', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 200, 'legacyTimeout' => true));
     $ipc->connect();
-    assertSame(false, $ipc->send('/ipcserver/test/delay', array('delay' => 600)));
-    assertSame(array('delay' => 10), $ipc->send('/ipcserver/test/delay', array('delay' => 10)));
+    assertSame(false, $ipc->call('/ipcserver/test/delay', array('delay' => 600)));
+    assertSame(array('delay' => 10), $ipc->call('/ipcserver/test/delay', array('delay' => 10)));
 });
 
 $t->test('the timeout restored after a timed-out wait still lets a long request finish', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('requestTimeout' => 400));
     expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/delay', array('delay' => 700));
+        $ipc->call('/ipcserver/test/delay', array('delay' => 700));
     });
     usleep(350000);
     // The previous wait ended with a short remaining timeout; this one needs most of the full 400 ms.
-    assertSame(array('delay' => 250), $ipc->send('/ipcserver/test/delay', array('delay' => 250)));
+    assertSame(array('delay' => 250), $ipc->call('/ipcserver/test/delay', array('delay' => 250)));
 });
 
 $t->run();

@@ -6,8 +6,8 @@ $t = new TestRunner();
 
 $t->test('a tcp:// target round-trips', function () {
     $ipc = new PixlIPCClient('tcp://127.0.0.1:' . env('IPC_TCP_PORT'), array('userAgent' => 'php-tcp'));
-    assertSame(array('over' => 'tcp', 'ü' => '😀'), $ipc->send('/ipcserver/test/echo', array('over' => 'tcp', 'ü' => '😀')));
-    $seen = $ipc->send('/test/whoami', array());
+    assertSame(array('over' => 'tcp', 'ü' => '😀'), $ipc->call('/ipcserver/test/echo', array('over' => 'tcp', 'ü' => '😀')));
+    $seen = $ipc->call('/test/whoami', array());
     assertSame('tcp', $seen['transport']);
     assertSame('php-tcp', $seen['userAgent']);
 });
@@ -15,17 +15,17 @@ $t->test('a tcp:// target round-trips', function () {
 $t->test('a 1 MiB message round-trips over tcp://', function () {
     $ipc = new PixlIPCClient('tcp://127.0.0.1:' . env('IPC_TCP_PORT'), array('requestTimeout' => 5000));
     $text = str_repeat('0123456789abcdef', 65536);
-    assertSame($text, $ipc->send('/ipcserver/test/echo', array('text' => $text))['text']);
+    assertSame($text, $ipc->call('/ipcserver/test/echo', array('text' => $text))['text']);
 });
 
 $t->test('the server closing a tcp:// connection gives E_SERVER_CLOSE, then a new connection', function () {
     $ipc = new PixlIPCClient('tcp://127.0.0.1:' . env('IPC_TCP_PORT'));
-    $ipc->send('/test/close_after', array());
+    $ipc->call('/test/close_after', array());
     usleep(100000);
     expectIPCException(PixlIPCClient::E_SERVER_CLOSE, function () use ($ipc) {
-        $ipc->send('/ipcserver/test/echo', array());
+        $ipc->call('/ipcserver/test/echo', array());
     }, 'Server closed the connection (readMessage)');
-    assertSame(array('again' => 1), $ipc->send('/ipcserver/test/echo', array('again' => 1)));
+    assertSame(array('again' => 1), $ipc->call('/ipcserver/test/echo', array('again' => 1)));
 });
 
 $t->test('a tls:// target round-trips with the test CA', function () {
@@ -34,12 +34,12 @@ $t->test('a tls:// target round-trips with the test CA', function () {
         'connectTimeout' => 2000,
         'tls' => array('cafile' => env('IPC_TLS_CA'), 'peer_name' => 'localhost'),
     ));
-    assertSame(array('over' => 'tls'), $ipc->send('/ipcserver/test/echo', array('over' => 'tls')));
-    $seen = $ipc->send('/test/whoami', array());
+    assertSame(array('over' => 'tls'), $ipc->call('/ipcserver/test/echo', array('over' => 'tls')));
+    $seen = $ipc->call('/test/whoami', array());
     assertSame('tls', $seen['transport']);
     $text = str_repeat('ü', 600000);
-    assertSame($text, $ipc->send('/ipcserver/test/echo', array('text' => $text))['text'], 'large message over TLS');
-    $ipc->send('/test/push_before', array('tag' => 'tls'));
+    assertSame($text, $ipc->call('/ipcserver/test/echo', array('text' => $text))['text'], 'large message over TLS');
+    $ipc->call('/test/push_before', array('tag' => 'tls'));
     assertSame('/events/direct', $ipc->readPush()['uri'], 'push over TLS');
 });
 

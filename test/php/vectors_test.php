@@ -97,7 +97,7 @@ foreach ($cases as $vector) {
             list($ipc, $peer) = clientReading(answerLine($expected, $id === null ? null : 'rq0'));
             if (isset($expected->code)) {
                 $e = expectIPCException(errorFor($expected->code), function () use ($ipc) {
-                    $ipc->send('/vector', array());
+                    $ipc->call('/vector', array());
                 });
                 assertSame($expected->code, $e->getServerCode(), "$what: server code");
                 if (!$ipc->isConnected()) {
@@ -110,18 +110,18 @@ foreach ($cases as $vector) {
                 // A success for an id-less request: this client never sends one expecting an
                 // answer, so it is neither its answer nor a push; it is dropped.
                 list($ipc, $peer) = clientReading(answerLine($expected, null) . "\n" . '{"ipcReqID":"rq0","data":"mine"}');
-                assertSame('mine', $ipc->send('/vector', array()), "$what: dropped, the next line answers");
+                assertSame('mine', $ipc->call('/vector', array()), "$what: dropped, the next line answers");
                 assertSame(0, $ipc->pendingPushCount(), "$what: not a push");
                 continue;
             }
             $want = property_exists($expected, 'data') ? json_decode(json_encode($expected->data), true) : null;
-            assertSame($want, $ipc->send('/vector', array()), "$what: data");
+            assertSame($want, $ipc->call('/vector', array()), "$what: data");
             assertSame(true, $ipc->isConnected(), "$what: still connected");
             // With codeToErr, data carrying a code is an error.
             if (is_array($want) && !empty($want['code'])) {
                 list($strict, $peer2) = clientReading(answerLine($expected, 'rq0'), array('codeToErr' => true));
                 $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($strict) {
-                    $strict->send('/vector', array());
+                    $strict->call('/vector', array());
                 });
                 assertSame($want['code'], $e->getServerCode(), "$what: codeToErr code");
             }
