@@ -223,13 +223,13 @@ class PixlIPCClient extends PixlIPCConnection
         $deadline = $this->ready();
         try {
             $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
-            $msg = $this->awaitResponse($id, $deadline);
+            $msg = $this->awaitAnswer($id, $deadline);
             if ($msg !== null && isset($msg['code']) && $msg['code'] === 'shutting_down' && $this->persistent) {
                 // Refused before it ran: a restarting daemon. Once more on a new connection, in the time left.
                 $this->disconnect(true);
                 $this->open();
                 $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
-                $msg = $this->awaitResponse($id, $deadline);
+                $msg = $this->awaitAnswer($id, $deadline);
             }
             if ($msg === null) {
                 // The server may still be working on it: stop it, and drop its answer if it comes.
@@ -251,6 +251,22 @@ class PixlIPCClient extends PixlIPCConnection
         } finally {
             $this->finishCall();
         }
+    }
+
+    /**
+     * The answer to request $id, or null at the deadline. Parts are not an
+     * answer: a request sent without "stream" has none, so they are dropped.
+     *
+     * @param string $id
+     * @param int    $deadline
+     * @return array|null
+     */
+    protected function awaitAnswer($id, $deadline)
+    {
+        do {
+            $msg = $this->awaitResponse($id, $deadline);
+        } while ($msg !== null && array_key_exists('part', $msg));
+        return $msg;
     }
 
     /**

@@ -73,7 +73,7 @@ function webIds() {
 }
 
 /** The PHP pages: a static one and pages making pixl-ipc calls. */
-function writePages(www, socketPath) {
+function writePages(www, socketPath, extraPages) {
   fs.mkdirSync(www, { mode: 0o755 });
   for (const file of fs.readdirSync(path.dirname(CLIENT_FILE)).filter((f) => f.endsWith('.php'))) {
     fs.copyFileSync(path.join(path.dirname(CLIENT_FILE), file), path.join(www, file));
@@ -124,10 +124,11 @@ try {
 }
 echo json_encode($out), "\\n";
 `);
+  for (const [name, text] of Object.entries(extraPages)) fs.writeFileSync(path.join(www, name), text);
   for (const file of fs.readdirSync(www)) fs.chmodSync(path.join(www, file), 0o644);
 }
 
-function fpmConfig(dir, asRoot) {
+function fpmConfig(dir, asRoot, workers) {
   const pool = asRoot ? `user = ${WEB_USER}\ngroup = ${WEB_USER}\n` : '';
   return `[global]
 pid = ${dir}/php-fpm.pid
@@ -138,7 +139,7 @@ daemonize = no
 ${pool}listen = ${dir}/php-fpm.sock
 listen.mode = 0666
 pm = static
-pm.max_children = 4
+pm.max_children = ${workers}
 catch_workers_output = yes
 php_admin_value[error_log] = ${dir}/php-errors.log
 php_admin_flag[log_errors] = on
@@ -201,11 +202,13 @@ function stopChild(child, signal = 'SIGTERM', timeoutMs = 5000) {
 
 /**
  * Starts php-fpm and nginx. Returns { baseUrl, dir, socketDir, socketPath, stop() }.
+ * Options: workers (php-fpm children, 4), pages ({ name: PHP source } added to
+ * the document root, next to config.php, which defines IPC_SOCKET).
  * The daemon is the caller's: it must listen on `socketPath` (in `socketDir`,
  * which is group-owned by www-data and setgid when running as root) with
  * socket_chmod "660".
  */
-async function startWebStack() {
+async function startWebStack({ workers = 4, pages = {} } = {}) {
   const asRoot = isRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pixl-ipc-web-'));
   fs.chmodSync(dir, 0o755);
@@ -222,9 +225,9 @@ async function startWebStack() {
   const phpErrors = path.join(dir, 'php-errors.log');
   fs.writeFileSync(phpErrors, '');
   if (asRoot) fs.chownSync(phpErrors, webIds().uid, webIds().gid);
-  writePages(path.join(dir, 'www'), socketPath);
+  writePages(path.join(dir, 'www'), socketPath, pages);
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, 'php-fpm.conf'), fpmConfig(dir, asRoot));
+  fs.writeFileSync(path.join(dir, 'php-fpm.conf'), fpmConfig(dir, asRoot, workers));
   fs.writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig(dir, port, asRoot));
 
   const children = [];
