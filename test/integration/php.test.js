@@ -388,6 +388,10 @@ describe('PHP client', function () {
     }
   });
 
+  it('keeps the 1.x signatures, so 1.x subclasses load and work', async function () {
+    assertPassed(await runPhp('compat_1x_test.php', env), 4);
+  });
+
   it('times out and discards late answers', async function () {
     assertPassed(await runPhp('timeout_test.php', env), 6);
   });
