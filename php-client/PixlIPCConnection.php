@@ -552,6 +552,10 @@ abstract class PixlIPCConnection
                 // A line of a stream another reader waits for, or a late answer (dropped).
                 $this->queueStreamLine($msg, strlen($line));
             }
+            // A server that never pauses (a flood) must not keep the call past its deadline either.
+            if (hrtime(true) >= $deadline) {
+                return null;
+            }
         }
     }
 
@@ -580,6 +584,9 @@ abstract class PixlIPCConnection
                     return $line;
                 }
                 $this->partial .= $got;
+                if (hrtime(true) >= $deadline) {
+                    return $this->abandonPartial();
+                }
                 if (strlen($this->partial) > $this->maxMessageSize) {
                     $held = strlen($this->partial);
                     $this->disconnect(true);
@@ -594,13 +601,24 @@ abstract class PixlIPCConnection
                 throw new PixlIPCException(self::SERVER_CLOSE_MESSAGE, self::E_SERVER_CLOSE);
             }
             if (!$this->waitFor(true, $deadline)) {
-                if ($this->partial !== '' && $this->persistent) {
-                    // Half a line on a socket other objects may share: nobody can use it any more.
-                    $this->disconnect(true);
-                }
-                return null;
+                return $this->abandonPartial();
             }
         }
+    }
+
+    /**
+     * The deadline passed inside a line: a non-persistent client keeps the bytes
+     * (the next call drops the rest of that line); a persistent socket, which
+     * other objects may share, cannot be used any more.
+     *
+     * @return null
+     */
+    protected function abandonPartial()
+    {
+        if ($this->partial !== '' && $this->persistent) {
+            $this->disconnect(true);
+        }
+        return null;
     }
 
     /**

@@ -1,19 +1,24 @@
 'use strict';
 // The PHP client against a hostile server: every way a server can try to make
-// a client hold memory or wait forever. Each call must end with a clear
-// PixlIPCException by its deadline, and the PHP process's peak memory must stay
-// under a stated bound (test/php/hostile_test.php asserts both).
+// a client hold memory or wait forever (test/helpers/hostile-server.js, one
+// server per mode). Each call must end with a clear PixlIPCException by its
+// deadline, and the PHP process's peak memory must stay under a stated bound
+// (test/php/hostile_test.php asserts both). A persistent connection must come
+// out of each misbehaviour clean for the next page: that needs a server that
+// misbehaves per request, not per connection (startMixedServer below).
 const net = require('net');
 const path = require('path');
 const { makeTempDir, cleanupTempDirs } = require('../helpers/harness');
 const { runPhp, assertPassed } = require('../helpers/php-runner');
+const { startHostileServer } = require('../helpers/hostile-server');
+
+const MODES = ['endless-line', 'trickle', 'byte-drip', 'push-flood', 'endless-parts', 'unknown-ids', 'silence', 'invalid-utf8', 'invalid-json', 'half-line'];
 
 /**
- * A server that misbehaves as the request's uri says (/hostile/<mode>).
- * Writes respect backpressure, so an endless mode costs this process nothing
- * while the client stops reading.
+ * A server that misbehaves as each request's uri says (/hostile/<mode>), and
+ * answers any other uri properly. Writes respect backpressure.
  */
-function startHostileServer(socketPath) {
+function startMixedServer(socketPath) {
   const sockets = new Set();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -66,17 +71,6 @@ function startHostileServer(socketPath) {
           case 'unknown_ids':
             endless(() => `{"ipcReqID":"other-${n++}","data":{"pad":"${'u'.repeat(200)}"}}\n`);
             break;
-          case 'silence':
-            break;
-          case 'invalid_utf8':
-            socket.write(Buffer.concat([Buffer.from(`{"ipcReqID":${id},"data":"`), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}\n')]));
-            break;
-          case 'invalid_json':
-            socket.write(`{"ipcReqID":${id},"data":{oops}\n`);
-            break;
-          case 'half_line_close':
-            socket.end(`{"ipcReqID":${id},"data":{"cut`);
-            break;
           default:
             socket.write(`{"ipcReqID":${id},"data":{"mode":"unknown"}}\n`);
         }
@@ -84,7 +78,7 @@ function startHostileServer(socketPath) {
     });
   });
   return new Promise((resolve) => server.listen(socketPath, () => resolve({
-    close: () => new Promise((done) => {
+    stop: () => new Promise((done) => {
       for (const socket of sockets) socket.destroy();
       server.close(done);
     }),
@@ -93,20 +87,26 @@ function startHostileServer(socketPath) {
 
 describe('PHP client against a hostile server', function () {
   this.timeout(60000);
-  let hostile;
-  let socketPath;
+  const servers = [];
+  const env = {};
 
   before(async function () {
-    socketPath = path.join(makeTempDir('pixl-ipc-php-hostile-'), 'hostile.sock');
-    hostile = await startHostileServer(socketPath);
+    const dir = makeTempDir('pixl-ipc-php-hostile-');
+    for (const mode of MODES) {
+      const server = await startHostileServer({ mode, socketPath: path.join(dir, `${mode}.sock`) });
+      servers.push(server);
+      env[`IPC_HOSTILE_${mode.toUpperCase().replace(/-/g, '_')}`] = server.socketPath;
+    }
+    env.IPC_MIXED_SOCKET = path.join(dir, 'mixed.sock');
+    servers.push(await startMixedServer(env.IPC_MIXED_SOCKET));
   });
 
   after(async function () {
-    if (hostile) await hostile.close();
+    for (const server of servers) await server.stop();
     cleanupTempDirs();
   });
 
-  it('ends every call with a clear exception by its deadline, memory bounded, in every mode', async function () {
-    assertPassed(await runPhp('hostile_test.php', { IPC_HOSTILE_SOCKET: socketPath }), 12);
+  it('ends every call with a clear exception by its deadline, memory bounded, in every mode; reused connections come out clean', async function () {
+    assertPassed(await runPhp('hostile_test.php', env), 15);
   });
 });

@@ -388,6 +388,11 @@ describe('PHP client', function () {
     }
   });
 
+  it('renders every shared connect-error hint (test/vectors/connect-hints.json) exactly', async function () {
+    const vectors = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'vectors', 'connect-hints.json'), 'utf8'));
+    assertPassed(await runPhp('connect_hints_test.php', env), vectors.length + 1);
+  });
+
   it('keeps the 1.x signatures, so 1.x subclasses load and work', async function () {
     assertPassed(await runPhp('compat_1x_test.php', env), 4);
   });
