@@ -343,7 +343,12 @@ abstract class PixlIPCConnection
         if ($previous === self::BUSY_CHUNK_BYTES) {
             return false;
         }
-        stream_set_blocking($this->fp, false);
+        // Usually nothing waits: one select() says so (and sees bytes PHP buffered, or the end).
+        $read = array($this->fp);
+        $none = null;
+        if (@stream_select($read, $none, $none, 0, 0) === 0) {
+            return true;
+        }
         $bytes = '';
         while (strlen($bytes) <= self::LEFTOVER_LIMIT) {
             $chunk = fread($this->fp, self::LEFTOVER_LIMIT + 1 - strlen($bytes));
@@ -571,37 +576,39 @@ abstract class PixlIPCConnection
     protected function readLine($deadline)
     {
         while (true) {
+            // Wait first: stream_select() answers at once for bytes PHP has buffered
+            // already, and otherwise sleeps until some arrive (as a blocking read would).
+            if (!$this->waitFor(true, $deadline)) {
+                return $this->abandonPartial();
+            }
             // fgets() on the non-blocking socket: what has arrived, up to a line feed, at most
             // READ_PIECE_BYTES (fgets allocates its whole length) and never past maxMessageSize.
             $got = fgets($this->fp, min($this->maxMessageSize + 2 - strlen($this->partial), self::READ_PIECE_BYTES + 1));
-            if ($got !== false && $got !== '') {
-                if ($got[-1] === "\n") {
-                    if ($this->partial === '') {
-                        return $got;
-                    }
-                    $line = $this->partial . $got;
-                    $this->partial = '';
-                    return $line;
-                }
-                $this->partial .= $got;
-                if (hrtime(true) >= $deadline) {
-                    return $this->abandonPartial();
-                }
-                if (strlen($this->partial) > $this->maxMessageSize) {
-                    $held = strlen($this->partial);
+            if ($got === false || $got === '') {
+                // Readable but nothing read: the end of the stream (or a spurious wakeup).
+                if (stream_get_meta_data($this->fp)['eof']) {
                     $this->disconnect(true);
-                    throw new PixlIPCException("The server sent a line longer than maxMessageSize ({$this->maxMessageSize} bytes;"
-                        . " $held held): the connection was closed", self::E_RESPONSE_TOO_LARGE);
+                    throw new PixlIPCException(self::SERVER_CLOSE_MESSAGE, self::E_SERVER_CLOSE);
                 }
                 continue;
             }
-            // The eof flag of the last read; feof() itself would wait on the socket.
-            if (stream_get_meta_data($this->fp)['eof']) {
-                $this->disconnect(true);
-                throw new PixlIPCException(self::SERVER_CLOSE_MESSAGE, self::E_SERVER_CLOSE);
+            if ($got[-1] === "\n") {
+                if ($this->partial === '') {
+                    return $got;
+                }
+                $line = $this->partial . $got;
+                $this->partial = '';
+                return $line;
             }
-            if (!$this->waitFor(true, $deadline)) {
+            $this->partial .= $got;
+            if (hrtime(true) >= $deadline) {
                 return $this->abandonPartial();
+            }
+            if (strlen($this->partial) > $this->maxMessageSize) {
+                $held = strlen($this->partial);
+                $this->disconnect(true);
+                throw new PixlIPCException("The server sent a line longer than maxMessageSize ({$this->maxMessageSize} bytes;"
+                    . " $held held): the connection was closed", self::E_RESPONSE_TOO_LARGE);
             }
         }
     }

@@ -20,7 +20,7 @@ class PixlIPCServerIdentity
      */
     public static function defaultExpectedUid($socketPath)
     {
-        if ($socketPath === null || !function_exists('posix_geteuid')) {
+        if ($socketPath === null || basename($socketPath) !== 'pixl-ipc.sock' || !function_exists('posix_geteuid')) {
             return null;
         }
         return self::absolute($socketPath) === self::defaultSocketPath() ? posix_geteuid() : null;
