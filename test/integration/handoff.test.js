@@ -137,6 +137,34 @@ describe('hand-off: the path always leads to a live daemon (issue 24)', function
     await waitFor(() => lockPid(env.socketPath) === taker.pid, 'the new daemon to own the lock', 3000);
   });
 
+  it('TCP and metrics ports pass to the new daemon once the old one lets go of them, after its watch', async function () {
+    const { freePort } = require('../helpers/harness');
+    const tcpPort = await freePort();
+    const metricsPort = await freePort();
+    const env = setup({ listen_port: tcpPort, metrics_port: metricsPort });
+    const old = await startOld(env);
+    const taker = spawnDaemon(env.config, env.handlers, { takeover: true });
+    assert.ok(await taker.waitOutput(new RegExp(`took over from pid ${old.pid}`)), taker.out.text);
+    assert.strictEqual((await old.exited).code, 0);
+    const viaTcp = new IPCClient(`tcp://127.0.0.1:${tcpPort}`, null, { autoReconnect: false });
+    await waitFor(async () => {
+      try {
+        await viaTcp.connect();
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the new daemon to listen on the TCP port', 8000, 50);
+    assert.strictEqual((await viaTcp.send('/who')).pid, taker.pid);
+    await viaTcp.close();
+    const http = require('http');
+    const metrics = await new Promise((resolve) => {
+      const poll = () => http.get({ host: '127.0.0.1', port: metricsPort, path: '/metrics' }, (res) => { res.resume(); resolve(res.statusCode); }).on('error', () => setTimeout(poll, 50));
+      poll();
+    });
+    assert.strictEqual(metrics, 200);
+  });
+
   it('a plain hand-off: the old daemon stands by for handoff_watch, then goes; the new one owns the lock once it has', async function () {
     const env = setup();
     const old = await startOld(env);

@@ -52,6 +52,10 @@ describe('the lock beside the socket (issue 24)', function () {
   this.timeout(60000);
   afterEach(killAll);
   after(cleanupTempDirs);
+  // Each pixl-server in this process listens for SIGINT, SIGTERM and SIGHUP while it runs: 8 at once pass Node's default of 10.
+  const maxListeners = process.getMaxListeners();
+  before(() => process.setMaxListeners(maxListeners + 16));
+  after(() => process.setMaxListeners(maxListeners));
 
   it('8 starters at once on one path, 25 times (plain, takeover, and mixed): exactly one owner each time, a clear error from each other', async function () {
     const counts = { ok: 0, lost: 0, handedOff: 0 };
