@@ -10,7 +10,8 @@ import * as net from 'net';
 import { dirname, resolve as resolvePath } from 'path';
 import * as tls from 'tls';
 import type { Settings } from './config';
-import { HandoffError, HandoffPeer, handoffStep } from './handoff';
+import { HandoffPeer, handoffStep } from './handoff';
+import { findRunning, OWNER_GONE_WAIT_MS, type RunningDaemon } from './takeover';
 import { describeSearchPermissionChange, directoryModeFor, ensureDirectory, reconcileSearchPermission, UnsafeDirectoryError } from './safe-dir';
 import { claimInherited, describeSocketFd, inheritedSockets, InheritedSocket, releaseInherited } from './socket-activation';
 import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile, type StagingDir } from './socket-file';
@@ -39,16 +40,8 @@ export interface HandshakeGate {
 type Target = { path: string } | { port: number; host: string } | { fd: number };
 
 const PORT_RETRY_MS = 20;
-/** When the owner lock is held but nothing answers at the path, how long to wait for its holder to finish exiting. */
-const OWNER_GONE_WAIT_MS = 1000;
 /** After a takeover, how often to look whether the old daemon has let go of the owner lock. */
 const OWNER_POLL_MS = 20;
-
-/** A running daemon that agreed to hand off (prepare), and the connection to it. */
-interface RunningDaemon {
-  peer: HandoffPeer;
-  pid: number;
-}
 
 /** A takeover bound privately, waiting for the rest of startup. */
 interface PendingTakeover extends RunningDaemon {
@@ -66,11 +59,6 @@ function readTlsOptions(s: Settings): tls.TlsOptions {
     options.rejectUnauthorized = true;
   }
   return options;
-}
-
-/** "the daemon with pid N" from the lock file, or a description without one. */
-function describeOwner(pid: number | null): string {
-  return pid === null ? 'another daemon' : `the daemon with pid ${pid}`;
 }
 
 function describeTarget(transport: Transport, target: Target): string {
@@ -249,7 +237,7 @@ export class Listeners {
     }
     this.lock = lock;
     if (takeOver) await handoffStep('starting');
-    const running = await this.findRunning(path, lock, takeOver);
+    const running = await findRunning(path, lock, takeOver, this.log);
     const staging = createStagingDir(path);
     if (running) {
       // Bound privately: nobody reaches it until publishTakeover().
@@ -272,67 +260,6 @@ export class Listeners {
     // The start lock is kept until the whole startup is done (startupDone()): nobody takes over a daemon that is still starting.
     lock?.writePid();
     this.log.debug(5, `IPCServer listening on ${path}`);
-  }
-
-  /**
-   * The daemon to take over from, or null when the path is ours to take (no
-   * daemon owns it). Without takeOver, a daemon owning it is an error.
-   */
-  private async findRunning(path: string, lock: SocketLock | null, takeOver: boolean): Promise<RunningDaemon | null> {
-    // Without file locks, the socket itself says whether a daemon runs there.
-    if (lock === null) return takeOver ? this.prepareTakeover(path) : null;
-    const giveUpAt = Date.now() + OWNER_GONE_WAIT_MS;
-    for (;;) {
-      // Ours: a daemon may still listen there without the lock (an older version): ask it, as without locks.
-      if (lock.tryOwner()) return takeOver ? this.prepareTakeover(path, true) : null;
-      const owner = describeOwner(lock.ownerPid());
-      if (!takeOver) {
-        throw new Error(`IPCServer: ${owner} already serves ${path} (it holds the lock ${lock.path}); stop it first, or start this one with handoff: true (pixl-ipc serve --takeover) to take over from it`);
-      }
-      const running = await this.prepareTakeover(path, true);
-      if (running) return running;
-      // The owner lock is held but nothing answers: its holder is exiting (the lock goes when it has gone), or lost its socket.
-      if (Date.now() >= giveUpAt) {
-        throw new Error(`IPCServer: ${owner} holds the lock ${lock.path} but nothing listens on ${path}; stop that daemon first`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, PORT_RETRY_MS));
-    }
-  }
-
-  /**
-   * Before touching the path: connects to the daemon there (null if none
-   * listens) and checks it runs as our user and agrees to hand off.
-   */
-  private async prepareTakeover(path: string, goneIsNone = false): Promise<RunningDaemon | null> {
-    let stats;
-    try {
-      stats = lstatSync(path);
-    } catch {
-      return null;
-    }
-    // Not a socket: checkSocketPathFree() says so.
-    if (!stats.isSocket()) return null;
-    const peer = await HandoffPeer.connect(path).catch((err: Error) => {
-      throw new Error(`IPCServer: cannot take over ${path}: ${err.message}`);
-    });
-    if (peer === null) return null;
-    try {
-      const ownUid = process.geteuid ? process.geteuid() : -1;
-      const serverUid = peer.serverUid;
-      if (serverUid !== null && serverUid !== ownUid) {
-        throw new HandoffError(`the daemon listening there runs as uid ${serverUid}, not as this daemon's uid ${ownUid}`);
-      }
-      const answer = await peer.prepare();
-      this.log.debug(3, `Taking over ${path} from the daemon with pid ${answer.pid}`);
-      await handoffStep('prepared');
-      return { peer, pid: answer.pid };
-    } catch (err) {
-      // A daemon dying as we ask: between letting go of its lock and closing its socket, the kernel still queues connects.
-      const gone = peer.isClosed;
-      peer.close();
-      if (gone && goneIsNone) return null;
-      throw new Error(`IPCServer: cannot take over ${path}: ${(err as Error).message}; stop that daemon first, or start this one without handoff`);
-    }
   }
 
   /** The whole startup has succeeded: a daemon that owns the path lets others start (and take over) from now on. */
