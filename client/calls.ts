@@ -26,6 +26,9 @@ import { RequestLineLimit, cancelLine, closeWithTimeout, withStreamFlag } from '
 /** A deadline_exceeded answer this close to the request's own deadline is its timeout, seen by the server first. */
 const DEADLINE_SLACK_MS = 20;
 
+/** Bytes of parts waiting for a stream's consumer at which the connection stops being read (besides highWaterMark parts). */
+const STREAM_HOLD_BYTES = 8 * 1024 * 1024;
+
 /** How often one request is written again after shutting_down answers before that answer is delivered. */
 const MAX_RESENDS = 3;
 
@@ -89,11 +92,15 @@ export class Calls {
   stream<T, R>(uri: string, data: unknown, options: StreamOptions | undefined): PartStream<T, R> {
     const entry = this.#newEntry(uri, options);
     const highWaterMark = options && options.highWaterMark ? options.highWaterMark : this.#ctx.options.streamHighWaterMark;
-    const stream = new PartStream<T, R>(highWaterMark, {
-      cancel: () => this.#cancel(entry, null),
-      hold: () => entry.link?.hold(),
-      release: () => entry.link?.release(),
-    });
+    const stream = new PartStream<T, R>(
+      highWaterMark,
+      {
+        cancel: () => this.#cancel(entry, null),
+        hold: () => entry.link?.hold(),
+        release: () => entry.link?.release(),
+      },
+      STREAM_HOLD_BYTES,
+    );
     // The client fills it with what the server sent: the caller's T and R, unchecked.
     entry.stream = stream as PartStream<unknown, unknown>;
     this.#start(entry, data, options);
@@ -303,9 +310,9 @@ export class Calls {
 
   // ---- answers ----
 
-  /** One part of a streamed answer. */
-  part(entry: PendingRequest, part: unknown): void {
-    entry.stream!.push(part);
+  /** One part of a streamed answer (`bytes`: its line's size). */
+  part(entry: PendingRequest, part: unknown, bytes: number): void {
+    entry.stream!.push(part, bytes);
   }
 
   /** Turns a response into the request's outcome (messageTransform, else answerError's rules). */

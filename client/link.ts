@@ -63,8 +63,8 @@ export class Link {
     this.responses = responses;
     this.#options = options;
     this.reader = new LinkReader(options.maxMessageSize, {
-      onLine: (line) => {
-        if (!this.detached) responses.handleLine(line);
+      onLine: (line, bytes) => {
+        if (!this.detached) responses.handleLine(line, bytes);
       },
       onOverflow: (held) => this.fail('message_too_large', 'a response was longer than maxMessageSize (' + options.maxMessageSize + ' bytes; ' + held + ' bytes held)', options.onOverflow),
       onInvalid: () => this.fail('bad_response', 'a line from the server is not valid UTF-8', options.onNonsense),

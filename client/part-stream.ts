@@ -4,7 +4,7 @@
  *   for await (const part of client.stream('/log/tail', { lines: 100 })) { ... }
  *
  * Parts are buffered until the consumer asks for them. Once `highWaterMark`
- * parts wait, the stream holds its connection (stops reading the socket), so
+ * parts wait, or parts of `maxBytes` bytes (counted as received), the stream holds its connection (stops reading the socket), so
  * a slow consumer slows the server through ordinary socket backpressure
  * instead of growing this buffer; reading resumes when the consumer has taken
  * half of them. Leaving the loop early (break, return, throw) cancels the
@@ -32,7 +32,11 @@ interface Waiter<T, R> {
 export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterator<T, R | undefined, undefined> {
   /** Parts the consumer has not taken yet. */
   #parts: T[] = [];
+  /** Bytes of each waiting part, in step with #parts. */
+  #sizes: number[] = [];
   #head = 0;
+  #bufferedBytes = 0;
+  readonly #maxBytes: number;
   /** next() calls waiting for a part, oldest first. */
   #waiters: Waiter<T, R>[] = [];
   #ended = false;
@@ -45,9 +49,15 @@ export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterat
   readonly #highWaterMark: number;
   readonly #control: StreamControl;
 
-  constructor(highWaterMark: number, control: StreamControl) {
+  constructor(highWaterMark: number, control: StreamControl, maxBytes = Infinity) {
     this.#highWaterMark = Math.max(1, highWaterMark);
     this.#control = control;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes of the parts received and not taken yet (as received on the wire). */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
   }
 
   /** The final answer's data, once the stream has ended (the value of the last `next()`). */
@@ -67,8 +77,8 @@ export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterat
 
   // ---- the client's side ----
 
-  /** A part arrived. */
-  push(part: T): void {
+  /** A part arrived (`bytes`: its line's size). */
+  push(part: T, bytes = 0): void {
     if (this.#finished || this.#ended) return;
     this.#partsSeen++;
     const waiter = this.#waiters.shift();
@@ -77,7 +87,9 @@ export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterat
       return;
     }
     this.#parts.push(part);
-    if (!this.#holding && this.buffered >= this.#highWaterMark) {
+    this.#sizes.push(bytes);
+    this.#bufferedBytes += bytes;
+    if (!this.#holding && (this.buffered >= this.#highWaterMark || this.#bufferedBytes >= this.#maxBytes)) {
       this.#holding = true;
       this.#control.hold();
     }
@@ -116,15 +128,18 @@ export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterat
     if (this.buffered > 0) {
       const value = this.#parts[this.#head];
       (this.#parts as unknown[])[this.#head] = undefined;
+      this.#bufferedBytes -= this.#sizes[this.#head];
       this.#head++;
       if (this.#head === this.#parts.length) {
         this.#parts = [];
+        this.#sizes = [];
         this.#head = 0;
       } else if (this.#head >= 1024 && this.#head * 2 >= this.#parts.length) {
         this.#parts = this.#parts.slice(this.#head);
+        this.#sizes = this.#sizes.slice(this.#head);
         this.#head = 0;
       }
-      if (this.#holding && this.buffered <= this.#highWaterMark / 2) this.#releaseHold();
+      if (this.#holding && this.buffered <= this.#highWaterMark / 2 && this.#bufferedBytes <= this.#maxBytes / 2) this.#releaseHold();
       return Promise.resolve({ value, done: false });
     }
     if (this.#finished) return Promise.resolve({ value: undefined, done: true });
@@ -160,6 +175,8 @@ export class PartStream<T = unknown, R = unknown> implements AsyncIterableIterat
     this.#finished = true;
     const running = !this.#ended;
     this.#parts = [];
+    this.#sizes = [];
+    this.#bufferedBytes = 0;
     this.#head = 0;
     this.#error = null;
     this.#releaseHold();

@@ -40,8 +40,8 @@ export interface ResponseSink {
   onAuthAnswer(message: ResponseMessageObject): void;
   /** The answer to a waiting request (already taken out of the pending table); for a stream, its final line. */
   onAnswer(entry: PendingRequest, message: ResponseMessageObject): void;
-  /** One part of a streamed answer (the request stays waiting). */
-  onPart(entry: PendingRequest, part: unknown): void;
+  /** One part of a streamed answer (the request stays waiting); `bytes` is its line's size. */
+  onPart(entry: PendingRequest, part: unknown, bytes: number): void;
   /** A line that is not a JSON object. */
   onBadLine(what: string, line: string): void;
   /** An answer whose id matches nothing the client remembers. */
@@ -61,7 +61,8 @@ export class ResponseHandler {
     this.#sink = sink;
   }
 
-  handleLine(line: string): void {
+  /** One line from the server; `bytes` is its size as received (its length when not given). */
+  handleLine(line: string, bytes = line.length): void {
     let message: ResponseMessageObject;
     try {
       message = JSON.parse(line) as ResponseMessageObject;
@@ -86,7 +87,7 @@ export class ResponseHandler {
       return;
     }
     if ('part' in message) {
-      this.#onPartLine(key, id, message.part);
+      this.#onPartLine(key, id, message.part, bytes);
       return;
     }
     const entry = this.#pending.take(key);
@@ -102,11 +103,11 @@ export class ResponseHandler {
     this.#sink.onAnswer(entry, message);
   }
 
-  #onPartLine(key: string, id: unknown, part: unknown): void {
+  #onPartLine(key: string, id: unknown, part: unknown, bytes: number): void {
     const entry = this.#pending.peek(key);
     if (entry !== undefined && entry.stream !== null) {
       this.#counters.parts++;
-      this.#sink.onPart(entry, part);
+      this.#sink.onPart(entry, part, bytes);
       return;
     }
     // Parts still on the way when the request was cancelled or timed out are dropped quietly.

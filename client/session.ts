@@ -184,7 +184,7 @@ export class Session implements CallSession {
         if (from !== null && from === this.link) this.#onAuthAnswer(from, message);
       },
       onAnswer: (entry, message) => calls.settle(entry, message),
-      onPart: (entry, part) => calls.part(entry, part),
+      onPart: (entry, part, bytes) => calls.part(entry, part, bytes),
       onBadLine: (what, line) => this.#badLine(link(), what, line),
       onUnknownId: (id) => {
         ctx.logError(ErrorCode.badResponse, 'Response from ' + ctx.targetName + ' for unknown request id ' + JSON.stringify(id), { ipcReqID: id });

@@ -30,6 +30,22 @@ describe('client part stream', function () {
     assert.strictEqual(c.cancels, 0, 'a finished stream is not cancelled');
   });
 
+  it('holds the connection once the waiting parts pass maxBytes, whatever their count, and releases it at half', async function () {
+    const c = control();
+    const s = new PartStream(256, c, 1000);
+    s.push('a', 400);
+    s.push('b', 400);
+    assert.strictEqual(c.holds, 0);
+    s.push('c', 400);
+    assert.strictEqual(c.holds, 1, 'three parts, 1,200 bytes');
+    assert.strictEqual(s.bufferedBytes, 1200);
+    await s.next();
+    assert.strictEqual(c.releases, 0, '800 bytes still wait');
+    await s.next();
+    assert.strictEqual(c.releases, 1, '400 bytes: under half');
+    assert.strictEqual(s.bufferedBytes, 400);
+  });
+
   it('holds the connection at highWaterMark and releases it at half', async function () {
     const c = control();
     const s = new PartStream(4, c);
