@@ -92,15 +92,8 @@ export class Calls {
   stream<T, R>(uri: string, data: unknown, options: StreamOptions | undefined): PartStream<T, R> {
     const entry = this.#newEntry(uri, options);
     const highWaterMark = options && options.highWaterMark ? options.highWaterMark : this.#ctx.options.streamHighWaterMark;
-    const stream = new PartStream<T, R>(
-      highWaterMark,
-      {
-        cancel: () => this.#cancel(entry, null),
-        hold: () => entry.link?.hold(),
-        release: () => entry.link?.release(),
-      },
-      STREAM_HOLD_BYTES,
-    );
+    const control = { cancel: () => this.#cancel(entry, null), hold: () => entry.link?.hold(), release: () => entry.link?.release() };
+    const stream = new PartStream<T, R>(highWaterMark, control, STREAM_HOLD_BYTES);
     // The client fills it with what the server sent: the caller's T and R, unchecked.
     entry.stream = stream as PartStream<unknown, unknown>;
     this.#start(entry, data, options);
