@@ -234,7 +234,7 @@ class PixlIPCClient extends PixlIPCConnection
             if ($msg === null) {
                 // The server may still be working on it: stop it, and drop its answer if it comes.
                 if ($this->fp !== null) {
-                    $this->cancel($id, hrtime(true) + $this->timeoutNs);
+                    $this->cancel($id);
                 }
                 if ($this->legacyTimeout) {
                     return false;
@@ -324,7 +324,7 @@ class PixlIPCClient extends PixlIPCConnection
             unset(self::$streamQueues[$routeKey][$id], self::$queuedBytes[$routeKey][$id]);
             if ($this->fp !== null && $this->fp === $fp) {
                 if (!$finished) {
-                    $this->cancel($id, hrtime(true) + $this->timeoutNs);
+                    $this->cancel($id);
                 }
                 $this->finishCall();
             } elseif ($fp === null) {

@@ -645,8 +645,14 @@ abstract class PixlIPCConnection
         $none = null;
         $r = $read ? $sockets : null;
         $w = $read ? null : $sockets;
-        // false: interrupted by a signal; the caller loops and looks at the clock again.
-        return @stream_select($r, $w, $none, intdiv($left, 1000000000), intdiv($left % 1000000000, 1000)) !== 0;
+        $ready = @stream_select($r, $w, $none, intdiv($left, 1000000000), intdiv($left % 1000000000, 1000));
+        if ($ready === false) {
+            // Interrupted by a signal, or a descriptor past FD_SETSIZE (select() cannot
+            // watch it): look again in a millisecond; the caller checks the clock.
+            usleep(1000);
+            return true;
+        }
+        return $ready > 0;
     }
 
     /**
@@ -722,7 +728,7 @@ abstract class PixlIPCConnection
                 . " or maxPendingBytes ({$this->maxPendingBytes}) arrived while another read the connection; it was cancelled",
                 self::E_RESPONSE_TOO_LARGE);
             unset(self::$queuedBytes[$key][$id]);
-            $this->cancel($id, hrtime(true) + $this->timeoutNs);
+            $this->cancel($id);
         }
     }
 
@@ -808,17 +814,17 @@ abstract class PixlIPCConnection
 
     /**
      * Tells the server to stop request $id; its remaining lines are dropped as
-     * they arrive (their id is no longer awaited). Never throws: it runs while a
-     * generator is being torn down.
+     * they arrive (their id is no longer awaited). Never waits: when the socket
+     * cannot take the line at once, the connection is closed, which stops
+     * everything on it. Never throws: it runs while a generator is torn down.
      *
      * @param string $id
-     * @param int    $deadline
      * @return void
      */
-    protected function cancel($id, $deadline)
+    protected function cancel($id)
     {
         try {
-            $this->writeLine('{"uri":"' . self::CANCEL_URI . '","data":{"ipcReqID":' . json_encode($id) . '},"noReply":true' . $this->plainTail, $deadline);
+            $this->writeLine('{"uri":"' . self::CANCEL_URI . '","data":{"ipcReqID":' . json_encode($id) . '},"noReply":true' . $this->plainTail, 0);
         } catch (PixlIPCException $e) {
             // The connection is gone, and the request with it.
         }

@@ -160,6 +160,12 @@ $t->test('half a line, then close: E_SERVER_CLOSE at once', function () {
     });
 });
 
+$t->test('a server that accepts, reads the request and closes: E_SERVER_CLOSE at once', function () {
+    hostileCall(PixlIPCClient::E_SERVER_CLOSE, SLACK_MS, MiB, function () {
+        client(hostile('accept-then-close'))->call('/hostile', array());
+    });
+});
+
 $t->test('persistent: after each hostile mode the next page gets a clean connection and its own answer', function () {
     $socket = env('IPC_MIXED_SOCKET');
     foreach (array('push_flood', 'endless_parts', 'unknown_ids', 'byte_drip', 'trickle', 'endless_line') as $mode) {
