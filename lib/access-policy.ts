@@ -18,6 +18,8 @@ import { resolveGid, resolveUid } from './user-db';
 export interface PeerSubject {
   readonly peer: { uid: number; gid: number } | null;
   peerGroups(): number[] | null;
+  /** How the caller reached the server (a rule's `transports` checks it). */
+  readonly transport?: string;
 }
 
 export interface PolicyRuleConfig {
@@ -26,7 +28,11 @@ export interface PolicyRuleConfig {
   groups?: Array<string | number>;
   auth?: boolean;
   tcp?: boolean;
+  /** Only callers on these transports ('unix', 'tcp', 'tls', 'nats') may call matching uris; a peer-less transport named here passes the users/groups check. */
+  transports?: string[];
 }
+
+const TRANSPORT_NAMES = ['unix', 'tcp', 'tls', 'nats'];
 
 interface Rule {
   uri: RegExp;
@@ -35,6 +41,7 @@ interface Rule {
   groups: Set<number> | null;
   auth: boolean;
   tcp: boolean;
+  transports: Set<string> | null;
 }
 
 export interface PolicyConfig {
@@ -96,6 +103,7 @@ export class AccessPolicy {
         groups: resolveAll(rule.groups, `${key}.groups`, resolveGid, 'group'),
         auth: rule.auth === true,
         tcp: rule.tcp === true,
+        transports: transportList(rule.transports, `${key}.transports`),
       };
     });
   }
@@ -157,16 +165,29 @@ export class AccessPolicy {
     const peer = subject.peer;
     for (const rule of this.rules) {
       if (!rule.uri.test(uri)) continue;
+      const transport = subject.transport;
+      if (rule.transports !== null && (transport === undefined || !rule.transports.has(transport))) {
+        return { ok: false, message: `${uri} may not be called over ${transport ?? 'this transport'} (policy ${rule.source})` };
+      }
       if (rule.auth && !authenticated) return { ok: false, message: `${uri} requires authentication (policy ${rule.source})` };
       if (rule.users === null && rule.groups === null) return OK;
       if (peer === null) {
-        return rule.tcp ? OK : { ok: false, message: `${uri} is restricted to local users (policy ${rule.source})` };
+        const letThrough = transport === 'nats' ? rule.transports !== null : rule.tcp;
+        return letThrough ? OK : { ok: false, message: `${uri} is restricted to local users (policy ${rule.source})` };
       }
       if (matches(subject, rule.users, rule.groups)) return OK;
       return { ok: false, message: `User uid ${peer.uid} may not call ${uri} (policy ${rule.source})` };
     }
     return OK;
   }
+}
+
+function transportList(list: unknown, key: string): Set<string> | null {
+  if (list === undefined || list === null) return null;
+  if (!Array.isArray(list) || list.some((t) => !TRANSPORT_NAMES.includes(t as string))) {
+    throw new ConfigError(`IPCServer config: ${key} must be a list of transports among ${TRANSPORT_NAMES.join(', ')}`);
+  }
+  return new Set(list as string[]);
 }
 
 function matches(subject: PeerSubject, users: Set<number> | null, groups: Set<number> | null): boolean {

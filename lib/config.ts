@@ -5,6 +5,7 @@
 
 import { OperationsAccess, OWN_USER, parseOperationsAccess } from './operations-access';
 import { socketPathProblem } from './socket-path-limit';
+import { readNatsSettings, type NatsSettings } from './transports/nats-config';
 
 export const MiB = 1024 * 1024;
 
@@ -53,6 +54,8 @@ export const defaultConfig = {
   auth_throttle_max_ms: 5000,
   handoff: false,
   handoff_watch: 1000,
+  /** Serve (and call) handlers across hosts through NATS: see docs/nats.md. */
+  nats: false as false | Record<string, unknown>,
 };
 
 export interface Settings {
@@ -119,6 +122,8 @@ export interface Settings {
   handoff: boolean;
   /** After a hand-off commit, how long (ms) the old daemon keeps serving and stands ready to take the path back if the new one dies. */
   handoffWatch: number;
+  /** The `nats` block, checked (null: NATS not configured). */
+  nats: NatsSettings | null;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +166,14 @@ export function parseSocketMode(value: unknown): number | null {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0o7777) return value;
   if (typeof value === 'string' && /^0?[0-7]{3,4}$/.test(value)) return parseInt(value, 8);
   throw new ConfigError(`IPCServer config: socket_chmod must be an octal mode such as "600" or "660" (got ${JSON.stringify(value)})`);
+}
+
+function natsSettings(value: unknown): NatsSettings | null {
+  try {
+    return readNatsSettings(value);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 /** Reads and checks every key; throws ConfigError with a message that names the key. */
@@ -221,6 +234,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     handoffWatch: number(get, 'handoff_watch', 0),
     metricsToken: text(get, 'metrics_token'),
     metricsTokenFile: text(get, 'metrics_token_file'),
+    nats: natsSettings(get('nats')),
   };
   if (settings.metricsToken && settings.metricsTokenFile) {
     throw new ConfigError('IPCServer config: set metrics_token or metrics_token_file, not both');

@@ -100,14 +100,15 @@ export class Connections implements ConnectionHost {
   accept(socket: Socket, transport: Transport): void {
     // The kernel's word on who connected, read once, before anything else.
     const peer = transport === 'unix' && this.identityAvailable ? peerIdentity(socket) : null;
-    const refusal = this.admission(socket, transport, peer);
+    // NATS callers were admitted by the NATS server (its accounts and subject permissions), not here.
+    const refusal = transport === 'nats' ? null : this.admission(socket, transport, peer);
     if (refusal) {
       socket.on('error', () => {});
       socket.end(errorLine(null, refusal.code, refusal.message));
       setTimeout(() => socket.destroy(), REFUSED_GRACE_MS).unref();
       return;
     }
-    const connection = new Connection(this.nextId++, socket, transport, this, !this.pipeline.authenticator.enabled);
+    const connection = new Connection(this.nextId++, socket, transport, this, transport === 'nats' || !this.pipeline.authenticator.enabled);
     connection.peer = peer;
     this.open.set(connection.id, connection);
     this.stats.opened(this.open.size);

@@ -17,6 +17,7 @@ import { claimInherited, describeSocketFd, inheritedSockets, InheritedSocket, re
 import { checkSocketPathFree, createStagingDir, publishSocket, removeSocketFile, type StagingDir } from './socket-file';
 import { lockPathFor, SocketLock } from './socket-lock';
 import type { Transport } from './types';
+import { NatsListener } from './transports/nats-listener';
 
 export interface ListenerLog {
   debug(level: number, message: string, data?: unknown): void;
@@ -104,6 +105,11 @@ export class Listeners {
   private inheritedPorts: SortedFds = { unix: null, tcp: null, tls: null };
   private tlsOptions: tls.TlsOptions | null = null;
 
+  /** The NATS transport, when `nats` is configured (see transports/nats-listener.ts). */
+  nats: NatsListener | null = null;
+  /** The version the NATS service announces. */
+  version = '0.0.0';
+
   /** Counts TLS handshakes in progress (set by the server; none: not counted). */
   handshakes: HandshakeGate | null = null;
   /** How long a TLS handshake may take (ms). */
@@ -125,6 +131,12 @@ export class Listeners {
       }
       // Taking over: the ports are bound once the path is ours (the old daemon holds them until then).
       if (this.pendingTakeover === null) await this.openPorts(s, 0);
+      if (s.nats) {
+        // Connected now, so a daemon that cannot reach NATS fails its startup (while an old one still serves);
+        // it joins the queue group later (serveNats()), once the application's handlers are registered.
+        this.nats = new NatsListener(s.nats, this.onSocket, this.log, s);
+        await this.nats.open(this.version);
+      }
     } catch (err) {
       this.close();
       throw err;
@@ -349,6 +361,8 @@ export class Listeners {
    * copy, for the next daemon.
    */
   async stopAccepting(): Promise<void> {
+    // NATS first: its queue group gives new requests to the other daemons at once.
+    await this.nats?.stopAccepting();
     this.closeInherited();
     if (this.servers.length === 0) return;
     // libuv accepts everything queued each time a listener polls readable:
@@ -367,6 +381,8 @@ export class Listeners {
       pending.peer.close();
       pending.staging.remove();
     }
+    // The NATS connection stays until the server has finished with its requests (see closed()).
+    void this.nats?.close();
     this.closeInherited();
     for (const server of this.servers) server.close();
     this.servers = [];
@@ -377,6 +393,11 @@ export class Listeners {
     this.inheritedServers = [];
     for (const fd of this.inheritedFds) releaseInherited(fd);
     this.inheritedFds = [];
+  }
+
+  /** Resolves once every transport has let go (the NATS connection publishes its last answers first). */
+  async closed(): Promise<void> {
+    await this.nats?.close();
   }
 
   /**

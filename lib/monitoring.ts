@@ -22,7 +22,7 @@ export interface MonitoringSettings {
 /** How a slow call refused before routing (auth gate, shutdown) is named in the log. */
 const NO_HANDLER = '(no handler)';
 
-const TRANSPORTS: readonly Transport[] = ['unix', 'tcp', 'tls'];
+const TRANSPORTS: readonly Transport[] = ['unix', 'tcp', 'tls', 'nats'];
 
 
 export class Monitoring {

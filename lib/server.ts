@@ -28,6 +28,8 @@ import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
 import { ServerStats } from './stats';
 import type { AuthHandler, Handler, Middleware } from './types';
+import { forwardHandler } from './transports/nats-forward';
+import { packageVersion } from './transports/nats-version';
 
 /** While requests run at shutdown, how often it looks for connections it can close. */
 const SHUTDOWN_POLL_MS = 5;
@@ -202,6 +204,7 @@ export class IPCServer extends Component {
 
     this.checkLogFile();
     this.pipeline.handoff = (connection, data) => this.handoffRequest(connection, data);
+    this.listening.version = packageVersion();
     await this.listening.open(s);
     // Taking over: the path is taken once every component and the app's own setup have started (pixl-server's ready).
     this.server.once('ready', () => {
@@ -232,6 +235,9 @@ export class IPCServer extends Component {
       });
     }
     if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());
+    for (const pattern of s.nats?.forward ?? []) {
+      this.router.add(pattern, 'IPCServer.natsForward', forwardHandler(() => this.listening.nats?.caller ?? null, s.nats!.forwardTimeout));
+    }
     if (s.metricsPort) {
       this.metricsListener = new MetricsListener(() => this.getMetrics(), readMetricsToken(s));
       // Taking over: the old daemon holds the port until it goes (publishTakeover binds it).
@@ -376,6 +382,7 @@ export class IPCServer extends Component {
       await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
       this.connections.destroyAll('shutdown');
     }
+    await this.listening.closed();
     this.listening.removeSocketFile();
   }
 

@@ -70,7 +70,8 @@ export type AuthCredentials = any;
 /** Decides whether credentials are good: only `true` (or a promise of it) accepts. */
 export type AuthHandler = (credentials: AuthCredentials, info: AuthInfo) => boolean | Promise<boolean>;
 
-export type Transport = 'unix' | 'tcp' | 'tls';
+/** How a request reached the server: a listener's socket, or NATS (see docs/nats.md). */
+export type Transport = 'unix' | 'tcp' | 'tls' | 'nats';
 
 /** Why a connection ended, as given to the `disconnect` event. */
 export type DisconnectReason =
