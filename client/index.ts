@@ -47,12 +47,15 @@ import type { RetryStrategy as RetryStrategyType } from './retry';
 import { Session } from './session';
 import { describeTarget, parseTarget } from './target';
 import { ClientStats, ConnectCallbackType, LoggerLike, RequestOptions, StreamOptions } from './types';
+import { NatsIPCClient, isNatsTarget } from './nats-client';
 
 class IPCClient extends EventEmitter {
   /** Every error code a client user may see. */
   static readonly ErrorCode = ErrorCode;
   /** The class of every error the client produces. */
   static readonly IPCError = IPCErrorClass;
+  /** The client of a NATS cluster (what `new IPCClient('nats://...')` returns): see docs/nats.md. */
+  static readonly NatsClient = NatsIPCClient;
   /**
    * What to check when a connect fails: `connectHint(target, err)` gives the
    * hint for a socket error (null when none fits), the same text as the CLI
@@ -82,7 +85,8 @@ class IPCClient extends EventEmitter {
    */
   constructor(socketPath: string, logger?: LoggerLike | null, options?: IPCClientOptions | null) {
     super();
-    const target = parseTarget(socketPath);
+    const nats = isNatsTarget(socketPath) || Boolean(options && options.nats);
+    const target = nats ? { kind: 'unix' as const, path: socketPath } : parseTarget(socketPath);
     this.socketPath = socketPath;
     this.logger = logger || null;
     this.options = resolveOptions(options);
@@ -116,6 +120,8 @@ class IPCClient extends EventEmitter {
     this.#calls = new Calls(this.#ctx, offlineQueueExplicit);
     this.#session = new Session(this.#ctx, this.#calls, (callback) => (this.connect as (cb: ConnectCallbackType) => unknown)(callback));
     this.#calls.session = this.#session;
+    // A NATS target (or the nats option): the same API, served by the NATS client.
+    if (nats) return new NatsIPCClient(socketPath, logger, options) as unknown as IPCClient;
   }
 
   /** Requests waiting for an outcome (in flight, or held for a connection). Back to 0 once all are answered or failed. */

@@ -81,6 +81,23 @@ export interface IPCClientOptions {
    * is refused with `server_identity`: no credentials, no requests. Default none.
    */
   expectServerUid?: number | null;
+  /**
+   * Reach a NATS cluster instead of a socket (see docs/nats.md): `servers`,
+   * credentials (`user`/`pass`, `token`, `nkey`/`nkey_file` or `creds_file`),
+   * `tls`, `prefix` (default `ipc`). A `nats://host:port` target is the short form.
+   */
+  nats?: {
+    servers?: string | string[];
+    user?: string;
+    pass?: string;
+    token?: string;
+    nkey?: string;
+    nkey_file?: string;
+    creds_file?: string;
+    tls?: boolean | { ca_file?: string; cert_file?: string; key_file?: string };
+    prefix?: string;
+    name?: string;
+  } | null;
 }
 
 /** Options after defaults are applied. */

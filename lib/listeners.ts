@@ -109,6 +109,8 @@ export class Listeners {
   nats: NatsListener | null = null;
   /** The version the NATS service announces. */
   version = '0.0.0';
+  /** What the NATS service adds to its $SRV.STATS answer. */
+  natsStats: () => unknown = () => null;
 
   /** Counts TLS handshakes in progress (set by the server; none: not counted). */
   handshakes: HandshakeGate | null = null;
@@ -134,7 +136,7 @@ export class Listeners {
       if (s.nats) {
         // Connected now, so a daemon that cannot reach NATS fails its startup (while an old one still serves);
         // it joins the queue group later (serveNats()), once the application's handlers are registered.
-        this.nats = new NatsListener(s.nats, this.onSocket, this.log, s);
+        this.nats = new NatsListener(s.nats, this.onSocket, this.log, s, () => this.natsStats());
         await this.nats.open(this.version);
       }
     } catch (err) {

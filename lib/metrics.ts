@@ -51,6 +51,8 @@ export interface MetricsSnapshot {
   endpoints: Array<[string, EndpointCounters]>;
   /** Error answers since startup: [handler name, error code, count]. */
   endpointErrors: Array<[string, string, number]>;
+  /** The same for requests on transports other than the Unix socket: [transport, handler name, totals]. */
+  transportEndpoints?: Array<[string, string, EndpointCounters]>;
   process: ProcessFigures;
 }
 
@@ -83,6 +85,16 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
     snapshot.endpointErrors.map(([endpoint, code, count]) => [{ endpoint, code }, count] as [{ endpoint: string; code: string }, number]));
   out.counter(`${PREFIX}request_received_bytes_total`, 'Bytes of request lines, by handler name', byEndpoint((c) => c.bytesIn));
   out.counter(`${PREFIX}response_sent_bytes_total`, 'Bytes of response lines, by handler name', byEndpoint((c) => c.bytesOut));
+
+  const transportEndpoints = snapshot.transportEndpoints ?? [];
+  if (transportEndpoints.length > 0) {
+    const byBoth = (pick: (counters: EndpointCounters) => number) =>
+      transportEndpoints.map(([transport, endpoint, counters]) => [{ transport, endpoint }, pick(counters)] as [{ transport: string; endpoint: string }, number]);
+    out.histogram(`${PREFIX}transport_request_duration_seconds`, 'Time from reading a request to answering it, for transports other than the Unix socket, by transport and handler name',
+      transportEndpoints.map(([transport, endpoint, counters]) => [{ transport, endpoint }, counters.latency]));
+    out.counter(`${PREFIX}transport_requests_total`, 'Requests answered on transports other than the Unix socket, by transport and handler name', byBoth((c) => c.requests));
+    out.counter(`${PREFIX}transport_request_errors_total`, 'Requests answered with an error on transports other than the Unix socket, by transport and handler name', byBoth((c) => c.errors));
+  }
 
   out.gauge(`${PREFIX}connections`, 'Open client connections, by transport', byTransport((t) => t.open));
   out.counter(`${PREFIX}connections_accepted_total`, 'Client connections accepted, by transport', byTransport((t) => t.accepted));

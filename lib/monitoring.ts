@@ -30,6 +30,12 @@ export class Monitoring {
   readonly slowLog: SlowRequestLog;
   readonly endpointStats: boolean;
   private readonly accepted = new Map<Transport, number>();
+  /**
+   * The same per-endpoint figures again for requests that came over a
+   * transport other than the Unix socket (TCP, TLS, NATS), by transport; the
+   * Unix socket's share is the difference (this way its requests cost no extra lookup).
+   */
+  readonly byTransport = new Map<Transport, EndpointStats>();
 
   constructor(settings: MonitoringSettings, writeSlow: SlowLogWriter) {
     this.endpointStats = settings.endpointStats;
@@ -43,7 +49,15 @@ export class Monitoring {
    */
   settled(call: Call, isError: boolean, ms: number, answerLength: number, slow: boolean, errorCode: string | null = null): void {
     const name = call.handlerName;
-    if (name !== null && this.endpointStats) this.endpoints.get(name).record(ms, isError, call.lineBytes, answerLength, errorCode);
+    if (name !== null && this.endpointStats) {
+      this.endpoints.get(name).record(ms, isError, call.lineBytes, answerLength, errorCode);
+      const transport = call.connection.transport;
+      if (transport !== 'unix') {
+        let stats = this.byTransport.get(transport);
+        if (!stats) this.byTransport.set(transport, (stats = new EndpointStats()));
+        stats.get(name).record(ms, isError, call.lineBytes, answerLength, errorCode);
+      }
+    }
     if (slow) this.slowLog.report({ handler: name ?? NO_HANDLER, uri: call.request.uri, connectionId: call.connection.id, ms });
   }
 
@@ -54,6 +68,7 @@ export class Monitoring {
   /** Ends the current stats interval of every endpoint. */
   cycle(): void {
     this.endpoints.cycle();
+    for (const stats of this.byTransport.values()) stats.cycle();
   }
 
   /** Per transport: open connections, accepted, and bytes (counted in ServerStats as they pass). */
@@ -70,13 +85,17 @@ export class Monitoring {
   }
 
   /** The Prometheus text exposition. */
-  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'endpointErrors' | 'transports' | 'process'>, open: Iterable<Connection>, stats: ServerStats): string {
+  render(snapshot: Omit<MetricsSnapshot, 'endpoints' | 'endpointErrors' | 'transportEndpoints' | 'transports' | 'process'>, open: Iterable<Connection>, stats: ServerStats): string {
     const endpoints: MetricsSnapshot['endpoints'] = [];
     const endpointErrors: MetricsSnapshot['endpointErrors'] = [];
     for (const stat of this.endpoints.values()) {
       endpoints.push([stat.name, stat.totals()]);
       for (const [code, count] of stat.errorCodes) endpointErrors.push([stat.name, code, count]);
     }
-    return renderMetrics({ ...snapshot, endpoints, endpointErrors, transports: this.transportFigures(open, stats), process: processFigures() });
+    const transportEndpoints: MetricsSnapshot['transportEndpoints'] = [];
+    for (const [transport, byName] of this.byTransport) {
+      for (const stat of byName.values()) transportEndpoints.push([transport, stat.name, stat.totals()]);
+    }
+    return renderMetrics({ ...snapshot, endpoints, endpointErrors, transportEndpoints, transports: this.transportFigures(open, stats), process: processFigures() });
   }
 }

@@ -205,6 +205,12 @@ export class IPCServer extends Component {
     this.checkLogFile();
     this.pipeline.handoff = (connection, data) => this.handoffRequest(connection, data);
     this.listening.version = packageVersion();
+    // $SRV.STATS carries this daemon's figures for NATS requests, by handler.
+    this.listening.natsStats = () => {
+      const endpoints: Record<string, unknown> = {};
+      for (const stat of this.monitoring.byTransport.get('nats')?.values() ?? []) endpoints[stat.name] = stat.totals().toJSON();
+      return { endpoints, inFlight: this.listening.nats?.pending ?? 0 };
+    };
     await this.listening.open(s);
     // Taking over: the path is taken once every component and the app's own setup have started (pixl-server's ready).
     this.server.once('ready', () => {
@@ -586,6 +592,8 @@ export class IPCServer extends Component {
       bufferedInput: this.connections.inputTotal,
       process: processFigures(),
       endpoints: this.monitoring.endpoints.toJSON(),
+      // Requests on TCP, TLS and NATS again, by transport (see Monitoring.byTransport).
+      transportEndpoints: Object.fromEntries(Array.from(this.monitoring.byTransport, ([transport, stats]) => [transport, stats.toJSON()])),
     };
   }
 

@@ -34,7 +34,7 @@ export class NatsCallError extends Error {
 
 /** An answer as the daemon sent it: `{ ipcReqID, data }`, `{ ipcReqID, code, message }` or a part `{ ipcReqID, part }`. */
 export interface NatsAnswer {
-  ipcReqID?: unknown;
+  ipcReqID?: string | number | null;
   data?: unknown;
   part?: unknown;
   code?: string;

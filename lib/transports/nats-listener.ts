@@ -56,7 +56,13 @@ export class NatsListener {
   private readonly encoder = new TextEncoder();
   private readonly maxMessageSize: number;
 
-  constructor(private readonly settings: NatsSettings, private readonly onSocket: SocketHandler, private readonly log: ListenerLog, limits: { maxMessageSize: number }) {
+  constructor(
+    private readonly settings: NatsSettings,
+    private readonly onSocket: SocketHandler,
+    private readonly log: ListenerLog,
+    limits: { maxMessageSize: number },
+    private readonly statsData: () => unknown = () => null,
+  ) {
     this.maxMessageSize = limits.maxMessageSize;
   }
 
@@ -96,6 +102,7 @@ export class NatsListener {
       description: 'pixl-ipc handlers (uri /a/b is subject ' + s.prefix + '.a.b)',
       queue: s.queue,
       metadata: { prefix: s.prefix, pid: String(process.pid) },
+      statsHandler: async () => this.statsData(),
     });
     this.service.addEndpoint('uris', {
       subject: allUrisSubject(s.prefix),

@@ -8,6 +8,9 @@ const net = require('net');
 const path = require('path');
 const { freePort, makeTempDir } = require('./harness');
 
+/** The nats-server binary: on the PATH, or where Debian installs it (/usr/sbin is not on every user's PATH). */
+const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((file) => fs.existsSync(file)) || 'nats-server';
+
 /** Resolves once something accepts TCP connections on the port (nats-server is ready). */
 function waitForPort(port, timeoutMs = 5000) {
   const giveUpAt = Date.now() + timeoutMs;
@@ -37,7 +40,7 @@ async function startNatsServer(extra = '', { port } = {}) {
   const dir = makeTempDir('pixl-ipc-nats-');
   const configPath = path.join(dir, 'nats.conf');
   fs.writeFileSync(configPath, `listen: 127.0.0.1:${port}\n${extra}\n`);
-  const child = spawn('nats-server', ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(NATS_SERVER, ['-c', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -93,7 +96,7 @@ async function stopAllNats() {
 
 /** True when nats-server is installed (the NATS tests need it; .ci/run installs it). */
 function natsServerInstalled() {
-  return require('child_process').spawnSync('nats-server', ['--version']).status === 0;
+  return require('child_process').spawnSync(NATS_SERVER, ['--version']).status === 0;
 }
 
 module.exports = { startNatsServer, startNatsCluster, stopAllNats, natsServerInstalled };
