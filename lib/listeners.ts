@@ -397,6 +397,11 @@ export class Listeners {
     this.inheritedFds = [];
   }
 
+  /** Starts serving NATS requests (once the application's handlers are registered). */
+  async serveNats(): Promise<{ subject: string; queue: string } | null> {
+    return this.nats ? this.nats.serve() : null;
+  }
+
   /** Resolves once every transport has let go (the NATS connection publishes its last answers first). */
   async closed(): Promise<void> {
     await this.nats?.close();

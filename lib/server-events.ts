@@ -17,6 +17,8 @@ export interface IPCServerEvents {
   takeover: [info: { pid: number }];
   /** A new daemon took socket_path over: this one now shuts pixl-server down; the new daemon's pid. */
   handoff: [info: { pid: number }];
+  /** The daemon joined its NATS queue group (`nats` config): requests from the cluster reach it from now on. */
+  nats_serving: [info: { subject: string; queue: string }];
 }
 
 declare module './server' {

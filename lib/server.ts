@@ -255,6 +255,23 @@ export class IPCServer extends Component {
       this.server.on(s.logStatsInterval, this.statsListener);
     }
     this.restartSweep();
+    if (this.listening.nats) this.serveNatsWhenReady();
+  }
+
+  /**
+   * Joins the NATS queue group once the host has started and the code in its
+   * startup callback (which usually registers the handlers) has run: the
+   * cluster sends a daemon requests as soon as it subscribes.
+   */
+  private serveNatsWhenReady(): void {
+    const serve = () => setImmediate(() => {
+      this.listening.serveNats().then((serving) => {
+        if (serving) this.emit('nats_serving', serving);
+      }, (err: Error) => this.logError('nats', `Cannot serve on NATS: ${err.message}`));
+    });
+    const host = this.server as { started?: number; once?: (event: string, listener: () => void) => void } | undefined;
+    if (host && typeof host.once === 'function' && !host.started) host.once('ready', serve);
+    else serve();
   }
 
   /** Binds the metrics listener; a port still busy is retried for `portWaitMs` (after a takeover, while the old daemon lets go of it). */

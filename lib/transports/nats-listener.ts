@@ -49,9 +49,12 @@ export class NatsListener {
   private takenBytes = 0;
   private nextId = 1;
   private accepting = false;
+  /** Set once the subscriptions are being drained: what NATS still delivers is handed back to the queue group. */
+  private draining = false;
   private closing = false;
   private closed: Promise<void> | null = null;
   private socketOpenedAt = 0;
+  private version = '0.0.0';
   private reopenTimer: NodeJS.Timeout | null = null;
   private readonly encoder = new TextEncoder();
   private readonly maxMessageSize: number;
@@ -76,8 +79,9 @@ export class NatsListener {
     return this.taken.size;
   }
 
-  /** Connects, and (unless `serve` is false) starts serving. Rejects with a message naming the servers, never the credentials. */
+  /** Connects. Rejects with a message naming the servers, never the credentials. */
   async open(version: string): Promise<void> {
+    this.version = version;
     const nats = loadNats();
     const s = this.settings;
     const options = connectOptions(nats, s.connect, 'IPCServer config: nats');
@@ -94,7 +98,18 @@ export class NatsListener {
     this.caller = new NatsCaller(nc, s.prefix);
     this.log.debug(5, `IPCServer connected to NATS at ${redactUrl(nc.getServer())}`);
     void this.watchStatus(nc);
-    if (!s.serve) return;
+  }
+
+  /**
+   * Joins the queue group (unless `serve` is false). Called once the host has
+   * started, so the application's handlers are registered before NATS sends
+   * this daemon its share of the requests.
+   */
+  async serve(): Promise<{ subject: string; queue: string } | null> {
+    const s = this.settings;
+    const nc = this.nc;
+    if (!s.serve || nc === null || this.closing || this.service !== null) return null;
+    const version = this.version;
     this.openSocket();
     this.service = await nc.services.add({
       name: s.serviceName,
@@ -116,6 +131,7 @@ export class NatsListener {
     await nc.flush();
     this.accepting = true;
     this.log.debug(5, `IPCServer serving on NATS: subjects ${allUrisSubject(s.prefix)}, queue group ${s.queue}, service ${s.serviceName}`);
+    return { subject: allUrisSubject(s.prefix), queue: s.queue };
   }
 
   /**
@@ -126,7 +142,9 @@ export class NatsListener {
   async stopAccepting(): Promise<void> {
     if (!this.accepting) return;
     this.accepting = false;
+    this.draining = true;
     try {
+      // Sends the unsubscribes now (before any message is handed back, on the same connection).
       await this.service?.stop();
       await this.nc?.flush();
       this.log.debug(5, 'IPCServer stopped taking NATS requests (subscriptions drained)');
@@ -237,6 +255,17 @@ export class NatsListener {
   private receive(msg: Msg): void {
     const s = this.settings;
     if (msg.subject === cancelSubject(s.prefix)) return;
+    if (this.draining) {
+      // Delivered before nats-server read our unsubscribe, while the server is already refusing new
+      // requests: published again, NATS gives it to another daemon of the queue group (or answers
+      // no responders when there is none). Our unsubscribe went first, so it cannot come back here.
+      try {
+        this.nc?.publish(msg.subject, msg.data, { reply: msg.reply, headers: msg.headers });
+      } catch {
+        this.refuse(msg, null, ServerErrorCode.shuttingDown, 'The server is shutting down');
+      }
+      return;
+    }
     const size = msg.data.length;
     if (size > this.maxMessageSize) {
       this.refuse(msg, null, ServerErrorCode.messageTooLarge, `Message exceeds the server's limit of ${this.maxMessageSize} bytes (max_message_size)`);

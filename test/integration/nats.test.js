@@ -46,9 +46,11 @@ describe('NATS transport', function () {
   const daemons = [];
   const clients = [];
 
+  /** A daemon, once it serves on NATS (it joins the queue group just after startup, see nats_serving). */
   async function daemon(ipcConfig, hostConfig) {
     const d = await startServer(ipcConfig, hostConfig);
     daemons.push(d);
+    if (ipcConfig.nats && ipcConfig.nats.serve !== false) await new Promise((resolve) => d.ipc.once('nats_serving', resolve));
     return d;
   }
 
