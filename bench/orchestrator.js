@@ -16,6 +16,7 @@ const processes = require('./processes');
 const { SIZES } = require('./messages');
 const { median, quantile } = require('./stats');
 const { alwaysOverrides } = require('./variants');
+const nats = require('./nats');
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,6 +83,7 @@ class Orchestrator {
       { id: 'ours', server: 'base-ours', client: 'ipc', clientOptions: {} },
     ];
     for (const v of this.o.variants) list.push({ id: `v:${v.name}`, server: `v:${v.name}`, client: 'ipc', clientOptions: v.client, variant: true });
+    if (this.o.natsUrl) list.push(nats.natsContender(this.o.natsUrl));
     return list;
   }
 
@@ -93,6 +95,7 @@ class Orchestrator {
     await start('base', 'ipc', {});
     await start('base-ours', 'ipc', {});
     for (const v of this.o.variants) await start(`v:${v.name}`, 'ipc', v.server);
+    if (this.o.natsUrl) await start('nats-ours', 'ipc', nats.natsServerConfig(this.o.natsUrl)).then(() => nats.waitUntilServed(this.o.natsUrl));
     return servers;
   }
 
@@ -105,7 +108,7 @@ class Orchestrator {
   async connect(agent, contender, server, connections = 1) {
     const result = await agent.call('connect', {
       kind: this.clientKind(contender.client),
-      socketPath: server.socketPath,
+      socketPath: contender.target || server.socketPath,
       connections,
       clientOptions: contender.clientOptions || {},
     });

@@ -2,6 +2,7 @@
 // The report of a run: markdown (targets, tables and text charts, every ratio
 // with its 95% interval) and the SVG charts of the three cost curves.
 const { label, NOISY_CV } = require('./analysis');
+const { natsSection } = require('./nats');
 const { asciiChart, svgChart } = require('./chart');
 const { SIZES, formatBytes, KiB, MiB } = require('./messages');
 const { IN_FLIGHT, VARIANT_SIZES, VARIANT_IN_FLIGHT, CONNECTIONS_IN_FLIGHT } = require('./orchestrator');
@@ -280,6 +281,7 @@ function render(results) {
     ...targetsSection(results),
     ...latencySection(f, results),
     ...pipelinedSection(f),
+    ...natsSection(f, { fmtNumber, fmtRatio, table }),
     ...phpSection(f),
     ...variantsSection(f, results),
     ...(curves.length ? ['### How cost grows', '', ...curves] : []),

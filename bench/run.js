@@ -28,6 +28,7 @@ const { render, renderReadmeSummary } = require('./report');
 const { planVariants, alwaysOverrides } = require('./variants');
 const { storeRun, stampOf } = require('./results-store');
 const { CURVE_BYTES, QUICK_CURVE_BYTES } = require('./messages');
+const nats = require('./nats');
 
 const ROOT = path.join(__dirname, '..');
 const WORKLOADS = ['latency', 'pipelined', 'php', 'sizes', 'connections', 'memory'];
@@ -147,8 +148,16 @@ async function main() {
   });
   const started = Date.now();
   const progress = (what) => process.stderr.write(`  [${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`);
-  const orchestrator = new Orchestrator({ settings: s, reps: args.reps, curveReps: args.curveReps, only: args.only, variants, pinned, rawVsRaw: args.rawVsRaw }, progress);
-  await orchestrator.run();
+  // The NATS contender (bench/nats.js), when nats-server and the nats package are here.
+  const natsMissing = args.rawVsRaw ? 'not with --raw-vs-raw' : nats.unavailable();
+  const natsServer = natsMissing ? null : await nats.startNatsServer();
+  if (natsMissing) notes.push(`No NATS round trip measured: ${natsMissing}.`);
+  const orchestrator = new Orchestrator({ settings: s, reps: args.reps, curveReps: args.curveReps, only: args.only, variants, pinned, rawVsRaw: args.rawVsRaw, natsUrl: natsServer && natsServer.url }, progress);
+  try {
+    await orchestrator.run();
+  } finally {
+    if (natsServer) natsServer.stop();
+  }
   meta.seconds = (Date.now() - started) / 1000;
   meta.loadAverageEnd = os.loadavg();
   finish(meta, notes.concat(orchestrator.notes), orchestrator.records, args.save);

@@ -7,6 +7,7 @@ import { CliError, ExitCode } from './cli-error';
 import * as path from 'path';
 import { AUTH_ENV, defaultRuntimeDir } from './defaults';
 import { packageVersion } from './package-version';
+import { natsFromFlags } from './nats-option';
 
 /** The parts of the Node client (client/index.ts) the commands use. */
 export interface CommandClient {
@@ -66,6 +67,7 @@ export async function openClient(options: OpenClientOptions): Promise<CommandCli
     userAgent: options.userAgent ?? `pixl-ipc-cli/${packageVersion()}`,
     auth: parseCredentials(options.auth),
     expectServerUid: expectedServerUid(options.socket),
+    nats: natsFromFlags(),
   });
   // The client reports socket trouble as 'error' events too; the failed promise says it better.
   client.on('error', () => {});

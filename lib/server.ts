@@ -609,8 +609,6 @@ export class IPCServer extends Component {
       bufferedInput: this.connections.inputTotal,
       process: processFigures(),
       endpoints: this.monitoring.endpoints.toJSON(),
-      // Requests on TCP, TLS and NATS again, by transport (see Monitoring.byTransport).
-      transportEndpoints: Object.fromEntries(Array.from(this.monitoring.byTransport, ([transport, stats]) => [transport, stats.toJSON()])),
     };
   }
 

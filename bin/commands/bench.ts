@@ -9,6 +9,7 @@ import { DEFAULT_TIMEOUT_MS, defaultSocketPath } from '../defaults';
 import { formatBytes, renderTable } from '../format';
 import { integerListInRange, parseConcurrency, parseJsonOption, parseMilliseconds, parsePositiveNumber } from '../input';
 import { CommandClient, openClient, toCliError } from '../open-client';
+import { withNatsOption } from '../nats-option';
 import { ProgressBar } from '../progress-bar';
 
 const ECHO_URI = '/ipcserver/test/echo';
@@ -53,7 +54,7 @@ interface Run {
 
 /** The `bench` command, ready to add to the program. */
 export function benchCommand(): Command {
-  return new Command('bench')
+  return withNatsOption(new Command('bench'))
     .description('measure a running server: latency percentiles and throughput of a uri (/ipcserver/test/echo by default) per message size, or with your own data')
     .option('-s, --socket <path>', 'server socket path, or tcp://host:port, tls://host:port', defaultSocketPath())
     .option('-u, --uri <uri>', 'the uri to send to', ECHO_URI)

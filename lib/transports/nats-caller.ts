@@ -19,6 +19,8 @@ export const NatsCallCode = {
   forbidden: 'forbidden',
   /** The NATS connection closed before the answer came. */
   connectionClosed: 'connection_closed',
+  /** The request is larger than the NATS server accepts (its max_payload). */
+  messageTooLarge: 'message_too_large',
   /** The request could not be made (uri not starting with "/", data not JSON...). */
   badRequest: 'bad_request',
   /** The answer is not a pixl-ipc answer. */
@@ -64,6 +66,8 @@ function describeNatsError(err: NatsError, subject: string): NatsCallError {
       return new NatsCallError(NatsCallCode.noResponders, `No daemon serves ${subject} on NATS (no responders)`, { cause: err });
     case 'TIMEOUT':
       return new NatsCallError(NatsCallCode.requestTimeout, `No answer on ${subject} within the deadline`, { cause: err });
+    case 'MAX_PAYLOAD_EXCEEDED':
+      return new NatsCallError(NatsCallCode.messageTooLarge, `The request to ${subject} is larger than the NATS server's max_payload`, { cause: err });
     case 'PERMISSIONS_VIOLATION':
       return new NatsCallError(NatsCallCode.forbidden, `NATS refused the request: this NATS user may not publish to ${subject}`, { cause: err });
     case 'CONNECTION_CLOSED':

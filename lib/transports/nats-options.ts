@@ -98,11 +98,22 @@ export function redactUrl(url: string): string {
  */
 export function connectOptions(nats: NatsModule, input: NatsConnectOptions, what: string): import('nats').ConnectionOptions {
   const options = input as unknown as Record<string, unknown>;
-  const servers = serverList(options.servers, what);
+  // Credentials written into a URL (nats://user:pass@host, nats://token@host) are taken out of it:
+  // the package does not read them there.
+  let fromUrl: { user?: string; pass?: string; token?: string } = {};
+  const servers = serverList(options.servers, what).map((url) => {
+    const match = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(url);
+    if (!match) return url;
+    if (fromUrl.user === undefined && fromUrl.token === undefined) {
+      const colon = match[2].indexOf(':');
+      fromUrl = colon === -1 ? { token: decodeURIComponent(match[2]) } : { user: decodeURIComponent(match[2].slice(0, colon)), pass: decodeURIComponent(match[2].slice(colon + 1)) };
+    }
+    return match[1] + match[3];
+  });
   const result: import('nats').ConnectionOptions = { servers };
-  const user = optionalString(options.user, `${what}.user`);
-  const pass = optionalString(options.pass ?? options.password, `${what}.pass`);
-  const token = optionalString(options.token, `${what}.token`);
+  const user = optionalString(options.user, `${what}.user`) ?? fromUrl.user;
+  const pass = optionalString(options.pass ?? options.password, `${what}.pass`) ?? fromUrl.pass;
+  const token = optionalString(options.token, `${what}.token`) ?? fromUrl.token;
   const nkey = optionalString(options.nkey, `${what}.nkey`);
   const nkeyFile = optionalString(pick(options, 'nkey_file', 'nkeyFile'), `${what}.nkey_file`);
   const credsFile = optionalString(pick(options, 'creds_file', 'credsFile'), `${what}.creds_file`);
