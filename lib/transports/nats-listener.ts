@@ -14,7 +14,7 @@
  * taken are answered; close() then drains the connection once the server is
  * done with the NatsSocket.
  */
-import type { Msg, NatsConnection, Service, Subscription } from 'nats';
+import type { Msg, NatsConnection, Service } from 'nats';
 import type { SocketHandler, ListenerLog } from '../listeners';
 import { errorLine, ServerErrorCode, type RequestId } from '../protocol';
 import { NatsCaller } from './nats-caller';
@@ -42,7 +42,6 @@ export class NatsListener {
   caller: NatsCaller | null = null;
   private nc: NatsConnection | null = null;
   private service: Service | null = null;
-  private cancelSub: Subscription | null = null;
   private socket: NatsSocket | null = null;
   private readonly taken = new Map<number, Taken>();
   private readonly byReply = new Map<string, number>();
@@ -127,7 +126,8 @@ export class NatsListener {
       metadata: { prefix: s.prefix },
     });
     // Cancels go to every daemon (no queue group): only the one running the request acts.
-    this.cancelSub = nc.subscribe(cancelSubject(s.prefix), { callback: (err, msg) => { if (!err) this.cancel(msg); } });
+    // Kept until the connection drains at close: a request still running can be cancelled meanwhile.
+    nc.subscribe(cancelSubject(s.prefix), { callback: (err, msg) => { if (!err) this.cancel(msg); } });
     await nc.flush();
     this.accepting = true;
     this.log.debug(5, `IPCServer serving on NATS: subjects ${allUrisSubject(s.prefix)}, queue group ${s.queue}, service ${s.serviceName}`);
