@@ -18,7 +18,8 @@
 import { EventEmitter } from 'events';
 import type { NatsConnection } from 'nats';
 import { NatsCallError, NatsCaller, type NatsAnswer } from '../lib/transports/nats-caller';
-import { connectOptions, loadNats, prefixOf, redactUrl, serverList, type NatsConnectOptions } from '../lib/transports/nats-options';
+import type { NatsConnectOptions } from '../lib/transports/nats-connect-options';
+import { connectOptions, loadNats, prefixOf, redactUrl, serverList } from '../lib/transports/nats-options';
 import { ErrorCode, IPCError, abortError } from './errors';
 import type { IPCClientOptions } from './options';
 import { resolveOptions, type ResolvedOptions } from './options';

@@ -3,4 +3,4 @@
 import IPCClient from '../dist/client/index.js';
 
 export default IPCClient;
-export const { ErrorCode, IPCError, connectHint, diagnoseConnectFailure, renderConnectHint } = IPCClient;
+export const { ErrorCode, IPCError, NatsClient, connectHint, diagnoseConnectFailure, renderConnectHint } = IPCClient;

@@ -2,7 +2,7 @@
  * The IPCServer `nats` config block, checked: how to reach the cluster (see
  * nats-options.ts), and what this daemon does there.
  */
-import type { NatsConnectOptions } from './nats-options';
+import type { NatsConnectOptions } from './nats-connect-options';
 import { prefixOf, serverList } from './nats-options';
 
 export interface NatsSettings {

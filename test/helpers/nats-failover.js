@@ -104,15 +104,17 @@ async function runFailover({ seconds = 6, timeoutMs = 2000, concurrency = 8, php
     const at = (ms) => sleep(Math.max(0, began + ms - Date.now()));
     const period = seconds * 1000;
     // The three failures, spread over the run (repeated in a soak: a restarted daemon replaces the killed one).
-    const cycles = Math.max(1, Math.floor(period / 6000));
+    // Events 2 s apart: a second for the cluster to settle, a second of requests that must all succeed.
+    const cycleMs = 7000;
+    const cycles = Math.max(1, Math.floor(period / cycleMs));
     for (let cycle = 0; cycle < cycles; cycle++) {
-      const base = cycle * 6000;
+      const base = cycle * cycleMs;
       await at(base + 1000);
       const victim = daemons[0];
       victim.child.kill('SIGKILL');
       events.push({ what: 'daemon SIGKILL', at: Date.now() });
       await victim.exited;
-      await at(base + 2500);
+      await at(base + 3000);
       const successor = startDaemon(configOf(1), dir);
       events.push({ what: 'daemon hand-off', at: Date.now() });
       await successor.ready;
@@ -120,7 +122,7 @@ async function runFailover({ seconds = 6, timeoutMs = 2000, concurrency = 8, php
       daemons[1] = successor;
       await Promise.race([old.exited, sleep(5000)]);
       if (cycle === 0) {
-        await at(base + 4000);
+        await at(base + 5000);
         await cluster[2].kill();
         events.push({ what: 'nats-server SIGKILL', at: Date.now() });
       }

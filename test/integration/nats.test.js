@@ -231,6 +231,26 @@ describe('NATS transport', function () {
     });
   });
 
+  describe('the command line', () => {
+    it('send, stats and bench reach the cluster with --nats', async () => {
+      await daemon({ nats: { servers: [ns.url] }, stats_endpoint: true });
+      const cli = (...args) => runAsync(process.execPath, [path.join(ROOT, 'dist', 'bin', 'pixl-ipc.js'), ...args]);
+      const sent = await cli('send', '--nats', ns.url, '--json', ECHO, '{"a":[1,2]}');
+      assert.strictEqual(sent.status, 0, sent.stderr);
+      assert.deepStrictEqual(JSON.parse(sent.stdout), { a: [1, 2] });
+      const stats = await cli('stats', '--nats', ns.url);
+      assert.strictEqual(stats.status, 0, stats.stderr);
+      assert.match(stats.stdout, /connections open\s+1/);
+      const bench = await cli('bench', '--nats', ns.url, '--sizes', '1', '--duration', '0.2', '--json');
+      assert.strictEqual(bench.status, 0, bench.stderr);
+      const result = JSON.parse(bench.stdout);
+      assert.ok(JSON.stringify(result).includes('"errors":0'), bench.stdout);
+      const nobody = await cli('send', '--nats', ns.url, '--nats-prefix', 'nobody', ECHO, '1');
+      assert.strictEqual(nobody.status, 1);
+      assert.match(nobody.stderr, /no_responders: No daemon serves nobody\.ipcserver\.test\.echo/);
+    });
+  });
+
   describe('forwarding from a local daemon', () => {
     it('hands chosen uris to the cluster: Node and PHP callers on the local socket get the remote answer, error codes and streams', async function () {
       const remote = await daemon({ nats: { servers: [ns.url] } });
