@@ -16,7 +16,7 @@
  */
 import type { Msg, NatsConnection, Service } from 'nats';
 import type { SocketHandler, ListenerLog } from '../listeners';
-import { errorLine, ServerErrorCode, type RequestId } from '../protocol';
+import { errorLine, MAX_TIMEOUT_MS, ServerErrorCode, type RequestId } from '../protocol';
 import { NatsCaller } from './nats-caller';
 import type { NatsSettings } from './nats-config';
 import { connectOptions, loadNats, redactUrl, TIMEOUT_HEADER } from './nats-options';
@@ -53,6 +53,8 @@ export class NatsListener {
   private closing = false;
   private closed: Promise<void> | null = null;
   private socketOpenedAt = 0;
+  /** True once the current NatsSocket has answered a request (the server accepted it). */
+  private socketAnswered = false;
   private version = '0.0.0';
   private reopenTimer: NodeJS.Timeout | null = null;
   private readonly encoder = new TextEncoder();
@@ -210,6 +212,7 @@ export class NatsListener {
     const socket = new NatsSocket((line) => this.answer(line));
     this.socket = socket;
     this.socketOpenedAt = Date.now();
+    this.socketAnswered = false;
     socket.on('close', () => this.socketClosed(socket));
     socket.on('error', () => {});
     this.onSocket(socket as unknown as import('net').Socket, 'nats');
@@ -226,12 +229,17 @@ export class NatsListener {
     this.byReply.clear();
     this.takenBytes = 0;
     if (this.closing || !this.settings.serve) return;
-    this.log.error('nats', 'The server closed the NATS transport\'s connection; opening another');
-    const wait = Date.now() - this.socketOpenedAt < REOPEN_DELAY_MS ? REOPEN_DELAY_MS : 0;
+    // idle_timeout, or a refusal the server has logged already.
+    this.log.debug(3, 'The server closed the NATS transport\'s connection; opening another');
+    // At once, unless the last one was refused as soon as it opened (max_connections): then a second later.
+    if (this.socketAnswered || Date.now() - this.socketOpenedAt >= REOPEN_DELAY_MS) {
+      this.openSocket();
+      return;
+    }
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = null;
       if (!this.closing) this.openSocket();
-    }, wait);
+    }, REOPEN_DELAY_MS);
     this.reopenTimer.unref();
   }
 
@@ -318,7 +326,7 @@ export class NatsListener {
     }
     const header = msg.headers?.get(TIMEOUT_HEADER);
     if (header) {
-      const timeoutMs = Number(header);
+      const timeoutMs = Math.min(Number(header), MAX_TIMEOUT_MS);
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
         const own = request.timeoutMs;
         request.timeoutMs = typeof own === 'number' && own > 0 ? Math.min(own, timeoutMs) : timeoutMs;
@@ -349,6 +357,7 @@ export class NatsListener {
     // An answer to no request of ours: a connection-level refusal, logged by the server.
     if (taken === undefined) return;
     const rest = line.slice(end);
+    this.socketAnswered = true;
     this.publish(taken.reply, ANSWER_PREFIX + JSON.stringify(taken.callerId) + rest);
     if (rest.startsWith(',"part":')) return;
     this.taken.delete(id);

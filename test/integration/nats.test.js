@@ -179,6 +179,18 @@ describe('NATS transport', function () {
       assert.strictEqual(await c.send('/slow', null, { timeout: 5000 }), 'done');
     });
 
+    it('keeps serving when the server closes its NATS connection as idle (idle_timeout)', async () => {
+      const d = await daemon({ nats: { servers: [ns.url] }, idle_timeout: 100 });
+      const c = await client(ns.url);
+      const closed = [];
+      d.ipc.on('disconnect', (connection, reason) => closed.push([connection.transport, reason]));
+      assert.strictEqual(await c.send(ECHO, 1), 1);
+      await waitFor(() => closed.length > 0, 'the idle NATS connection to be closed', 3000);
+      assert.deepStrictEqual(closed[0], ['nats', 'idle_timeout']);
+      assert.strictEqual(await c.send(ECHO, 2), 2);
+      assert.strictEqual(d.ipc.getConnections().filter((x) => x.transport === 'nats').length, 1);
+    });
+
     it('counts NATS requests per endpoint and labels the transport in the metrics', async () => {
       const d = await daemon({ nats: { servers: [ns.url] } });
       const c = await client(ns.url);
