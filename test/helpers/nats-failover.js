@@ -111,8 +111,9 @@ async function runFailover({ seconds = 6, timeoutMs = 2000, concurrency = 8, php
       const base = cycle * cycleMs;
       await at(base + 1000);
       const victim = daemons[0];
-      victim.child.kill('SIGKILL');
+      // Each event is dated when it begins.
       events.push({ what: 'daemon SIGKILL', at: Date.now() });
+      victim.child.kill('SIGKILL');
       await victim.exited;
       await at(base + 3000);
       const successor = startDaemon(configOf(1), dir);
@@ -123,8 +124,8 @@ async function runFailover({ seconds = 6, timeoutMs = 2000, concurrency = 8, php
       await Promise.race([old.exited, sleep(5000)]);
       if (cycle === 0) {
         await at(base + 5000);
-        await cluster[2].kill();
         events.push({ what: 'nats-server SIGKILL', at: Date.now() });
+        await cluster[2].kill();
       }
       // The killed daemon comes back for the next cycle.
       daemons[0] = startDaemon(configOf(0), dir);

@@ -285,8 +285,10 @@ describe('NATS transport', function () {
 
       const script = `require ${JSON.stringify(PHP_CLIENT)};
         $ipc = new PixlIPCClient(${JSON.stringify(local.socketPath)}, array('requestTimeout' => 5000));
-        $out = array('ok' => $ipc->send('/remote/echo', array('php' => true)));
-        try { $ipc->send('/remote/fail', array()); } catch (PixlIPCException $e) { $out['code'] = $e->getServerCode(); $out['msg'] = $e->getMessage(); }
+        $data = array('php' => true);
+        $out = array('ok' => $ipc->send('/remote/echo', $data));
+        $none = array();
+        try { $ipc->send('/remote/fail', $none); } catch (PixlIPCException $e) { $out['code'] = $e->getServerCode(); $out['msg'] = $e->getMessage(); }
         echo json_encode($out);`;
       // Run asynchronously: the local daemon answers from this process.
       const php = await runAsync('php', ['-r', script]);
