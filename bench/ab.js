@@ -17,6 +17,7 @@
 // Options:
 //   --mode=seq|pipe    sequential round trips (default), or pipelined small requests
 //   --keys=N           seq: message of N keys of 1 KiB (default 1)
+//   --small            seq: the small message instead (a request line of about 100 bytes)
 //   --in-flight=N      pipe: requests outstanding (default 1: server CPU per message at 1 in flight)
 //   --rounds=N         rounds (default 30); each server runs one slice per round
 //   --per=N            seq: round trips per slice (default 1500)
@@ -33,7 +34,7 @@ const processes = require('./processes');
 const { median, quantile } = require('./stats');
 
 function parseArgs(argv) {
-  const options = { mode: 'seq', keys: 1, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {} };
+  const options = { mode: 'seq', keys: 1, small: false, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {} };
   const servers = [];
   for (const arg of argv) {
     const option = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
@@ -50,6 +51,7 @@ function parseArgs(argv) {
     } else if (name.startsWith('config-')) options.configs[name.slice(7)] = JSON.parse(value);
     else if (name === 'mode') options.mode = value;
     else if (name === 'trace') options.trace = true;
+    else if (name === 'small') options.small = true;
     else if (name === 'in-flight') options.inFlight = Number(value);
     else if (name === 'slice-ms') options.sliceMs = Number(value);
     else if (name === 'warm-ms') options.warmMs = Number(value);
@@ -68,6 +70,11 @@ async function cpuMicros(server) {
   return cpu.user + cpu.system;
 }
 
+/** The message of a sequential slice. */
+function messageSpec(options) {
+  return options.small ? { small: true } : { keys: options.keys };
+}
+
 /** One slice against one server: { perMessage (µs: median round trip, or elapsed per message), cpu (µs per message) }. */
 async function slice(server, options) {
   if (options.mode === 'pipe') {
@@ -80,7 +87,7 @@ async function slice(server, options) {
     return { perMessage: (result.elapsedMs * 1000) / result.completed, cpu: cpu / result.completed };
   }
   const before = await cpuMicros(server);
-  const result = await server.agent.call('latency', { spec: { keys: options.keys }, warmupMs: 0, warmupMin: 0, budgetMs: 0, minCount: options.per, maxCount: options.per });
+  const result = await server.agent.call('latency', { spec: messageSpec(options), warmupMs: 0, warmupMin: 0, budgetMs: 0, minCount: options.per, maxCount: options.per });
   // The one round trip the agent's (empty) warm-up still makes is counted too.
   return { perMessage: result.median, cpu: ((await cpuMicros(server)) - before) / (result.count + 1) };
 }
@@ -105,7 +112,7 @@ async function main() {
     await server.agent.call('connect', { kind: 'raw', socketPath: server.process.socketPath, connections: 1 });
   }
   if (options.warmMs > 0) {
-    for (const server of servers) await server.agent.call('warmup', { specs: [{ keys: options.keys }, { small: true }], ms: options.warmMs });
+    for (const server of servers) await server.agent.call('warmup', { specs: [messageSpec(options), { small: true }], ms: options.warmMs });
   }
   for (const server of servers) server.rounds = { perMessage: [], cpu: [] };
   for (let round = 0; round < options.rounds; round++) {
@@ -117,7 +124,7 @@ async function main() {
     }
   }
   const [reference] = servers;
-  const what = options.mode === 'pipe' ? `pipelined, ${options.inFlight} in flight: µs per message` : `sequential ${options.keys} KiB: median round trip`;
+  const what = options.mode === 'pipe' ? `pipelined, ${options.inFlight} in flight: µs per message` : `sequential ${options.small ? '~100 B' : options.keys + ' KiB'}: median round trip`;
   console.log(`${options.rounds} rounds, ${what}; server CPU µs per message. Ratios to ${reference.name}: median of per-round ratios [lowest-highest]; p10 ratio.`);
   for (const server of servers) {
     const time = summary(server.rounds.perMessage, reference.rounds.perMessage);

@@ -99,15 +99,16 @@ function waitForMessage(child, type, timeoutMs = 120000) {
  * Start a benchmark server: kind 'raw' (the baseline) or 'ipc' (pixl-server with
  * our component); `script` runs another server script instead (bench/ab.js: the
  * ipc-server.js of another checkout). `nodeArgs` go to node (for example
- * --cpu-prof). Resolves once it listens, to { kind, pid, socketPath, stats(), rss(), stop() }.
+ * --cpu-prof); `launcher` runs node under another program (bench/callgrind.js: valgrind). Resolves once it listens, to { kind, pid, socketPath, stats(), rss(), stop() }.
  */
-async function startServer(kind, { pinned = false, nodeArgs = [], config = {}, fds = 0, label = kind, script = SCRIPTS[kind] } = {}) {
+async function startServer(kind, { pinned = false, nodeArgs = [], launcher = [], config = {}, fds = 0, label = kind, script = SCRIPTS[kind], startMs = 30000 } = {}) {
   const dir = makeTempDir('pixl-ipc-bench-');
   const socketPath = path.join(dir, 'bench.sock');
   const env = Object.assign({}, process.env, { BENCH_SOCKET: socketPath, BENCH_LOG_DIR: dir, BENCH_CONFIG: JSON.stringify(config) });
-  const child = track(process.execPath, [...nodeArgs, script], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned, fds);
+  const [file, ...args] = [...launcher, process.execPath, ...nodeArgs, script];
+  const child = track(file, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }, pinned, fds);
   child.label = `${label} server`;
-  const { pid } = await waitForMessage(child, 'listening', 30000);
+  const { pid } = await waitForMessage(child, 'listening', startMs);
   let nextId = 1;
   return {
     kind,
