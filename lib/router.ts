@@ -22,6 +22,13 @@ const CACHED_URI_MAX_LENGTH = 256;
 export class Router {
   private routes: Route[] = [];
   private cache = new Map<string, Route | null>();
+  /**
+   * The uri matched last and its route: a client sends one uri over and
+   * over, and comparing two strings is cheaper than hashing a fresh one
+   * (JSON.parse gives every request its own uri string) for the Map.
+   */
+  private lastUri: string | null = null;
+  private lastRoute: Route | null = null;
 
   get size(): number {
     return this.routes.length;
@@ -33,15 +40,21 @@ export class Router {
     }
     if (typeof handler !== 'function') throw new TypeError('addURIHandler: handler must be a function');
     this.routes.push({ pattern, name: String(name), handler });
-    this.cache.clear();
+    this.forget();
   }
 
   /** Removes every route registered under `name`; returns how many were removed. */
   remove(name: string): number {
     const before = this.routes.length;
     this.routes = this.routes.filter((route) => route.name !== name);
-    this.cache.clear();
+    this.forget();
     return before - this.routes.length;
+  }
+
+  private forget(): void {
+    this.cache.clear();
+    this.lastUri = null;
+    this.lastRoute = null;
   }
 
   /** The routes in match order (the stats uri lists them for `pixl-ipc handlers`). */
@@ -51,8 +64,18 @@ export class Router {
 
   /** The first route whose pattern matches, or null. */
   match(uri: string): Route | null {
-    const cached = this.cache.get(uri);
-    if (cached !== undefined) return cached;
+    if (uri === this.lastUri) return this.lastRoute;
+    let cached = this.cache.get(uri);
+    if (cached === undefined) cached = this.search(uri);
+    // Only a uri short enough for the cache is remembered: a client's huge uri is not kept after it has gone.
+    if (uri.length <= CACHED_URI_MAX_LENGTH) {
+      this.lastUri = uri;
+      this.lastRoute = cached;
+    }
+    return cached;
+  }
+
+  private search(uri: string): Route | null {
     let found: Route | null = null;
     for (const route of this.routes) {
       const pattern = route.pattern;
