@@ -111,10 +111,8 @@ export class Connection implements PartSink {
    * clients' long lines, running handlers).
    */
   lineIdleAtStart = 0;
-  /** Last time the client sent anything (ms since epoch). */
-  lastActivity = Date.now();
-  /** lastActivity on the performance.now() clock. */
-  private lastReadAt = 0;
+  /** When the client last sent anything, on the performance.now() clock (one clock read per chunk; see lastActivity). */
+  private lastReadAt = performance.now();
   /** Free for the application's own per-connection state. */
   readonly state: Record<string, unknown> = {};
   /** The last socket error, if any (a vanished client shows up here as EPIPE or ECONNRESET). */
@@ -125,8 +123,13 @@ export class Connection implements PartSink {
   private readonly stats: ServerStats;
   private readonly transportBytes: TransportBytes;
   private readonly reader: LineReader;
-  private outQueue: string[] = [];
-  /** Characters in outQueue (close to bytes: most output is ASCII JSON). */
+  /**
+   * Output queued for the next write: the first line alone (one answer per
+   * turn, the usual case, needs no array), later ones in outMore.
+   */
+  private outFirst: string | null = null;
+  private outMore: string[] = [];
+  /** Characters queued (close to bytes: most output is ASCII JSON). */
   private outQueueSize = 0;
   private flushScheduled = false;
   /** True while a chunk's lines are being handled: answers given meanwhile are written together when it is done. */
@@ -168,6 +171,11 @@ export class Connection implements PartSink {
       this.lastError = err;
     });
     socket.on('close', () => this.onClose());
+  }
+
+  /** Last time the client sent anything (ms since epoch), worked out when asked rather than read from the clock per chunk. */
+  get lastActivity(): number {
+    return Math.floor(Date.now() - (performance.now() - this.lastReadAt));
   }
 
   /** Whether the connection may make requests (always, when the server has no authentication). */
@@ -353,12 +361,17 @@ export class Connection implements PartSink {
   /** Writes everything queued, in one write. Called on the tick after output was queued. */
   flush(): void {
     this.flushScheduled = false;
-    const queue = this.outQueue;
-    if (queue.length === 0) return;
-    this.outQueue = [];
+    const first = this.outFirst;
+    if (first === null) return;
+    let text = first;
+    if (this.outMore.length > 0) {
+      text = first + this.outMore.join('');
+      this.outMore = [];
+    }
+    this.outFirst = null;
     this.outQueueSize = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
-    const writable = this.socket.write(queue.length === 1 ? queue[0] : queue.join(''));
+    const writable = this.socket.write(text);
     const queued = this.socket.writableLength;
     if (queued < CHEAP_BYTES_OUT_READ) this.countBytesOut();
     if (!writable && queued > this.host.limits.maxOutputBuffer) {
@@ -390,7 +403,8 @@ export class Connection implements PartSink {
   }
 
   private write(line: string): void {
-    this.outQueue.push(line);
+    if (this.outFirst === null) this.outFirst = line;
+    else this.outMore.push(line);
     this.outQueueSize += line.length;
     // Answers given while a chunk is handled go out when it is done (onData
     // flushes): no tick to wait for. Others wait one tick, so answers that
@@ -419,8 +433,6 @@ export class Connection implements PartSink {
     this.counters.bytesIn += chunk.length;
     this.stats.bytesIn(chunk.length, this.transportBytes);
     if (this.discarding) return;
-    const now = Date.now();
-    this.lastActivity = now;
     this.lastReadAt = performance.now();
     const before = this.reader.bufferedBytes;
     this.handlingChunk = true;
@@ -429,13 +441,13 @@ export class Connection implements PartSink {
     } finally {
       this.handlingChunk = false;
     }
-    if (this.outQueue.length > 0) this.flush();
+    if (this.outFirst !== null) this.flush();
     if (this.closed) return;
     const after = this.reader.bufferedBytes;
     // A line that began in an earlier chunk keeps its start time, however slowly it arrives.
     if (after === 0) this.lineStartedAt = 0;
     else if (before === 0 || after < before + chunk.length) {
-      this.lineStartedAt = now;
+      this.lineStartedAt = Date.now();
       this.lineIdleAtStart = performance.nodeTiming.idleTime;
     }
     if (after !== before) this.host.inputBuffered(this, after - before);
@@ -464,7 +476,7 @@ export class Connection implements PartSink {
     this.inFlight++;
     if (this.inFlight >= this.host.limits.maxInFlight) this.updateReading();
     // The chunk's arrival time stands for the line's: no clock read per request.
-    const call = new Call(request, this, this.lastActivity, this.lastReadAt, bytes);
+    const call = new Call(request, this, this.lastReadAt, bytes);
     this.inFlightBytes += bytes;
     if (this.inFlightBytes >= this.host.limits.maxInFlightBytes) this.updateReading();
     this.running.add(call);
@@ -503,7 +515,7 @@ export class Connection implements PartSink {
 
   private probePeer(): void {
     if (this.closed || this.inFlight === 0 || this.socket.destroyed || this.socket.writableEnded) return;
-    if (this.outQueue.length === 0 && this.socket.writableLength === 0) this.socket.write('\n');
+    if (this.outFirst === null && this.socket.writableLength === 0) this.socket.write('\n');
   }
 
   private onDrain(): void {
@@ -543,7 +555,8 @@ export class Connection implements PartSink {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.outQueue = [];
+    this.outFirst = null;
+    this.outMore = [];
     this.outQueueSize = 0;
     if (this.peerProbe) clearInterval(this.peerProbe);
     const held = this.reader.bufferedBytes;
