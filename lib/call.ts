@@ -94,8 +94,12 @@ function dropReservedFields(request: Record<string, unknown>): void {
 export type StreamOpener = (call: Call) => AnswerStream;
 
 export class Call {
-  /** When the line was read (ms since epoch). */
-  readonly receivedAt: number;
+  /**
+   * When the line was read (ms since epoch), for calls with a deadline: the
+   * pipeline sets it with the deadline, and a call without one (most) needs
+   * no wall-clock read. 0 until then.
+   */
+  receivedAt = 0;
   /** The name of the handler that ran it (null until routed; "(unmatched)" for uris no handler matches). */
   handlerName: string | null = null;
   /** True once answered: anything later is ignored. */
@@ -129,12 +133,11 @@ export class Call {
   newestSameId: Call | null = null;
 
   /**
-   * `readAt` is receivedAt on the performance.now() clock (for µs latencies);
+   * `readAt` is when the line was read, on the performance.now() clock (for µs latencies);
    * `lineBytes` the size of the request's line as received. The request is
    * the parsed line: fields under reserved names are dropped from it here.
    */
-  constructor(readonly request: IPCRequest, readonly connection: Connection, receivedAt: number, readonly readAt: number, readonly lineBytes: number) {
-    this.receivedAt = receivedAt;
+  constructor(readonly request: IPCRequest, readonly connection: Connection, readonly readAt: number, readonly lineBytes: number) {
     this.wantsStream = request.stream === true;
     if (carriesReservedField(request)) dropReservedFields(request as unknown as Record<string, unknown>);
     request.connection = connection;

@@ -113,7 +113,10 @@ export class Pipeline {
     if (this.logRequests) this.log.debug(9, 'Request ' + excerpt(call.request.uri), { id: call.connection.id, ipcReqID: excerpt(call.request.ipcReqID) });
     call.streamOpener = this.openStream;
     const timeoutMs = call.request.timeoutMs;
-    if (typeof timeoutMs === 'number') this.deadlines.add(call, timeoutMs);
+    if (typeof timeoutMs === 'number') {
+      call.receivedAt = Date.now();
+      this.deadlines.add(call, timeoutMs);
+    }
     const waiting = this.waitingForAuth.size === 0 ? undefined : this.waitingForAuth.get(call.connection);
     if (waiting) {
       // Sent right behind the credentials: answer it once they are checked, not with access now.

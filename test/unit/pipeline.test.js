@@ -49,7 +49,7 @@ function setup() {
   const send = (uri, data, extra = {}, on = connection) => {
     const request = { ipcReqID: 'r' + n++, uri, data, noReply: false, connection: on, ...extra };
     const line = JSON.stringify(request, (key, value) => (key === 'connection' ? undefined : value));
-    const call = new Call(request, on, Date.now(), performance.now(), Buffer.byteLength(line));
+    const call = new Call(request, on, performance.now(), Buffer.byteLength(line));
     pipeline.receive(call);
     return call;
   };
