@@ -52,6 +52,31 @@ describe('LineReader', function () {
     assert.deepStrictEqual(seen, [['{"s":"é€"}', Buffer.byteLength('{"s":"é€"}\n')]]);
   });
 
+  it('delivers a small chunk read as one string exactly as byte by byte: non-ASCII, invalid UTF-8, CRLF, one line or several', function () {
+    const read = (chunks) => {
+      const seen = [];
+      const reader = new LineReader(1024, { onLine: (line, bytes) => seen.push([line, bytes]), onOverflow: () => assert.fail('no overflow') });
+      for (const chunk of chunks) reader.push(chunk);
+      assert.strictEqual(reader.bufferedBytes, 0);
+      return seen;
+    };
+    const pieces = ['{"a":1}', 'é', '€', '𝄞', '\r', '\n', 'x', '\u0000', Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x82])];
+    let seed = 7;
+    const random = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    for (let round = 0; round < 500; round++) {
+      const parts = [];
+      for (let i = random(12); i >= 0; i--) {
+        const piece = pieces[random(pieces.length)];
+        parts.push(Buffer.isBuffer(piece) ? piece : Buffer.from(piece));
+      }
+      parts.push(Buffer.from('\n'));
+      const chunk = Buffer.concat(parts);
+      const byByte = read([...chunk].map((b) => Buffer.from([b])));
+      assert.deepStrictEqual(read([chunk]), byByte, `chunk ${chunk.toString('hex')}`);
+      assert.strictEqual(byByte.reduce((sum, [, bytes]) => sum + bytes, 0) <= chunk.length, true);
+    }
+  });
+
   it('detachHeld copies the unfinished line and a paused chunk out of the buffer they were read into, so it can be reused', function () {
     const seen = [];
     let reader;
