@@ -1,6 +1,6 @@
 /**
- * A latency histogram with fixed log-scale buckets: recording is a logarithm,
- * an index and a few additions (no allocation), and any two histograms can be
+ * A latency histogram with fixed log-scale buckets: recording is a bucket
+ * index and a few additions (no allocation, no logarithm), and any two histograms can be
  * merged bucket by bucket because they all share the same bounds.
  *
  * Bucket i counts durations in (BOUND[i-1], BOUND[i]] where BOUND[i] is
@@ -18,11 +18,24 @@ export const BUCKET_COUNT = FINITE_BUCKETS + 1;
 /** Upper bound of each finite bucket, in ms. */
 export const BUCKET_UPPER_MS: readonly number[] = Array.from({ length: FINITE_BUCKETS }, (_, i) => 2 ** (i / 2) / 1000);
 
-/** The bucket a duration (ms) falls in. */
+/** Durations (µs) from this on are past every finite bucket. */
+const LAST_BOUND_MICROS = 2 ** ((FINITE_BUCKETS - 1) / 2);
+
+/**
+ * The bucket a duration (ms) falls in: the first whose bound is not below it.
+ * The power of two at or below the duration (from Math.clz32, one
+ * instruction) leaves three candidates, compared against the bounds: no
+ * logarithm per request.
+ */
 export function bucketIndex(ms: number): number {
   if (!(ms > 0.001)) return 0; // also NaN and negatives: a clock cannot run backwards by much
-  const index = Math.ceil(2 * Math.log2(ms * 1000));
-  return index < FINITE_BUCKETS ? index : FINITE_BUCKETS;
+  const micros = ms * 1000;
+  if (micros > LAST_BOUND_MICROS) return FINITE_BUCKETS;
+  // 2^power <= micros < 2^(power+1), so bucket 2*power is the first that can hold it.
+  const power = 31 - Math.clz32(micros);
+  let index = 2 * power;
+  while (BUCKET_UPPER_MS[index] < ms) index++;
+  return index;
 }
 
 export interface LatencySummary {

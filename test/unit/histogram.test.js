@@ -21,6 +21,15 @@ describe('LatencyHistogram', function () {
     for (let i = 1; i < FINITE_BUCKETS; i++) assert.ok(Math.abs(BUCKET_UPPER_MS[i] / BUCKET_UPPER_MS[i - 1] - Math.SQRT2) < 1e-9);
   });
 
+  it('puts a bound in its own bucket and anything just above it in the next, at every bound', function () {
+    for (let i = 0; i < FINITE_BUCKETS; i++) {
+      const bound = BUCKET_UPPER_MS[i];
+      assert.strictEqual(bucketIndex(bound), i, `bound ${i}`);
+      assert.strictEqual(bucketIndex(bound * (1 + 1e-12)), i + 1, `just above bound ${i}`);
+      if (i > 0) assert.strictEqual(bucketIndex(bound * (1 - 1e-12)), i, `just below bound ${i}`);
+    }
+  });
+
   it('gives exact percentiles for a constant duration and clamps to the values seen', function () {
     const h = new LatencyHistogram();
     for (let i = 0; i < 100; i++) h.record(5.2);
