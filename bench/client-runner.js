@@ -126,6 +126,8 @@ const commands = {
       checked.get(client).add(cachedSpec);
     }
     await sequential(client, data, { maxCount: cmd.maxCount, minCount: cmd.warmupMin, budgetMs: cmd.warmupMs });
+    // With `checkpoint`, the caller reads the server's CPU time here, around the measured round trips only.
+    if (cmd.checkpoint) await checkpoint(cmd.id);
     const samples = new Float64Array(cmd.maxCount);
     // The window on the monotonic clock V8's profiler also uses (µs), so a profile can be cut to it.
     const windowStart = Number(process.hrtime.bigint() / 1000n);

@@ -51,6 +51,25 @@ function smallMessage() {
   return { text: 'small pipelined benchmark message', n: 42 };
 }
 
+/**
+ * The points of the sequential round-trip workload: a message of 100 bytes
+ * (the one-at-a-time path where the server's per-request work shows most),
+ * then SIZES (keys of 1 KiB).
+ */
+const SMALL_POINT = '100 B';
+const LATENCY_POINTS = [SMALL_POINT, ...SIZES];
+
+/** The message spec of a latency point. */
+function latencySpec(point) {
+  return point === SMALL_POINT ? { bytes: 100 } : { keys: point };
+}
+
+/** How a latency (or PHP) point is named in the report: "100 B", "10 KiB", "1 MiB". */
+function pointName(point) {
+  if (typeof point === 'string') return point;
+  return point === 1024 ? '1 MiB' : `${point} KiB`;
+}
+
 /** "100 B", "10 KiB", "32 MiB" (sizes just under a unit round up to it). */
 function formatBytes(bytes) {
   if (bytes >= MiB - 8 * KiB) return `${Math.round(bytes / MiB)} MiB`;
@@ -58,4 +77,4 @@ function formatBytes(bytes) {
   return `${bytes} B`;
 }
 
-module.exports = { ECHO_URI, SIZES, CURVE_BYTES, QUICK_CURVE_BYTES, KiB, MiB, sizedMessage, bytesMessage, messageFor, smallMessage, formatBytes };
+module.exports = { SMALL_POINT, LATENCY_POINTS, latencySpec, pointName, ECHO_URI, SIZES, CURVE_BYTES, QUICK_CURVE_BYTES, KiB, MiB, sizedMessage, bytesMessage, messageFor, smallMessage, formatBytes };

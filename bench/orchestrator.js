@@ -13,7 +13,7 @@
 // bench/analysis.js turns into intervals.
 const path = require('path');
 const processes = require('./processes');
-const { SIZES } = require('./messages');
+const { SIZES, LATENCY_POINTS, latencySpec, pointName } = require('./messages');
 const { median, quantile } = require('./stats');
 const { alwaysOverrides } = require('./variants');
 const nats = require('./nats');
@@ -30,7 +30,7 @@ const rotate = (list, n) => list.map((_, i) => list[(i + n) % list.length]);
  * configured one that kept busy (perhaps V8 shrinking the idle heap; not verified), so every contender
  * gets the same treatment.
  */
-const VARIANT_SIZES = [1, 1024];
+const VARIANT_SIZES = ['100 B', 1, 10, 1024];
 const VARIANT_IN_FLIGHT = [1, 64];
 const IN_FLIGHT = [1, 16, 64, 256];
 const CONNECTIONS_IN_FLIGHT = 16;
@@ -129,15 +129,21 @@ class Orchestrator {
 
   /**
    * Sequential round trips for every contender at one point, in `slices`
-   * turns (order rotated each turn); each contender's samples pooled.
-   * Returns { id: { median, p99 } }.
+   * turns (order rotated each turn); each contender's samples pooled. With
+   * `serverOf`, the server's CPU time is read around each slice's measured
+   * round trips. Returns { id: { median, p99, cpuPerMsg } }.
    */
-  async latencyPoint(contenders, agents, spec, cfg, turn) {
+  async latencyPoint(contenders, agents, spec, cfg, turn, serverOf = null) {
     const slices = Math.max(1, Math.min(cfg.slices || 1, cfg.minCount));
     const samples = Object.fromEntries(contenders.map((c) => [c.id, []]));
+    const cpu = Object.fromEntries(contenders.map((c) => [c.id, 0]));
+    const cpuOf = (stats) => stats.cpu.user + stats.cpu.system;
     for (let slice = 0; slice < slices; slice++) {
       for (const c of rotate(contenders, turn + slice)) {
+        let before = null;
+        const onReady = serverOf ? async () => { before = cpuOf(await serverOf(c).stats()); } : null;
         const result = await agents[c.id].call('latency', {
+          checkpoint: Boolean(serverOf),
           spec,
           samples: true,
           // The first slice warms up fully; later ones only re-warm caches with a few round trips.
@@ -146,11 +152,12 @@ class Orchestrator {
           budgetMs: cfg.budgetMs / slices,
           minCount: Math.ceil(cfg.minCount / slices),
           maxCount: Math.ceil(cfg.maxCount / slices),
-        });
+        }, { onReady });
+        if (serverOf) cpu[c.id] += cpuOf(await serverOf(c).stats()) - before;
         samples[c.id].push(...result.samples);
       }
     }
-    return Object.fromEntries(Object.entries(samples).map(([id, list]) => [id, { median: median(list), p99: quantile(list, 0.99) }]));
+    return Object.fromEntries(Object.entries(samples).map(([id, list]) => [id, { median: median(list), p99: quantile(list, 0.99), cpuPerMsg: serverOf ? cpu[id] / list.length : NaN }]));
   }
 
   /**
@@ -185,7 +192,7 @@ class Orchestrator {
         for (const c of contenders) await this.connect(agents[c.id], c, serverOf(c));
         await this.warmUp(contenders, agents);
       }
-      if (only.includes('latency')) await this.latency(rep, contenders, agents);
+      if (only.includes('latency')) await this.latency(rep, contenders, agents, serverOf);
       if (only.includes('pipelined')) await this.pipelined(rep, contenders, agents, serverOf);
       if (only.includes('sizes')) await this.sizes(rep, contenders.filter((c) => !c.variant), agents);
       if (only.includes('connections')) await this.connections(rep, contenders.filter((c) => !c.variant), agents, serverOf);
@@ -210,15 +217,16 @@ class Orchestrator {
     this.progress('warm-up');
   }
 
-  async latency(rep, contenders, agents) {
-    for (const [i, keys] of SIZES.entries()) {
-      const here = contenders;
-      const figures = await this.latencyPoint(here, agents, { keys }, this.s.latency, rep + i);
+  /** Sequential round trips at every point, with the server's CPU per round trip. */
+  async latency(rep, contenders, agents, serverOf) {
+    for (const [i, point] of LATENCY_POINTS.entries()) {
+      const figures = await this.latencyPoint(contenders, agents, latencySpec(point), this.s.latency, rep + i, serverOf);
       for (const [id, f] of Object.entries(figures)) {
-        this.record('latency', keys, id, rep, 'median', f.median);
-        this.record('latency', keys, id, rep, 'p99', f.p99);
+        this.record('latency', point, id, rep, 'median', f.median);
+        this.record('latency', point, id, rep, 'p99', f.p99);
+        this.record('latency', point, id, rep, 'cpuPerMsg', f.cpuPerMsg);
       }
-      this.progress(`latency ${keys} KiB`);
+      this.progress(`latency ${pointName(point)}`);
     }
   }
 

@@ -4,7 +4,7 @@
 const { label, NOISY_CV } = require('./analysis');
 const { natsSection } = require('./nats');
 const { asciiChart, svgChart } = require('./chart');
-const { SIZES, formatBytes, KiB, MiB } = require('./messages');
+const { SIZES, LATENCY_POINTS, formatBytes, pointName, KiB, MiB } = require('./messages');
 const { IN_FLIGHT, VARIANT_SIZES, VARIANT_IN_FLIGHT, CONNECTIONS_IN_FLIGHT } = require('./orchestrator');
 
 /** The original project's published round trips (ms on "a local ancient laptop"), by key count. */
@@ -39,7 +39,7 @@ function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-const sizeName = (keys) => (keys === 1024 ? '1 MiB' : `${keys} KiB`);
+const sizeName = pointName;
 
 function targetText(target) {
   if (target.absolute) return target.absolute;
@@ -93,17 +93,30 @@ function targetsSection(results) {
 }
 
 function latencySection(f, results) {
-  const rows = SIZES.map((keys) => {
-    const raw = f.value('latency', keys, 'raw', 'median');
-    const rawP99 = f.value('latency', keys, 'raw', 'p99');
-    return [sizeName(keys), SEED_MS[keys] ? fmtNumber(SEED_MS[keys] * 1000) : '', fmtNumber(raw.value), fmtCv(raw.cv),
-      withRatio(f.compare('latency', keys, 'srv', 'raw', 'median')), withRatio(f.compare('latency', keys, 'ours', 'raw', 'median')),
-      fmtNumber(rawP99.value), withRatio(f.compare('latency', keys, 'srv', 'raw', 'p99')), withRatio(f.compare('latency', keys, 'ours', 'raw', 'p99'))];
+  const allOn = results.meta.variants.some((v) => v.name === 'all-on') ? 'v:all-on' : null;
+  const rows = LATENCY_POINTS.map((point) => {
+    const raw = f.value('latency', point, 'raw', 'median');
+    const rawP99 = f.value('latency', point, 'raw', 'p99');
+    return [sizeName(point), SEED_MS[point] ? fmtNumber(SEED_MS[point] * 1000) : '', fmtNumber(raw.value), fmtCv(raw.cv),
+      withRatio(f.compare('latency', point, 'srv', 'raw', 'median')), withRatio(f.compare('latency', point, 'ours', 'raw', 'median')),
+      allOn ? withRatio(f.compare('latency', point, allOn, 'raw', 'median')) : '',
+      fmtNumber(rawP99.value), withRatio(f.compare('latency', point, 'srv', 'raw', 'p99')), withRatio(f.compare('latency', point, 'ours', 'raw', 'p99'))];
   });
   if (!rows.some((r) => r[2] !== '–')) return [];
-  return [`### Sequential round trips, µs (${results.meta.pinned ? 'pinned' : 'unpinned'})`,
-    'Messages of N keys of 1,024 characters. Each cell: median µs · ratio to the raw baseline [95% interval]. The seed column is the original pixl-ipc\'s published figure (another machine).', '',
-    table(['size', 'seed', 'raw median', 'raw spread', 'our server + raw client', 'our server + our client', 'raw p99', 'our server p99', 'our stack p99'], rows), ''];
+  const cpuRows = LATENCY_POINTS.map((point) => {
+    const raw = f.value('latency', point, 'raw', 'cpuPerMsg');
+    return [sizeName(point), fmtNumber(raw.value), fmtCv(raw.cv),
+      withRatio(f.compare('latency', point, 'srv', 'raw', 'cpuPerMsg')), withRatio(f.compare('latency', point, 'ours', 'raw', 'cpuPerMsg')),
+      allOn ? withRatio(f.compare('latency', point, allOn, 'raw', 'cpuPerMsg')) : ''];
+  }).filter((r) => r[1] !== '–');
+  const out = [`### Sequential round trips (one at a time), µs (${results.meta.pinned ? 'pinned' : 'unpinned'})`,
+    '100 B: a message whose JSON is 100 bytes; the others: messages of N keys of 1,024 characters. Each cell: median µs · ratio to the raw baseline [95% interval]. The seed column is the original pixl-ipc\'s published figure (another machine).', '',
+    table(['size', 'seed', 'raw median', 'raw spread', 'our server + raw client', 'our server + our client', 'everything on', 'raw p99', 'our server p99', 'our stack p99'], rows), ''];
+  if (cpuRows.length) {
+    out.push('Server CPU µs per request during those round trips (from each server\'s own process.cpuUsage(), around the measured round trips), and its ratio to the raw server\'s.', '',
+      table(['size', 'raw server CPU µs', 'raw spread', 'our server (raw client)', 'our server (our client)', 'everything on'], cpuRows), '');
+  }
+  return out;
 }
 
 function pipelinedSection(f) {
@@ -146,7 +159,8 @@ function variantsSection(f, results) {
     }
     return [v.name, v.about, ...cells];
   });
-  out.push(table(['variant', 'what', '1 KiB round trip vs base', 'vs raw', '1 MiB round trip vs base', 'vs raw', 'server CPU/msg, 1 in flight, vs base', 'vs raw', 'msg/s, 64 in flight, vs base', 'vs raw'], rows), '');
+  const sizeHeads = VARIANT_SIZES.flatMap((point) => [`${sizeName(point)} round trip vs base`, 'vs raw']);
+  out.push(table(['variant', 'what', ...sizeHeads, 'server CPU/msg, 1 in flight, vs base', 'vs raw', 'msg/s, 64 in flight, vs base', 'vs raw'], rows), '');
   return out;
 }
 
