@@ -12,8 +12,8 @@ export interface AnswerError {
   message: string;
 }
 
-/** Receives the single answer of a call: an error, or data. */
-export type SettleCall = (call: Call, error: AnswerError | null, data?: unknown) => void;
+/** Receives the single answer of a call: an error, or data (or `json`, data already encoded). */
+export type SettleCall = (call: Call, error: AnswerError | null, data?: unknown, json?: string) => void;
 
 /** The client-facing code and message of whatever a handler or middleware failed with. */
 export function toAnswerError(err: unknown, fallbackCode: string = ServerErrorCode.handlerError): AnswerError {

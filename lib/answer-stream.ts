@@ -9,8 +9,17 @@ import type { Call } from './call';
 import { toAnswerError, type SettleCall } from './answer-error';
 import { AbortCode, ServerErrorCode, partLine } from './protocol';
 
+/**
+ * What a collected part holds beyond its JSON's characters (the string's
+ * header, the array slot), which are counted twice: a JSON string holds two
+ * bytes a character when a part has a character past U+00FF.
+ */
+const COLLECTED_PART_OVERHEAD = 48;
+
 /** Where a stream's parts go: the call's connection. */
 export interface PartSink {
+  /** Charges `bytes` more to `call` in the connection's memory budgets; null, or why there is no room. */
+  holdFor(call: Call, bytes: number): string | null;
   /** The most unsent output (bytes) a writer may leave queued before it waits. */
   readonly outputLimit: number;
   /** Queues one part line. */
@@ -26,8 +35,12 @@ function endedError(): Error {
 }
 
 export class AnswerStream {
-  /** Parts kept for a caller that wants one answer; null while streaming for real. */
-  private collected: unknown[] | null = null;
+  /**
+   * Parts kept for a caller that wants one answer, as their JSON (which holds
+   * what it says, where the handler's objects could hold many times more),
+   * each charged to the connection's memory budgets; null while streaming for real.
+   */
+  private collected: string[] | null = null;
   private collectedBytes = 0;
 
   constructor(private readonly call: Call, private readonly settle: SettleCall, private readonly sink: PartSink) {}
@@ -52,7 +65,7 @@ export class AnswerStream {
     }
     if (json === undefined) json = 'null';
     if (call.request.noReply) return RESOLVED;
-    if (!call.wantsStream) return this.collect(part, json.length + 1);
+    if (!call.wantsStream) return this.collect(json);
     this.sink.writePart(partLine(call.request.ipcReqID, json));
     const wait = this.sink.whenBelow(this.sink.outputLimit);
     if (wait === null) return RESOLVED;
@@ -64,7 +77,8 @@ export class AnswerStream {
   /** Ends the stream with the final answer's data (ignored for a collected answer, whose data is the parts). */
   end(data?: unknown): void {
     if (this.call.settled) return;
-    this.settle(this.call, null, this.call.wantsStream || this.call.request.noReply ? data : (this.collected ?? []));
+    if (this.call.wantsStream || this.call.request.noReply) this.settle(this.call, null, data);
+    else this.settle(this.call, null, undefined, '[' + (this.collected ?? []).join(',') + ']');
   }
 
   /** Ends the stream with an error answer (its `code` and `message`). */
@@ -73,16 +87,23 @@ export class AnswerStream {
     this.settle(this.call, toAnswerError(err));
   }
 
-  private collect(part: unknown, bytes: number): Promise<void> {
-    this.collectedBytes += bytes;
+  private collect(json: string): Promise<void> {
+    this.collectedBytes += json.length + 1;
     if (this.collectedBytes > this.sink.outputLimit) {
-      const message = `The streamed answer outgrew max_output_buffer (${this.sink.outputLimit} bytes); ask for it with stream: true`;
-      this.call.abort(AbortCode.messageTooLarge, message);
-      this.settle(this.call, { code: ServerErrorCode.messageTooLarge, message });
-      return Promise.reject(this.call.abortedBy);
+      return this.stop(AbortCode.messageTooLarge, ServerErrorCode.messageTooLarge, `The streamed answer outgrew max_output_buffer (${this.sink.outputLimit} bytes); ask for it with stream: true`);
     }
-    (this.collected ??= []).push(part);
+    const refused = this.sink.holdFor(this.call, 2 * json.length + COLLECTED_PART_OVERHEAD);
+    if (refused !== null) return this.stop(AbortCode.overBudget, ServerErrorCode.overBudget, refused);
+    (this.collected ??= []).push(json);
     return RESOLVED;
+  }
+
+  /** Ends a collected answer with an error: the handler's signal aborts, and its writes reject from now on. */
+  private stop(abortCode: string, code: string, message: string): Promise<void> {
+    this.collected = null;
+    this.call.abort(abortCode, message);
+    this.settle(this.call, { code, message });
+    return Promise.reject(this.call.abortedBy);
   }
 }
 

@@ -112,6 +112,8 @@ export class Call {
   timeoutKey = 0;
   /** Why the call was aborted (cancelled, deadline, disconnect, shutdown), or null while it runs normally. */
   abortedBy: AbortReason | null = null;
+  /** Heap charged to its connection's budgets for it (its parsed line, collected parts): released when it is answered. */
+  held = 0;
   /** The writer of a streamed answer, once the handler has opened one. */
   stream: AnswerStream | null = null;
   /** The caller accepts a streamed answer (`stream: true`). */

@@ -3,6 +3,7 @@
  * checks that turn raw config values into typed settings.
  */
 
+import { defaultTotalBudget } from './memory-budget';
 import { OperationsAccess, OWN_USER, parseOperationsAccess } from './operations-access';
 import { socketPathProblem } from './socket-path-limit';
 import { readNatsSettings, type NatsSettings } from './transports/nats-config';
@@ -21,6 +22,8 @@ export const defaultConfig = {
   max_output_buffer: 8 * MiB,
   max_message_size_before_auth: 16 * 1024,
   max_in_flight_bytes: 64 * MiB,
+  max_in_flight_bytes_per_user: 0,
+  max_in_flight_total: 0,
   max_input_total: 128 * MiB,
   max_output_total: 256 * MiB,
   line_timeout: 10000,
@@ -70,8 +73,12 @@ export interface Settings {
   maxOutputBuffer: number;
   /** The longest line read before a connection has authenticated (when auth is on). */
   maxMessageSizeBeforeAuth: number;
-  /** Bytes of request lines one connection may have running at once before its reading pauses. */
+  /** Heap one connection's running requests may hold (estimated before parsing) before its reading pauses. */
   maxInFlightBytes: number;
+  /** Heap the running requests of one user may hold; past it requests are refused over_budget (0 in the config: half of maxInFlightTotal). */
+  maxInFlightBytesPerUser: number;
+  /** Heap the running requests of all connections may hold; past it requests are refused over_budget (0 in the config: a quarter of V8's heap limit). */
+  maxInFlightTotal: number;
   /** Unfinished lines buffered across all connections before the biggest holder is refused. */
   maxInputTotal: number;
   /** Output queued to slow readers across all connections before the biggest is cut off. */
@@ -201,6 +208,8 @@ export function readSettings(get: (key: string) => unknown): Settings {
     maxOutputBuffer: number(get, 'max_output_buffer', 1),
     maxMessageSizeBeforeAuth: number(get, 'max_message_size_before_auth', 64),
     maxInFlightBytes: number(get, 'max_in_flight_bytes', 1),
+    maxInFlightBytesPerUser: 0,
+    maxInFlightTotal: 0,
     maxInputTotal: number(get, 'max_input_total', 1),
     maxOutputTotal: number(get, 'max_output_total', 1),
     lineTimeout: number(get, 'line_timeout', 0),
@@ -239,6 +248,9 @@ export function readSettings(get: (key: string) => unknown): Settings {
   if (settings.metricsToken && settings.metricsTokenFile) {
     throw new ConfigError('IPCServer config: set metrics_token or metrics_token_file, not both');
   }
+  // 0 (the default) derives the budget from the heap this process may use.
+  settings.maxInFlightTotal = number(get, 'max_in_flight_total', 0) || defaultTotalBudget();
+  settings.maxInFlightBytesPerUser = number(get, 'max_in_flight_bytes_per_user', 0) || Math.floor(settings.maxInFlightTotal / 2);
   if (settings.tlsPort && (!settings.tlsKey || !settings.tlsCert)) {
     throw new ConfigError('IPCServer config: tls_port needs tls_key and tls_cert (paths to PEM files)');
   }

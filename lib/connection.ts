@@ -13,7 +13,9 @@ import { CLAIMED_FIELD_MAX, copyOfStart } from './excerpt';
 import { LineReader } from './framing';
 import { RunningCalls } from './running-calls';
 import { peerGroups, PeerIdentity } from './peer-cred';
-import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
+import { heldBytesOf } from './held-size';
+import type { BudgetScope, MemoryBudget, UserBudget } from './memory-budget';
+import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffNoReply, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats, TransportBytes } from './stats';
 import type { DisconnectReason, IPCRequest, Transport } from './types';
 
@@ -22,7 +24,12 @@ export interface ConnectionLimits {
   /** The line limit until the connection has authenticated. */
   maxMessageSizeBeforeAuth: number;
   maxInFlight: number;
-  /** Bytes of request lines held by running requests before reading pauses. */
+  /**
+   * Heap the running requests of one connection may hold (their parsed lines,
+   * estimated before parsing, and answers collected for them): past it the
+   * next line waits, unparsed, until some finish (a line that alone passes it
+   * runs once nothing else of its connection runs).
+   */
   maxInFlightBytes: number;
   maxOutputBuffer: number;
 }
@@ -32,6 +39,8 @@ export interface ConnectionHost {
   readonly limits: ConnectionLimits;
   /** Server-wide counts: the connection reports every count here as it happens. */
   readonly stats: ServerStats;
+  /** The per-user and server-wide budgets of what requests hold. */
+  readonly budget: MemoryBudget;
   /** A well-formed request. Its answer comes back exactly once through connection.answer(). */
   requestReceived(call: Call): void;
   /** A running call whose client has gone (or whose server is stopping): abort it and answer it now. */
@@ -100,8 +109,10 @@ export class Connection implements PartSink {
   readonly counters: ConnectionCounters = { requests: 0, responses: 0, errors: 0, pushes: 0, droppedResponses: 0, bytesIn: 0, bytesOut: 0 };
   /** Requests received and not answered yet. */
   inFlight = 0;
-  /** Bytes of the request lines of those requests. */
+  /** Heap charged for those requests (see held-size.ts), collected answers included. */
   inFlightBytes = 0;
+  /** This connection's user's share of the server's budget (set when the connection is admitted). */
+  budgetUser: UserBudget | null = null;
   /** When the unfinished line being read began (ms since epoch), 0 when there is none. */
   lineStartedAt = 0;
   /**
@@ -149,6 +160,10 @@ export class Connection implements PartSink {
   private closed = false;
   private readingStopped = false;
   private supplementaryGroups: number[] | null | undefined;
+  /** A line read but not parsed yet, waiting for the requests in flight to leave room for it. */
+  private waitingLine: string | null = null;
+  private waitingLineBytes = 0;
+  private waitingLineHeld = 0;
 
   constructor(id: number, socket: Socket, transport: Transport, host: ConnectionHost, authenticated: boolean) {
     this.id = id;
@@ -194,9 +209,9 @@ export class Connection implements PartSink {
     return this.readingPaused;
   }
 
-  /** Bytes of unfinished lines held for this connection. */
+  /** Bytes of unfinished lines held for this connection, and of a read line waiting for room. */
   get bufferedInput(): number {
-    return this.reader.bufferedBytes;
+    return this.reader.bufferedBytes + this.waitingLineBytes;
   }
 
   /**
@@ -206,8 +221,9 @@ export class Connection implements PartSink {
    */
   discardInput(): void {
     this.discarding = true;
-    const held = this.reader.bufferedBytes;
+    const held = this.bufferedInput;
     this.reader.reset();
+    this.forgetWaitingLine();
     this.lineStartedAt = 0;
     if (held > 0) this.host.inputBuffered(this, -held);
   }
@@ -266,7 +282,9 @@ export class Connection implements PartSink {
    */
   answer(call: Call, line: string | null, isError: boolean): void {
     this.inFlight--;
-    this.inFlightBytes -= call.lineBytes;
+    this.inFlightBytes -= call.held;
+    this.host.budget.release(this.budgetUser!, call.held);
+    call.held = 0;
     this.running.remove(call);
     if (isError) this.counters.errors++;
     if (call.request.noReply) {
@@ -455,10 +473,37 @@ export class Connection implements PartSink {
 
   private onLine(line: string, bytes: number): void {
     if (this.readingStopped) return;
+    const held = heldBytesOf(line, bytes);
+    if (!this.hasRoomFor(held)) {
+      // The running requests hold too much to add this one: it waits,
+      // unparsed (counted as buffered input), and reading stops until they finish.
+      this.waitingLine = line;
+      this.waitingLineBytes = bytes;
+      this.waitingLineHeld = held;
+      this.host.inputBuffered(this, bytes);
+      this.updateReading();
+      return;
+    }
+    this.admitLine(line, bytes, held);
+  }
+
+  /** True when a request holding `held` fits beside those running (one alone always does: the user's and the server's budgets decide). */
+  private hasRoomFor(held: number): boolean {
+    return this.inFlight === 0 || this.inFlightBytes + held <= this.host.limits.maxInFlightBytes;
+  }
+
+  /** Charges a line to the budgets, then parses it and hands its request on; or refuses it. */
+  private admitLine(line: string, bytes: number, held: number): void {
+    const user = this.budgetUser!;
+    const scope = this.host.budget.charge(user, held);
+    if (scope !== null) {
+      this.refuseOverBudget(line, held, scope);
+      return;
+    }
     const parsed = parseRequest(line);
-    if (parsed === null) return;
-    if (parsed instanceof Refusal) {
-      this.refuseLine(parsed.id, parsed.code, parsed.message, parsed.noReply);
+    if (parsed === null || parsed instanceof Refusal) {
+      this.host.budget.release(user, held);
+      if (parsed !== null) this.refuseLine(parsed.id, parsed.code, parsed.message, parsed.noReply);
       return;
     }
     const request = parsed as IPCRequest;
@@ -477,10 +522,47 @@ export class Connection implements PartSink {
     if (this.inFlight >= this.host.limits.maxInFlight) this.updateReading();
     // The chunk's arrival time stands for the line's: no clock read per request.
     const call = new Call(request, this, this.lastReadAt, bytes);
-    this.inFlightBytes += bytes;
-    if (this.inFlightBytes >= this.host.limits.maxInFlightBytes) this.updateReading();
+    call.held = held;
+    this.inFlightBytes += held;
     this.running.add(call);
     this.host.requestReceived(call);
+  }
+
+  /** Answers a line no budget has room for, without parsing it (its id is read from its start). */
+  private refuseOverBudget(line: string, held: number, scope: BudgetScope): void {
+    const budget = this.host.budget;
+    let message: string;
+    if (scope === 'user') {
+      const user = this.budgetUser!;
+      message = `The requests in flight from ${user.label} hold ${user.held} bytes; this one, about ${held} bytes once parsed, would pass max_in_flight_bytes_per_user (${budget.perUser}): retry once some have finished`;
+    } else {
+      message = `The server's requests in flight hold ${budget.held} bytes; this one, about ${held} bytes once parsed, would pass max_in_flight_total (${budget.total}): retry once some have finished`;
+    }
+    this.stats.overBudget();
+    this.refuseLine(sniffRequestId(line), ServerErrorCode.overBudget, message, sniffNoReply(line));
+  }
+
+  /**
+   * PartSink: charges `bytes` more to a running call (the parts of an answer
+   * collected for a caller that did not ask for a stream). Returns null, or
+   * why there is no room.
+   */
+  holdFor(call: Call, bytes: number): string | null {
+    const scope = this.host.budget.charge(this.budgetUser!, bytes);
+    if (scope !== null) {
+      const key = scope === 'user' ? 'max_in_flight_bytes_per_user' : 'max_in_flight_total';
+      return `The answer being collected would pass ${key}; ask for it with stream: true, or retry once other requests have finished`;
+    }
+    this.inFlightBytes += bytes;
+    call.held += bytes;
+    return null;
+  }
+
+  /** Lets go of a line that was waiting for room (closing, or refused for the input budget). */
+  private forgetWaitingLine(): void {
+    this.waitingLine = null;
+    this.waitingLineBytes = 0;
+    this.waitingLineHeld = 0;
   }
 
   private refuseLine(id: IPCRequest['ipcReqID'], code: string, message: string, noReply: boolean): void {
@@ -532,8 +614,16 @@ export class Connection implements PartSink {
 
   private updateReading(): void {
     if (this.closeReason || this.readingStopped) return;
+    if (this.waitingLine !== null && this.hasRoomFor(this.waitingLineHeld)) {
+      const line = this.waitingLine;
+      const bytes = this.waitingLineBytes;
+      const held = this.waitingLineHeld;
+      this.forgetWaitingLine();
+      this.host.inputBuffered(this, -bytes);
+      this.admitLine(line, bytes, held);
+    }
     const limits = this.host.limits;
-    const shouldPause = this.blockedByOutput || this.inFlight >= limits.maxInFlight || this.inFlightBytes >= limits.maxInFlightBytes;
+    const shouldPause = this.waitingLine !== null || this.blockedByOutput || this.inFlight >= limits.maxInFlight || this.inFlightBytes >= limits.maxInFlightBytes;
     if (shouldPause === this.readingPaused) return;
     this.readingPaused = shouldPause;
     if (shouldPause) {
@@ -559,8 +649,9 @@ export class Connection implements PartSink {
     this.outMore = [];
     this.outQueueSize = 0;
     if (this.peerProbe) clearInterval(this.peerProbe);
-    const held = this.reader.bufferedBytes;
+    const held = this.bufferedInput;
     this.reader.reset();
+    this.forgetWaitingLine();
     if (held > 0) this.host.inputBuffered(this, -held);
     if (this.reportedBehind) this.host.outputBehind(this, false);
     // The client has gone: running handlers learn it through their signal.

@@ -8,6 +8,7 @@ import { performance } from 'perf_hooks';
 import { AccessPolicy } from './access-policy';
 import type { Call } from './call';
 import { Connection, ConnectionHost, ConnectionLimits } from './connection';
+import { MemoryBudget, type UserBudget } from './memory-budget';
 import { describePeer, peerGroups, peerIdentity, PeerIdentity } from './peer-cred';
 import { GoawayReason, ServerErrorCode, URI, errorLine } from './protocol';
 import type { AbandonReason, Pipeline } from './pipeline';
@@ -57,6 +58,8 @@ export class Connections implements ConnectionHost {
   policy = new AccessPolicy({ allowUsers: [], allowGroups: [], allowTcp: false, rules: [], maxConnectionsPerUser: 0 });
   /** False where the kernel's peer identity cannot be read (then every `peer` is null). */
   identityAvailable = false;
+  /** What running requests hold, per user and in all (the limits are set from the configuration at startup). */
+  readonly budget = new MemoryBudget(Infinity, Infinity);
 
   private readonly open = new Map<number, Connection>();
   /** Connections whose unsent output is past max_output_buffer. */
@@ -110,6 +113,7 @@ export class Connections implements ConnectionHost {
     }
     const connection = new Connection(this.nextId++, socket, transport, this, transport === 'nats' || !this.pipeline.authenticator.enabled);
     connection.peer = peer;
+    connection.budgetUser = this.budgetUserOf(connection);
     this.open.set(connection.id, connection);
     this.stats.opened(this.open.size);
     this.log.debug(8, 'client connected', { id: connection.id, transport, peer });
@@ -137,6 +141,15 @@ export class Connections implements ConnectionHost {
       return { code: ServerErrorCode.tooManyConnections, message: `Too many connections from uid ${peer.uid} (max_connections_per_user ${this.policy.maxConnectionsPerUser})` };
     }
     return null;
+  }
+
+  /** Whose share of the budget a connection draws on: its uid on a Unix socket, else its address. */
+  private budgetUserOf(connection: Connection): UserBudget {
+    const peer = connection.peer;
+    if (peer) return this.budget.join(`uid:${peer.uid}`, `uid ${peer.uid}`);
+    if (connection.transport === 'unix') return this.budget.join('unix', 'this socket (no peer identity)');
+    const address = connection.remoteAddress ?? 'unknown';
+    return this.budget.join(`address:${address}`, `address ${address}`);
   }
 
   // ----- ConnectionHost -----
@@ -199,6 +212,7 @@ export class Connections implements ConnectionHost {
   connectionClosed(connection: Connection, reason: DisconnectReason): void {
     if (!this.open.delete(connection.id)) return;
     if (connection.peer) this.policy.closeConnection(connection.peer.uid);
+    if (connection.budgetUser) this.budget.leave(connection.budgetUser);
     this.behind.delete(connection);
     this.pipeline.forget(connection);
     this.stats.closed();

@@ -21,7 +21,7 @@ import { describePeer } from './peer-cred';
 import { noHandlerFound } from './builtins';
 import type { AnswerError } from './answer-error';
 import { Dispatcher } from './dispatcher';
-import { AbortCode, ServerErrorCode, URI, errorLine, isRequestId, responseLine } from './protocol';
+import { AbortCode, ServerErrorCode, URI, errorLine, isRequestId, responseLine, responseLineOfJson } from './protocol';
 import type { Router } from './router';
 import type { ServerStats } from './stats';
 import type { AuthInfo, Handler } from './types';
@@ -254,7 +254,7 @@ export class Pipeline {
   }
 
   /** The single answer of a call: counted, timed, encoded and handed to its connection. */
-  private readonly settle = (call: Call, error: AnswerError | null, data?: unknown): void => {
+  private readonly settle = (call: Call, error: AnswerError | null, data?: unknown, json?: string): void => {
     if (call.settled) {
       // A handler answering after its call was cancelled, timed out or abandoned.
       if (call.abortedBy) this.stats.lateAnswer();
@@ -269,7 +269,7 @@ export class Pipeline {
     let line: string | null = null;
     if (error === null && !request.noReply) {
       try {
-        line = responseLine(request.ipcReqID, data);
+        line = json === undefined ? responseLine(request.ipcReqID, data) : responseLineOfJson(request.ipcReqID, json);
       } catch (err) {
         error = { code: ServerErrorCode.handlerError, message: `Response to ${excerpt(request.uri)} could not be serialized: ${(err as Error).message}` };
       }

@@ -101,6 +101,14 @@ export const ServerErrorCode = {
   lineTimeout: 'line_timeout',
   /** The server-wide input or output budget is spent and this connection holds the most; it is closed after this. */
   overloaded: 'overloaded',
+  /**
+   * The request was not run: what it would hold once parsed (or the answer
+   * collected for it) would pass a memory budget (max_in_flight_bytes_per_user
+   * or max_in_flight_total; the message says which). The connection stays
+   * open; retrying once other requests have finished may succeed, unless the
+   * request alone is bigger than the budget.
+   */
+  overBudget: 'over_budget',
 } as const;
 
 /** Why a running request's `signal` was aborted: `signal.reason.code` is one of these. */
@@ -111,6 +119,8 @@ export const AbortCode = {
   shuttingDown: 'shutting_down',
   /** A streamed answer collected for a caller that did not ask for a stream outgrew max_output_buffer. */
   messageTooLarge: 'message_too_large',
+  /** The same, for an answer collected past a memory budget (see ServerErrorCode.overBudget). */
+  overBudget: 'over_budget',
 } as const;
 
 /** The longest timeoutMs honoured (setTimeout's limit); longer ones are treated as this. */
@@ -231,6 +241,11 @@ export function responseLine(id: RequestId | null | undefined, data: unknown): s
   return '{"ipcReqID":' + encodeId(id) + encodeDataField(data) + '}\n';
 }
 
+/** A success response line whose data is already JSON. */
+export function responseLineOfJson(id: RequestId | null | undefined, json: string): string {
+  return '{"ipcReqID":' + encodeId(id) + ',"data":' + json + '}\n';
+}
+
 /** An error response line. */
 export function errorLine(id: RequestId | null | undefined, code: string, message: string): string {
   return '{"ipcReqID":' + encodeId(id) + ',"code":' + JSON.stringify(code) + ',"message":' + JSON.stringify(message) + '}\n';
@@ -280,12 +295,16 @@ export function requestLineOpen(uri: string, data: unknown, id: RequestId | unde
   return head + lastUriJson + encodeDataField(data) + lastTail;
 }
 
-/** Finds the ipcReqID near the start of a line too long to parse whole. */
-export function sniffRequestId(head: Buffer): RequestId | null {
+/** How much of the start of a line is searched for its id (the client puts it first). */
+const SNIFF_HEAD_CHARS = 256;
+
+/** Finds the ipcReqID near the start of a line too long to parse whole (or not to be parsed). */
+export function sniffRequestId(head: Buffer | string): RequestId | null {
   // A number counts only when it is followed by `,` or `}`: one cut off by the
   // end of the head (or a prefix of 1.5 or 1e21) would name the wrong request.
   // Decoded as UTF-8 so a non-ASCII string id comes back as it was sent.
-  const match = /"ipcReqID"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?=\s*[,}]))/.exec(head.toString('utf8'));
+  const text = typeof head === 'string' ? head.slice(0, SNIFF_HEAD_CHARS) : head.toString('utf8');
+  const match = /"ipcReqID"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?=\s*[,}]))/.exec(text);
   if (!match) return null;
   try {
     const id = JSON.parse(match[1]);
@@ -293,6 +312,12 @@ export function sniffRequestId(head: Buffer): RequestId | null {
   } catch {
     return null;
   }
+}
+
+/** True when a line that is not parsed asks for no answer (`"noReply":true` at its start or its end, where clients put it). */
+export function sniffNoReply(line: string): boolean {
+  const pattern = /"noReply"\s*:\s*true/;
+  return pattern.test(line.slice(0, SNIFF_HEAD_CHARS)) || pattern.test(line.slice(-64));
 }
 
 export function isRequestId(value: unknown): value is RequestId {

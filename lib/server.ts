@@ -194,6 +194,8 @@ export class IPCServer extends Component {
     this.connections.maxConnections = s.maxConnections;
     this.applyIdentitySettings(s);
     this.connections.budgets = { maxInputTotal: s.maxInputTotal, maxOutputTotal: s.maxOutputTotal, lineTimeout: s.lineTimeout };
+    this.connections.budget.perUser = s.maxInFlightBytesPerUser;
+    this.connections.budget.total = s.maxInFlightTotal;
     this.listening.handshakes = {
       begin: () => this.connections.size + this.connections.pendingHandshakes < s.maxConnections && (this.connections.pendingHandshakes++, true),
       end: () => { this.connections.pendingHandshakes--; },
@@ -607,6 +609,7 @@ export class IPCServer extends Component {
       ...this.stats.lastCycle,
       totals: { ...this.stats.totals, logWriteFailures: this.logGuard?.failedWrites ?? 0 },
       bufferedInput: this.connections.inputTotal,
+      inFlightBytes: this.connections.budget.held,
       process: processFigures(),
       endpoints: this.monitoring.endpoints.toJSON(),
     };

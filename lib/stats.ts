@@ -50,6 +50,8 @@ export interface TotalStats {
   overloadRefusals: number;
   /** Connections closed because a line was not complete within line_timeout. */
   lineTimeouts: number;
+  /** Requests refused `over_budget`, and collected answers cut off for the same reason. */
+  overBudget: number;
   /** Requests the caller cancelled while they ran. */
   cancelled: number;
   /** Requests answered `deadline_exceeded`. */
@@ -81,6 +83,7 @@ export class ServerStats {
     pushes: 0,
     pushesDropped: 0,
     overloadRefusals: 0,
+    overBudget: 0,
     lineTimeouts: 0,
     cancelled: 0,
     deadlinesExceeded: 0,
@@ -118,6 +121,10 @@ export class ServerStats {
 
   pushDropped(): void {
     this.totals.pushesDropped++;
+  }
+
+  overBudget(): void {
+    this.totals.overBudget++;
   }
 
   overloadRefusal(): void {
