@@ -49,8 +49,13 @@ export interface ConnectionHost {
   lineRefused(connection: Connection, code: string, message: string): void;
   /** The bytes of unfinished lines this connection holds changed by `delta` (server-wide input budget). */
   inputBuffered(connection: Connection, delta: number): void;
-  /** This connection's unsent output passed max_output_buffer, or (false) drained (server-wide output budget). */
-  outputBehind(connection: Connection, behind: boolean): void;
+  /**
+   * The output this connection has queued in its socket, counted from the
+   * moment a write finds the client behind (the socket's buffer past its
+   * high-water mark) until it drains, changed by `delta` (per-user and
+   * server-wide output budgets).
+   */
+  outputQueued(connection: Connection, delta: number): void;
   connectionClosed(connection: Connection, reason: DisconnectReason): void;
 }
 
@@ -151,7 +156,8 @@ export class Connection implements PartSink {
   private drainWaiters: Array<() => void> = [];
   private peerProbe: NodeJS.Timeout | null = null;
   private isAuthenticated: boolean;
-  private reportedBehind = false;
+  /** The queued output last reported to the host (0 while the client keeps up). */
+  private reportedOutput = 0;
   private discarding = false;
   private blockedByOutput = false;
   private readingPaused = false;
@@ -333,6 +339,8 @@ export class Connection implements PartSink {
     if (this.closed) return;
     if (!this.closeReason) this.closeReason = reason;
     this.socket.destroy();
+    // Its queued output is let go now, not when 'close' comes.
+    this.reportOutput(0);
   }
 
   /** Sends one error line that answers no particular request, then closes. */
@@ -392,15 +400,25 @@ export class Connection implements PartSink {
     const writable = this.socket.write(text);
     const queued = this.socket.writableLength;
     if (queued < CHEAP_BYTES_OUT_READ) this.countBytesOut();
+    // A client that keeps up costs nothing here: output counts once a write finds it behind.
+    if (!writable || this.reportedOutput !== 0) this.reportOutput(queued);
     if (!writable && queued > this.host.limits.maxOutputBuffer) {
       // The client is not reading: stop reading its requests until it catches up.
       this.blockedByOutput = true;
       this.updateReading();
-      if (!this.reportedBehind) {
-        this.reportedBehind = true;
-        this.host.outputBehind(this, true);
-      }
     }
+  }
+
+  /** Output the host counts against the output budgets. */
+  get countedOutput(): number {
+    return this.reportedOutput;
+  }
+
+  private reportOutput(queued: number): void {
+    const delta = queued - this.reportedOutput;
+    if (delta === 0) return;
+    this.reportedOutput = queued;
+    this.host.outputQueued(this, delta);
   }
 
   toJSON(): Record<string, unknown> {
@@ -555,6 +573,7 @@ export class Connection implements PartSink {
     }
     this.inFlightBytes += bytes;
     call.held += bytes;
+    if (this.inFlightBytes >= this.host.limits.maxInFlightBytes && !this.readingPaused) this.updateReading();
     return null;
   }
 
@@ -603,10 +622,7 @@ export class Connection implements PartSink {
   private onDrain(): void {
     this.countBytesOut();
     this.wakeWriters();
-    if (this.reportedBehind) {
-      this.reportedBehind = false;
-      this.host.outputBehind(this, false);
-    }
+    this.reportOutput(this.socket.writableLength);
     if (!this.blockedByOutput) return;
     this.blockedByOutput = false;
     this.updateReading();
@@ -653,7 +669,7 @@ export class Connection implements PartSink {
     this.reader.reset();
     this.forgetWaitingLine();
     if (held > 0) this.host.inputBuffered(this, -held);
-    if (this.reportedBehind) this.host.outputBehind(this, false);
+    this.reportOutput(0);
     // The client has gone: running handlers learn it through their signal.
     this.abandonRunning(AbortCode.disconnected);
     this.wakeWriters();

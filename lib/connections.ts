@@ -38,7 +38,7 @@ interface Refusal {
 export interface Budgets {
   /** Bytes of unfinished lines across all connections. */
   maxInputTotal: number;
-  /** Bytes of output queued to clients that are behind. */
+  /** Bytes of output queued to clients that are behind, across connections (and half of it for one user's). */
   maxOutputTotal: number;
   /** A line must be complete within this many ms of waiting for the client's bytes, from its first byte (0: no limit). */
   lineTimeout: number;
@@ -63,7 +63,8 @@ export class Connections implements ConnectionHost {
 
   private readonly open = new Map<number, Connection>();
   /** Connections whose unsent output is past max_output_buffer. */
-  private readonly behind = new Set<Connection>();
+  /** Output queued to clients that are behind (see ConnectionHost.outputQueued). */
+  outputTotal = 0;
   private nextId = 1;
   private sweepTimer: NodeJS.Timeout | null = null;
   private emptyWaiters: Array<() => void> = [];
@@ -169,16 +170,16 @@ export class Connections implements ConnectionHost {
     }
   }
 
-  outputBehind(connection: Connection, behind: boolean): void {
-    if (!behind) {
-      this.behind.delete(connection);
-      return;
-    }
-    this.behind.add(connection);
-    let total = 0;
-    for (const c of this.behind) total += c.queuedOutput;
-    if (total > this.budgets.maxOutputTotal) {
-      this.refuseBiggest((c) => (this.behind.has(c) ? c.queuedOutput : 0), `output queued to slow readers passed max_output_total (${this.budgets.maxOutputTotal} bytes)`, true);
+  outputQueued(connection: Connection, delta: number): void {
+    this.outputTotal += delta;
+    const user = connection.budgetUser;
+    if (user) user.output += delta;
+    if (delta <= 0) return;
+    const limit = this.budgets.maxOutputTotal;
+    if (this.outputTotal > limit) {
+      this.refuseBiggest((c) => c.countedOutput, `output queued to slow readers passed max_output_total (${limit} bytes)`, true);
+    } else if (user && user.output > limit / 2) {
+      this.refuseBiggest((c) => (c.budgetUser === user ? c.countedOutput : 0), `output queued to ${user.label}'s slow readers passed half of max_output_total (${limit / 2} bytes)`, true);
     }
   }
 
@@ -213,7 +214,6 @@ export class Connections implements ConnectionHost {
     if (!this.open.delete(connection.id)) return;
     if (connection.peer) this.policy.closeConnection(connection.peer.uid);
     if (connection.budgetUser) this.budget.leave(connection.budgetUser);
-    this.behind.delete(connection);
     this.pipeline.forget(connection);
     this.stats.closed();
     const err = connection.lastError;

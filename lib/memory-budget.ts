@@ -21,6 +21,8 @@ export type BudgetScope = 'user' | 'server';
 export class UserBudget {
   /** Bytes charged to requests of this user's connections. */
   held = 0;
+  /** Output queued to its connections that are behind (see Connections.outputQueued). */
+  output = 0;
   /** Its open connections (the entry goes once the last one closes). */
   connections = 0;
   constructor(readonly key: string, readonly label: string) {}

@@ -610,6 +610,7 @@ export class IPCServer extends Component {
       totals: { ...this.stats.totals, logWriteFailures: this.logGuard?.failedWrites ?? 0 },
       bufferedInput: this.connections.inputTotal,
       inFlightBytes: this.connections.budget.held,
+      queuedOutput: this.connections.outputTotal,
       process: processFigures(),
       endpoints: this.monitoring.endpoints.toJSON(),
     };
