@@ -235,16 +235,20 @@ describe('memory budgets: what a request holds is charged before it is held (iss
       { unit: '{}', count: Math.floor(MiB / 3), lines: 2 },
       { unit: '[[]]', count: Math.floor(MiB / 5), lines: 2 },
     ];
-    const flood = runAs(other, { mode: 'flood', socketPath: d.socketPath, connections: 256, shapes, waitMs: 12000 });
-    // Once the flood holds its budget, this user is served every 50 ms for 4 s; the budgets are watched.
+    let floodChild = null;
+    const flood = runAs(other, { mode: 'flood', socketPath: d.socketPath, connections: 256, shapes, waitMs: 60000 }, (child) => { floodChild = child; }).catch(() => null);
+    // Once the flood holds its budget (however long a loaded machine takes to
+    // send it), this user is served every 50 ms for 4 s; the budgets are watched.
     const budget = before.heapLimit / 8;
     let peakHeld = 0;
     let peakHeap = 0;
+    const floodStarted = Date.now();
     await waitFor(async () => {
       const m = await d.memory();
       peakHeld = Math.max(peakHeld, m.stats.inFlightBytes);
       return m.stats.inFlightBytes > budget / 2 && m.stats.totals.overBudget > 0;
-    }, 'the flood to fill its budget', 8000, 100);
+    }, 'the flood to fill its budget', 45000, 100);
+    const filledAfter = Date.now() - floodStarted;
     const latencies = [];
     const started = Date.now();
     while (Date.now() - started < 4000) {
@@ -258,14 +262,14 @@ describe('memory budgets: what a request holds is charged before it is held (iss
       }
       await sleep(50);
     }
-    const result = await flood;
-    latencies.sort((a, b) => a - b);
-    console.log(`      the other user's 256 connections got ${JSON.stringify(result.answers)} (the rest held or waiting until they left)`);
-    console.log(`      ${latencies.length} echoes for this user: p50 ${latencies[latencies.length >> 1]} ms, max ${latencies[latencies.length - 1]} ms`);
+    const after = await d.memory();
+    floodChild.kill('SIGKILL');
+    await flood;
+    latencies.sort((x, y) => x - y);
+    console.log(`      the other user's 256 connections filled their budget after ${filledAfter} ms; ${after.stats.totals.overBudget} of their requests refused over_budget`);
+    console.log(`      ${latencies.length} echoes for this user meanwhile: p50 ${latencies[latencies.length >> 1]} ms, max ${latencies[latencies.length - 1]} ms`);
     console.log(`      heap limit ${mib(before.heapLimit)}: at most ${mib(peakHeld)} charged (per-user budget ${mib(budget)}), heap after GC at most ${mib(peakHeap)}`);
     assert.strictEqual(d.exit, null, 'the daemon is up');
-    assert.strictEqual(result.uid, other.uid);
-    assert.ok((result.answers.over_budget || 0) > 0, 'the flood met the budget');
     assert.ok(peakHeld <= budget + MiB);
     assert.strictEqual(await d.call('/ipcserver/test/echo', 'after'), 'after');
   });
