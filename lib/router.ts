@@ -1,13 +1,26 @@
 /**
  * URI routing: patterns to handlers, first registered match wins.
+ *
+ * A string pattern is an anchored regular expression, as in 1.x:
+ * `"/myapi/users/.*"` matches every uri under /myapi/users/, and a plain
+ * string such as `"/myapi/test"` matches only itself. Strings without regular
+ * expression syntax are looked up in a Map rather than tested one by one.
  */
 import type { Handler } from './types';
 
 export interface Route {
-  /** A RegExp tested against the uri, or a string the uri must equal exactly. */
+  /** As registered: a RegExp, or a string read as `^pattern$`. */
   pattern: RegExp | string;
   name: string;
   handler: Handler;
+}
+
+interface Entry {
+  route: Route;
+  /** Registration order: a regex registered earlier wins over a later exact string. */
+  order: number;
+  /** Null for a string without regex syntax (matched through the exact map). */
+  regex: RegExp | null;
 }
 
 /**
@@ -19,12 +32,31 @@ export interface Route {
 const CACHE_LIMIT = 1000;
 const CACHED_URI_MAX_LENGTH = 256;
 
+/** Characters that make a string pattern more than a literal uri. */
+const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
+
+/** The 1.x reading of a string pattern: `^pattern$`. Throws a TypeError naming the pattern when it is not a valid regular expression. */
+export function stringPattern(pattern: string): RegExp | null {
+  if (!REGEX_SYNTAX.test(pattern)) return null;
+  try {
+    // Exactly 1.x's construction (no group around the pattern), so an alternation means what it meant there.
+    return new RegExp(`^${pattern}$`);
+  } catch (err) {
+    throw new TypeError(`addURIHandler: the pattern ${JSON.stringify(pattern)} is not a valid regular expression (a string pattern is read as ^pattern$, as in 1.x): ${(err as Error).message}`);
+  }
+}
+
 export class Router {
-  private routes: Route[] = [];
+  private entries: Entry[] = [];
+  /** The first entry of each literal string pattern. */
+  private exact = new Map<string, Entry>();
+  /** Entries tested in order: RegExps and strings with regex syntax. */
+  private tested: Entry[] = [];
+  private nextOrder = 0;
   private cache = new Map<string, Route | null>();
 
   get size(): number {
-    return this.routes.length;
+    return this.entries.length;
   }
 
   add(pattern: RegExp | string, name: string, handler: Handler): void {
@@ -32,40 +64,49 @@ export class Router {
       throw new TypeError('addURIHandler: pattern must be a RegExp or a string');
     }
     if (typeof handler !== 'function') throw new TypeError('addURIHandler: handler must be a function');
-    this.routes.push({ pattern, name: String(name), handler });
-    this.cache.clear();
+    const regex = typeof pattern === 'string' ? stringPattern(pattern) : pattern;
+    this.entries.push({ route: { pattern, name: String(name), handler }, order: this.nextOrder++, regex });
+    this.reindex();
   }
 
   /** Removes every route registered under `name`; returns how many were removed. */
   remove(name: string): number {
-    const before = this.routes.length;
-    this.routes = this.routes.filter((route) => route.name !== name);
-    this.cache.clear();
-    return before - this.routes.length;
+    const before = this.entries.length;
+    this.entries = this.entries.filter((entry) => entry.route.name !== name);
+    this.reindex();
+    return before - this.entries.length;
   }
 
   /** The routes in match order (the stats uri lists them for `pixl-ipc handlers`). */
   list(): Route[] {
-    return this.routes.slice();
+    return this.entries.map((entry) => entry.route);
   }
 
   /** The first route whose pattern matches, or null. */
   match(uri: string): Route | null {
     const cached = this.cache.get(uri);
     if (cached !== undefined) return cached;
-    let found: Route | null = null;
-    for (const route of this.routes) {
-      const pattern = route.pattern;
-      if (typeof pattern === 'string') {
-        if (pattern === uri) { found = route; break; }
-      } else {
-        pattern.lastIndex = 0; // a /g or /y pattern keeps state between tests
-        if (pattern.test(uri)) { found = route; break; }
-      }
+    const exact = this.exact.get(uri);
+    let found: Route | null = exact ? exact.route : null;
+    for (const entry of this.tested) {
+      if (exact && entry.order > exact.order) break;
+      const regex = entry.regex as RegExp;
+      regex.lastIndex = 0; // a /g or /y pattern keeps state between tests
+      if (regex.test(uri)) { found = entry.route; break; }
     }
     if (uri.length > CACHED_URI_MAX_LENGTH) return found;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(uri, found);
     return found;
+  }
+
+  private reindex(): void {
+    this.exact.clear();
+    this.tested = [];
+    for (const entry of this.entries) {
+      if (entry.regex) this.tested.push(entry);
+      else if (!this.exact.has(entry.route.pattern as string)) this.exact.set(entry.route.pattern as string, entry);
+    }
+    this.cache.clear();
   }
 }

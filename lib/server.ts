@@ -10,6 +10,7 @@ import { AccessPolicy, PolicyRuleConfig } from './access-policy';
 import { Authenticator } from './auth';
 import { delayHandler, echoHandler } from './builtins';
 import { defaultConfig, readSettings, Settings } from './config';
+import { unknownKeyWarnings } from './config-keys';
 import type { Connection, ConnectionLimits } from './connection';
 import { Connections } from './connections';
 import { Listeners } from './listeners';
@@ -46,6 +47,8 @@ const SHUTDOWN_TIMING = { idleQuietMs: 20, busyQuietMs: 250, lingerMs: 1000 };
 const CLOSE_GRACE_MS = 250;
 /** After a takeover, how long a port may stay busy once the old daemon's watch is over (it lets go as it stops). */
 const TAKEOVER_PORT_WAIT_MS = 5000;
+/** Starts the line printed on stderr when startup fails and no one listens for `startup_failed`. */
+export const STARTUP_FAILED_PREFIX = 'pixl-ipc: IPCServer cannot start: ';
 /** The stats uri lists at most this many connections. */
 const MAX_LISTED_CONNECTIONS = 1000;
 
@@ -152,8 +155,9 @@ export class IPCServer extends Component {
       this.listening.close();
       this.listening.removeSocketFile();
       this.closeMetricsListener();
-      // pixl-server only logs a failed startup, then exits 1: this lets the app say why on stderr.
-      this.emit('startup_failed', err);
+      // pixl-server only logs a failed startup, then exits 1: the app may say why itself, else we say it on stderr.
+      if (this.listenerCount('startup_failed') > 0) this.emit('startup_failed', err);
+      else process.stderr.write(`${STARTUP_FAILED_PREFIX}${err.message}\n`);
       callback(err);
     });
   }
@@ -199,6 +203,7 @@ export class IPCServer extends Component {
     // A full disk or no free descriptors must not turn a log line into an exit.
     this.logGuard = guardLogger(this.logger);
     this.logDebug(5, 'IPC Server startup');
+    for (const warning of unknownKeyWarnings(this.config.get())) this.logDebug(1, `WARNING: ${warning}`);
 
     this.checkLogFile();
     this.pipeline.handoff = (connection, data) => this.handoffRequest(connection, data);

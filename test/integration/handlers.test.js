@@ -48,11 +48,14 @@ describe('handlers', function () {
     assert.strictEqual(h.ipc.getStats().handlers, 5);
   });
 
-  it('matches string patterns exactly, with . taken literally', async function () {
-    h.ipc.addURIHandler('/t/a.b', 'literal', (request, callback) => callback('literal'));
-    assert.strictEqual((await ask('/t/a.b')).data, 'literal');
-    assert.strictEqual((await ask('/t/aXb')).data.code, 'no_handler_found');
+  it('reads string patterns as anchored regular expressions (1.x), an exact string matching itself', async function () {
+    h.ipc.addURIHandler('/t/a.b', 'dotted', (request, callback) => callback('dotted'));
+    h.ipc.addURIHandler('/t/users/.*', 'users', (request, callback) => callback(request.uri));
+    assert.strictEqual((await ask('/t/a.b')).data, 'dotted');
+    assert.strictEqual((await ask('/t/aXb')).data, 'dotted', 'a dot is any character, as in 1.x');
     assert.strictEqual((await ask('/t/a.b/more')).data.code, 'no_handler_found');
+    assert.strictEqual((await ask('/t/users/7')).data, '/t/users/7');
+    assert.strictEqual((await ask('/x/t/users/7')).data.code, 'no_handler_found');
   });
 
   it('tests RegExp patterns and lets the first registered match win', async function () {

@@ -100,6 +100,16 @@ describe('startup: network listeners', function () {
     assert.ok(!readLog(h).includes(NO_AUTH_WARNING), 'none on the Unix socket alone');
   });
 
+  it('warns about each unknown IPCServer key, naming the closest known key, and starts anyway', async function () {
+    h = await startServer({ max_mesage_size: 1024, Socket_Chmod: '660', completely_unrelated: true });
+    const log = readLog(h);
+    assert.match(log, /WARNING: IPCServer config: unknown key max_mesage_size \(did you mean max_message_size\?\); it is ignored/);
+    assert.match(log, /unknown key Socket_Chmod \(did you mean socket_chmod\?\)/);
+    assert.match(log, /unknown key completely_unrelated; it is ignored/);
+    assert.strictEqual(h.ipc.limits.maxMessageSize, 32 * 1024 * 1024, 'the misspelled key changed nothing');
+    assert.doesNotMatch(log, /unknown key (socket_path|max_connections|log_stats_interval)\b/, 'known keys are not reported');
+  });
+
   it('refuses to start with tls_port but no tls_key or tls_cert, saying so', async function () {
     const socketPath = path.join(makeTempDir(), 'tls.sock');
     for (const config of [{ tls_port: 7443 }, { tls_port: 7443, tls_key: '/nonexistent/key.pem' }]) {

@@ -5,15 +5,57 @@ const { Router } = require('../../dist/lib/router');
 const noop = () => {};
 
 describe('Router', function () {
-  it('matches strings exactly (a dot is literal) and RegExps by test', function () {
+  it('reads a string pattern as an anchored regular expression, as 1.x did', function () {
     const router = new Router();
-    router.add('/a.b', 'exact', noop);
+    router.add('/myapi/users/.*', 'users', noop);
+    router.add('/a.b', 'dotted', noop);
+    router.add('/plain', 'plain', noop);
     router.add(/^\/api\//, 'api', noop);
-    assert.strictEqual(router.match('/a.b').name, 'exact');
-    assert.strictEqual(router.match('/aXb'), null);
-    assert.strictEqual(router.match('/a.b/more'), null);
+    assert.strictEqual(router.match('/myapi/users/42').name, 'users');
+    assert.strictEqual(router.match('/myapi/users/').name, 'users');
+    assert.strictEqual(router.match('/myapi/users'), null, 'anchored: the trailing slash is part of the pattern');
+    assert.strictEqual(router.match('/x/myapi/users/1'), null, 'anchored at the start');
+    assert.strictEqual(router.match('/a.b').name, 'dotted');
+    assert.strictEqual(router.match('/aXb').name, 'dotted', 'a dot is any character, as in 1.x');
+    assert.strictEqual(router.match('/a.b/more'), null, 'anchored at the end');
+    assert.strictEqual(router.match('/plain').name, 'plain', 'an exact string is its own pattern');
+    assert.strictEqual(router.match('/plainer'), null);
     assert.strictEqual(router.match('/api/users').name, 'api');
-    assert.strictEqual(router.size, 2);
+    assert.strictEqual(router.size, 4);
+  });
+
+  it('builds a string pattern as 1.x did (^ + pattern + $), alternations included', function () {
+    const router = new Router();
+    router.add('/a|/b', 'either', noop);
+    // 1.x's RegExp("^/a|/b$"): starts with /a, or ends with /b.
+    assert.strictEqual(router.match('/a/anything').name, 'either');
+    assert.strictEqual(router.match('/x/b').name, 'either');
+    assert.strictEqual(router.match('/c'), null);
+  });
+
+  it('keeps registration order between exact strings and regular expressions', function () {
+    const router = new Router();
+    router.add('/x', 'exact-first', noop);
+    router.add(/^\/x/, 'regex-second', noop);
+    router.add('/y', 'exact-second', noop);
+    router.add('/y', 'exact-duplicate', noop);
+    assert.strictEqual(router.match('/x').name, 'exact-first');
+    assert.strictEqual(router.match('/xx').name, 'regex-second');
+    assert.strictEqual(router.match('/y').name, 'exact-second', 'the first of two equal strings wins');
+    router.remove('exact-second');
+    assert.strictEqual(router.match('/y').name, 'exact-duplicate');
+  });
+
+  it('refuses a string that is not a valid regular expression, naming it', function () {
+    const router = new Router();
+    assert.throws(() => router.add('/broken(', 'n', noop), (err) => err instanceof TypeError && /"\/broken\(" is not a valid regular expression/.test(err.message));
+    assert.strictEqual(router.size, 0);
+  });
+
+  it('lists string patterns as registered', function () {
+    const router = new Router();
+    router.add('/myapi/.*', 'n', noop);
+    assert.deepStrictEqual(router.list().map((r) => r.pattern), ['/myapi/.*']);
   });
 
   it('lets the first registered match win', function () {
