@@ -15,7 +15,8 @@ import { RunningCalls } from './running-calls';
 import { peerGroups, PeerIdentity } from './peer-cred';
 import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats, TransportBytes } from './stats';
-import type { DisconnectReason, IPCRequest, Transport } from './types';
+import type { ConnectionCounters, ConnectionInfo, DisconnectReason, IPCConnection, IPCRequest, Transport } from './types';
+
 
 export interface ConnectionLimits {
   maxMessageSize: number;
@@ -45,19 +46,6 @@ export interface ConnectionHost {
   connectionClosed(connection: Connection, reason: DisconnectReason): void;
 }
 
-export interface ConnectionCounters {
-  requests: number;
-  /** Answer lines sent, errors included. */
-  responses: number;
-  /** Error answers and refused lines. */
-  errors: number;
-  pushes: number;
-  /** Answers not sent because the connection had closed. */
-  droppedResponses: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
 /**
  * How often a client that has ended its side while requests run is checked
  * for being gone entirely (a blank line, which the protocol says to ignore:
@@ -81,7 +69,7 @@ function flushConnection(connection: Connection): void {
   connection.flush();
 }
 
-export class Connection implements PartSink {
+export class Connection implements PartSink, IPCConnection {
   readonly id: number;
   readonly transport: Transport;
   readonly connectedAt = Date.now();
@@ -372,7 +360,7 @@ export class Connection implements PartSink {
     }
   }
 
-  toJSON(): Record<string, unknown> {
+  toJSON(): ConnectionInfo {
     this.countBytesOut();
     return {
       id: this.id,

@@ -4,8 +4,7 @@
  * Listeners (sockets), Connections (accepted clients), Pipeline (requests)
  * and ServerStats (counts).
  */
-import './pixl-server-component';
-import Component = require('pixl-server/component');
+import { Component } from './pixl-server';
 import { AccessPolicy, PolicyRuleConfig } from './access-policy';
 import { Authenticator } from './auth';
 import { delayHandler, echoHandler } from './builtins';
@@ -27,8 +26,8 @@ import type { AnswerError } from './answer-error';
 import { Router } from './router';
 import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
-import { ServerStats } from './stats';
-import type { AuthHandler, Handler, Middleware } from './types';
+import { ServerStats, type IPCServerStats } from './stats';
+import type { AuthHandler, ConnectionInfo, Handler, IPCConnection, Middleware } from './types';
 
 /** While requests run at shutdown, how often it looks for connections it can close. */
 const SHUTDOWN_POLL_MS = 5;
@@ -73,12 +72,18 @@ function limitsOf(s: Settings): ConnectionLimits {
  */
 const DEFAULT_LIMITS = limitsOf(readSettings((key) => key === 'socket_path' ? 'unconfigured.sock' : defaultConfig[key as keyof typeof defaultConfig]));
 
+/** The stats uri's answer: getStats(), with the connection list or the handler list when asked. */
+interface StatsAnswer extends Omit<IPCServerStats, 'connections'> {
+  connections: number | ConnectionInfo[];
+  routes?: Array<{ name: string; uri: string }>;
+}
+
 export class IPCServer extends Component {
   override __name = 'IPCServer';
   override defaultConfig: Record<string, unknown> = { ...defaultConfig };
 
   settings!: Settings;
-  readonly stats = new ServerStats();
+  private readonly stats = new ServerStats();
   /** Log lines the host's logger could not write (see log-guard.ts). */
   private logGuard: LogGuardStats | null = null;
   private readonly router = new Router();
@@ -101,7 +106,7 @@ export class IPCServer extends Component {
   private readonly listening = new Listeners((socket, transport) => this.connections.accept(socket, transport), this.log);
   private authHook: AuthHandler | null = null;
   /** Per-endpoint figures, slow-response log, per-transport totals (replaced at startup with the configured one). */
-  monitoring = new Monitoring({ endpointStats: true, slowLogPerSecond: defaultConfig.slow_log_per_second }, () => {});
+  private monitoring = new Monitoring({ endpointStats: true, slowLogPerSecond: defaultConfig.slow_log_per_second }, () => {});
   /** The live traffic view (`pixl-ipc monitor`); records nothing while nobody watches. */
   private readonly traffic = new TrafficMonitor(defaultConfig.monitor_events_per_second);
   private metricsListener: MetricsListener | null = null;
@@ -511,10 +516,14 @@ export class IPCServer extends Component {
 
   /**
    * Registers a handler. `pattern` is a RegExp tested against the uri, or a
-   * string the uri must equal exactly. The first registered match wins.
+   * string read as the anchored regular expression `^pattern$` (as in 1.x: a
+   * plain string matches only itself). The first registered match wins.
+   * `Data` and `Result` are inferred from a typed handler: `request.data` is
+   * `Data`, and the handler must answer `Result`.
+   * @throws TypeError for a pattern that is neither, a string that is not a valid regular expression, or a handler that is not a function.
    */
-  addURIHandler(pattern: RegExp | string, name: string, handler: Handler): void {
-    this.router.add(pattern, name, handler);
+  addURIHandler<Data = unknown, Result = unknown>(pattern: RegExp | string, name: string, handler: Handler<Data, Result>): void {
+    this.router.add(pattern, name, handler as Handler);
   }
 
   /** Removes every handler registered under `name`; returns how many were removed. */
@@ -550,7 +559,7 @@ export class IPCServer extends Component {
    * Pushes a message to every authenticated connection, or to those `filter`
    * keeps. Returns how many it was sent to.
    */
-  broadcast(uri: string, data?: unknown, filter?: (connection: Connection) => boolean): number {
+  broadcast(uri: string, data?: unknown, filter?: (connection: IPCConnection) => boolean): number {
     let sent = 0;
     for (const connection of this.connections.values()) {
       if (!connection.authenticated || (filter && !filter(connection))) continue;
@@ -560,7 +569,7 @@ export class IPCServer extends Component {
   }
 
   /** The open connections. */
-  getConnections(): Connection[] {
+  getConnections(): IPCConnection[] {
     return this.connections.list();
   }
 
@@ -573,7 +582,7 @@ export class IPCServer extends Component {
    * Stats: live figures, the last completed interval (as the original
    * reported), and running totals since startup.
    */
-  getStats(): Record<string, any> {
+  getStats(): IPCServerStats {
     return {
       connections: this.connections.size,
       handlers: this.router.size,
@@ -596,10 +605,10 @@ export class IPCServer extends Component {
   }
 
   /** The stats uri's answer: getStats(), with the connection list for `{ connections: true }` and the handler list for `{ handlers: true }`. */
-  private statsAnswer(options: unknown): Record<string, any> {
-    const stats = this.getStats();
+  private statsAnswer(options: unknown): StatsAnswer {
+    const stats: StatsAnswer = this.getStats();
     if (options && typeof options === 'object' && (options as { connections?: unknown }).connections === true) {
-      const list: unknown[] = [];
+      const list: ConnectionInfo[] = [];
       for (const connection of this.connections.values()) {
         if (list.length >= MAX_LISTED_CONNECTIONS) break;
         list.push(connection.toJSON());

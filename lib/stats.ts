@@ -4,7 +4,10 @@
  * place server-wide counts live: connections report here as things happen,
  * so nothing is summed from live connections and a closed one loses nothing.
  */
+import type { EndpointReport } from './endpoint-stats';
+import type { ProcessFigures } from './metrics';
 
+/** The counts of one stats interval (the last completed one is in getStats()). */
 export interface IntervalStats {
   requests: number;
   clientOpen: number;
@@ -56,6 +59,28 @@ export interface TotalStats {
   deadlinesExceeded: number;
   /** Handler answers that came after their request was cancelled, timed out or abandoned (dropped). */
   lateAnswers: number;
+}
+
+/** What getStats() returns. */
+export interface IPCServerStats extends IntervalStats {
+  /** Connections open now. */
+  connections: number;
+  /** Registered URI handlers (2 on a fresh server: the built-in test uris). */
+  handlers: number;
+  /** Requests running now. */
+  inFlight: number;
+  /** Ms since startup. */
+  uptime: number;
+  /** Since startup. */
+  totals: TotalStats & {
+    /** Log lines the host's logger could not write. */
+    logWriteFailures: number;
+  };
+  /** Bytes of unfinished request lines held across all connections. */
+  bufferedInput: number;
+  process: ProcessFigures;
+  /** Per handler name (unmatched uris under `(unmatched)`). */
+  endpoints: Record<string, EndpointReport>;
 }
 
 function newInterval(): IntervalStats {
