@@ -16,6 +16,7 @@ import { peerGroups, PeerIdentity } from './peer-cred';
 import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats, TransportBytes } from './stats';
 import type { ConnectionCounters, ConnectionInfo, DisconnectReason, IPCConnection, IPCRequest, Transport } from './types';
+import { CLIENT_CLOSE_GRACE_MS } from './grace-periods';
 
 
 export interface ConnectionLimits {
@@ -53,8 +54,6 @@ export interface ConnectionHost {
  */
 const PEER_PROBE_MS = 500;
 
-/** After the server ends a connection, how long the client gets to close its side before the socket is destroyed. */
-const CLOSE_GRACE_MS = 2000;
 
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
@@ -271,7 +270,7 @@ export class Connection implements PartSink, IPCConnection {
     this.flush();
     this.socket.end();
     // A client that never closes its side must not keep the slot.
-    if (reason !== 'client') setTimeout(() => this.destroy(reason), CLOSE_GRACE_MS).unref();
+    if (reason !== 'client') setTimeout(() => this.destroy(reason), CLIENT_CLOSE_GRACE_MS).unref();
   }
 
   /**

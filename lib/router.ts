@@ -36,7 +36,7 @@ const CACHED_URI_MAX_LENGTH = 256;
 const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
 
 /** The 1.x reading of a string pattern: `^pattern$`. Throws a TypeError naming the pattern when it is not a valid regular expression. */
-export function stringPattern(pattern: string): RegExp | null {
+function stringPattern(pattern: string): RegExp | null {
   if (!REGEX_SYNTAX.test(pattern)) return null;
   try {
     // Exactly 1.x's construction (no group around the pattern), so an alternation means what it meant there.

@@ -28,6 +28,7 @@ import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
 import { ServerStats, type IPCServerStats } from './stats';
 import type { AuthHandler, ConnectionInfo, Handler, IPCConnection, Middleware } from './types';
+import { SHUTDOWN_FLUSH_GRACE_MS, TAKEOVER_PORT_WAIT_MS } from './grace-periods';
 
 /** While requests run at shutdown, how often it looks for connections it can close. */
 const SHUTDOWN_POLL_MS = 5;
@@ -42,12 +43,8 @@ const MAX_SHUTDOWN_WAIT_MS = 100;
  * themselves once their answers are in, which closes the connection at once.
  */
 const SHUTDOWN_TIMING = { idleQuietMs: 20, busyQuietMs: 250, lingerMs: 1000 };
-/** At the end of exit_timeout, how long answers get to reach the kernel before connections are cut off. */
-const CLOSE_GRACE_MS = 250;
-/** After a takeover, how long a port may stay busy once the old daemon's watch is over (it lets go as it stops). */
-const TAKEOVER_PORT_WAIT_MS = 5000;
 /** Starts the line printed on stderr when startup fails and no one listens for `startup_failed`. */
-export const STARTUP_FAILED_PREFIX = 'pixl-ipc: IPCServer cannot start: ';
+const STARTUP_FAILED_PREFIX = 'pixl-ipc: IPCServer cannot start: ';
 /** The stats uri lists at most this many connections. */
 const MAX_LISTED_CONNECTIONS = 1000;
 
@@ -383,7 +380,7 @@ export class IPCServer extends Component {
       }
       // Their answers are handed to the kernel, then the connections go (a client that does not read is cut off).
       this.connections.closeAllForShutdown();
-      await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
+      await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_GRACE_MS))]);
       this.connections.destroyAll('shutdown');
     }
     this.listening.removeSocketFile();
