@@ -9,6 +9,9 @@
  */
 import { ConfigError } from './config';
 import { resolveGid, resolveUid } from './user-db';
+import type { PolicyRule as PolicyRuleConfig } from './config-types';
+
+export type { PolicyRuleConfig };
 
 /**
  * The identity a check needs: the kernel's uid and gid (null for TCP/TLS, or
@@ -20,13 +23,6 @@ export interface PeerSubject {
   peerGroups(): number[] | null;
 }
 
-export interface PolicyRuleConfig {
-  uri: string;
-  users?: Array<string | number>;
-  groups?: Array<string | number>;
-  auth?: boolean;
-  tcp?: boolean;
-}
 
 interface Rule {
   uri: RegExp;

@@ -8,6 +8,7 @@
 import type { Call } from './call';
 import { toAnswerError, type SettleCall } from './answer-error';
 import { AbortCode, ServerErrorCode, partLine } from './protocol';
+import type { AnswerStream as AnswerStreamType } from './types';
 
 /** Where a stream's parts go: the call's connection. */
 export interface PartSink {
@@ -25,7 +26,7 @@ function endedError(): Error {
   return Object.assign(new Error('The stream has already ended'), { code: 'stream_ended' });
 }
 
-export class AnswerStream {
+export class AnswerStream implements AnswerStreamType {
   /** Parts kept for a caller that wants one answer; null while streaming for real. */
   private collected: unknown[] | null = null;
   private collectedBytes = 0;

@@ -2,12 +2,26 @@
  * IPCServerConfig: the `IPCServer` section of a pixl-server config, as
  * TypeScript sees it. A misspelled key is a compile error in an object literal
  * typed with it; at run time startup logs a warning for it (config-keys.ts).
- * The defaults live in config.ts (defaultConfig); the README documents each key.
+ * The defaults live in config.ts (defaultConfig); docs/configuration.md documents each key.
+ * Settings is the section as startup reads it (`ipc.settings`).
  */
-import type { PolicyRuleConfig } from './access-policy';
+
+/** Who may use an operations uri (stats, monitor): nobody, the daemon's own user (by the kernel's peer identity), or everyone who can connect. */
+export type OperationsAccess = boolean | 'own_user';
 
 /** A per-uri access rule of the `policy` key: first match wins. */
-export type PolicyRule = PolicyRuleConfig;
+export interface PolicyRule {
+  /** A regular expression tested against the uri. */
+  uri: string;
+  /** User names or uids allowed (by the kernel's peer identity). */
+  users?: Array<string | number>;
+  /** Groups (names or gids) whose members are allowed. */
+  groups?: Array<string | number>;
+  /** The connection must have authenticated. */
+  auth?: boolean;
+  /** TCP/TLS connections are allowed (they have no uid). */
+  tcp?: boolean;
+}
 
 export interface IPCServerConfig {
   /** Where the Unix socket file is created (required). Its directory is created if missing and must be the daemon's own. */
@@ -64,8 +78,12 @@ export interface IPCServerConfig {
   tls_cert?: string;
   /** PEM CA bundle file; when set, TLS clients must present a certificate it signed. */
   tls_ca?: string;
-  /** Answer `/ipcserver/stats` with getStats(). Default false. */
-  stats_endpoint?: boolean;
+  /** Who `/ipcserver/stats` answers: `"own_user"` (the daemon's uid, by the kernel), true (everyone who can connect) or false. Default `"own_user"`. */
+  stats_endpoint?: OperationsAccess;
+  /** Who may watch the live traffic (`/ipcserver/monitor`), as stats_endpoint. Default `"own_user"`. */
+  monitor_endpoint?: OperationsAccess;
+  /** The most requests sent to each traffic watcher per second; the rest are counted as skipped. Default 1000. */
+  monitor_events_per_second?: number;
   /** Keep per-endpoint figures and latency histograms. Default true. */
   endpoint_stats?: boolean;
   /** Answer `/ipcserver/metrics` with the Prometheus text. Default false. */
@@ -88,4 +106,71 @@ export interface IPCServerConfig {
   auth_throttle_after?: number;
   /** The longest wait, in ms, between two credential checks of a peer that keeps failing. Default 5000. */
   auth_throttle_max_ms?: number;
+}
+
+/** The configuration as startup read and checked it (`ipc.settings`), in camelCase. */
+export interface Settings {
+  socketPath: string;
+  socketMode: number | null;
+  exitTimeout: number;
+  logStatsInterval: string | false;
+  slowThresholdMs: number;
+  maxMessageSize: number;
+  maxConnections: number;
+  maxInFlight: number;
+  maxOutputBuffer: number;
+  /** The longest line read before a connection has authenticated (when auth is on). */
+  maxMessageSizeBeforeAuth: number;
+  /** Bytes of request lines one connection may have running at once before its reading pauses. */
+  maxInFlightBytes: number;
+  /** Unfinished lines buffered across all connections before the biggest holder is refused. */
+  maxInputTotal: number;
+  /** Output queued to slow readers across all connections before the biggest is cut off. */
+  maxOutputTotal: number;
+  /** A line must be complete within this many ms of its first byte (0: no limit). */
+  lineTimeout: number;
+  /** A TLS handshake must finish within this many ms. */
+  tlsHandshakeTimeout: number;
+  idleTimeout: number;
+  authTokens: string[];
+  authUsersFile: string;
+  authTimeout: number;
+  listenPort: number;
+  listenHost: string;
+  tlsPort: number;
+  tlsKey: string;
+  tlsCert: string;
+  tlsCa: string;
+  /** Who may read /ipcserver/stats: false, "own_user" (the daemon's uid, by the kernel) or true (everyone who can connect). */
+  statsEndpoint: OperationsAccess;
+  /** Who may watch the live traffic (/ipcserver/monitor), as statsEndpoint. */
+  monitorEndpoint: OperationsAccess;
+  /** Most request events sent to each monitor per second; the rest are counted as skipped. */
+  monitorEventsPerSecond: number;
+  endpointStats: boolean;
+  slowLogPerSecond: number;
+  metricsEndpoint: boolean;
+  metricsPort: number;
+  metricsHost: string;
+  /** The bearer token the metrics listener requires ('' with no token file: none). */
+  metricsToken: string;
+  /** A file holding the metrics token (read at startup), so that it is not in the config. */
+  metricsTokenFile: string;
+  /** Who may connect (names or ids); empty: anyone who can open the socket. */
+  allowUsers: Array<string | number>;
+  allowGroups: Array<string | number>;
+  /** Let TCP/TLS connections in despite allow_users/allow_groups (they have no uid). */
+  allowTcp: boolean;
+  /** Per-uri identity rules, checked by AccessPolicy. */
+  policy: unknown[];
+  /** Open connections one uid may hold (0: no limit). */
+  maxConnectionsPerUser: number;
+  /** Failed authentications in a row from one peer before its checks are spaced out (0: never). */
+  authThrottleAfter: number;
+  /** The longest wait between two credential checks of a peer that keeps failing. */
+  authThrottleMaxMs: number;
+  /** At startup, take socket_path over from a daemon already listening there (see handoff.ts) instead of refusing. */
+  handoff: boolean;
+  /** After a hand-off commit, how long (ms) the old daemon keeps serving and stands ready to take the path back if the new one dies. */
+  handoffWatch: number;
 }

@@ -3,7 +3,8 @@
  * checks that turn raw config values into typed settings.
  */
 
-import { OperationsAccess, OWN_USER, parseOperationsAccess } from './operations-access';
+import { OWN_USER, parseOperationsAccess, type OperationsAccess } from './operations-access';
+import type { Settings } from './config-types';
 import { socketPathProblem } from './socket-path-limit';
 
 export const MiB = 1024 * 1024;
@@ -55,71 +56,7 @@ export const defaultConfig = {
   handoff_watch: 1000,
 };
 
-export interface Settings {
-  socketPath: string;
-  socketMode: number | null;
-  exitTimeout: number;
-  logStatsInterval: string | false;
-  slowThresholdMs: number;
-  maxMessageSize: number;
-  maxConnections: number;
-  maxInFlight: number;
-  maxOutputBuffer: number;
-  /** The longest line read before a connection has authenticated (when auth is on). */
-  maxMessageSizeBeforeAuth: number;
-  /** Bytes of request lines one connection may have running at once before its reading pauses. */
-  maxInFlightBytes: number;
-  /** Unfinished lines buffered across all connections before the biggest holder is refused. */
-  maxInputTotal: number;
-  /** Output queued to slow readers across all connections before the biggest is cut off. */
-  maxOutputTotal: number;
-  /** A line must be complete within this many ms of its first byte (0: no limit). */
-  lineTimeout: number;
-  /** A TLS handshake must finish within this many ms. */
-  tlsHandshakeTimeout: number;
-  idleTimeout: number;
-  authTokens: string[];
-  authUsersFile: string;
-  authTimeout: number;
-  listenPort: number;
-  listenHost: string;
-  tlsPort: number;
-  tlsKey: string;
-  tlsCert: string;
-  tlsCa: string;
-  /** Who may read /ipcserver/stats: false, "own_user" (the daemon's uid, by the kernel) or true (everyone who can connect). */
-  statsEndpoint: OperationsAccess;
-  /** Who may watch the live traffic (/ipcserver/monitor), as statsEndpoint. */
-  monitorEndpoint: OperationsAccess;
-  /** Most request events sent to each monitor per second; the rest are counted as skipped. */
-  monitorEventsPerSecond: number;
-  endpointStats: boolean;
-  slowLogPerSecond: number;
-  metricsEndpoint: boolean;
-  metricsPort: number;
-  metricsHost: string;
-  /** The bearer token the metrics listener requires ('' with no token file: none). */
-  metricsToken: string;
-  /** A file holding the metrics token (read at startup), so that it is not in the config. */
-  metricsTokenFile: string;
-  /** Who may connect (names or ids); empty: anyone who can open the socket. */
-  allowUsers: Array<string | number>;
-  allowGroups: Array<string | number>;
-  /** Let TCP/TLS connections in despite allow_users/allow_groups (they have no uid). */
-  allowTcp: boolean;
-  /** Per-uri identity rules, checked by AccessPolicy. */
-  policy: unknown[];
-  /** Open connections one uid may hold (0: no limit). */
-  maxConnectionsPerUser: number;
-  /** Failed authentications in a row from one peer before its checks are spaced out (0: never). */
-  authThrottleAfter: number;
-  /** The longest wait between two credential checks of a peer that keeps failing. */
-  authThrottleMaxMs: number;
-  /** At startup, take socket_path over from a daemon already listening there (see handoff.ts) instead of refusing. */
-  handoff: boolean;
-  /** After a hand-off commit, how long (ms) the old daemon keeps serving and stands ready to take the path back if the new one dies. */
-  handoffWatch: number;
-}
+export type { Settings };
 
 export class ConfigError extends Error {
   readonly code = 'config';

@@ -15,19 +15,11 @@ import { RunningCalls } from './running-calls';
 import { peerGroups, PeerIdentity } from './peer-cred';
 import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats, TransportBytes } from './stats';
-import type { ConnectionCounters, ConnectionInfo, DisconnectReason, IPCConnection, IPCRequest, Transport } from './types';
+import type { ConnectionCounters, ConnectionInfo, ConnectionLimits, DisconnectReason, IPCConnection, IPCRequest, Transport } from './types';
+
+export type { ConnectionLimits };
 import { CLIENT_CLOSE_GRACE_MS } from './grace-periods';
 
-
-export interface ConnectionLimits {
-  maxMessageSize: number;
-  /** The line limit until the connection has authenticated. */
-  maxMessageSizeBeforeAuth: number;
-  maxInFlight: number;
-  /** Bytes of request lines held by running requests before reading pauses. */
-  maxInFlightBytes: number;
-  maxOutputBuffer: number;
-}
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {

@@ -8,13 +8,8 @@ import type { IPCServerEvents } from './server-events';
 import { ServerErrorCode as ServerErrorCodes, URI as BuiltinURIs } from './protocol';
 import type * as Types from './types';
 import type * as ConfigTypes from './config-types';
-import type { Settings as SettingsType } from './config';
-import type { ConnectionLimits as ConnectionLimitsType } from './connection';
-import type { IPCServerStats, IntervalStats as IntervalStatsType, TotalStats as TotalStatsType } from './stats';
-import type { EndpointReport as EndpointReportType } from './endpoint-stats';
-import type { ProcessFigures as ProcessFiguresType } from './metrics';
+import type * as StatsReport from './stats-report';
 import type { PeerIdentity as PeerIdentityType } from './peer-cred';
-import type { AnswerStream as AnswerStreamType } from './answer-stream';
 import { PixlServer as PixlServerClass } from './pixl-server';
 import type * as Host from './pixl-server';
 
@@ -57,7 +52,7 @@ declare namespace IPCServerModule {
   type IPCRequest<Data = unknown> = Types.IPCRequest<Data>;
   type Handler<Data = unknown, Result = unknown> = Types.Handler<Data, Result>;
   type HandlerCallback<Result = unknown> = Types.HandlerCallback<Result>;
-  type AnswerStream = AnswerStreamType;
+  type AnswerStream = Types.AnswerStream;
   type Middleware = Types.Middleware;
   type AuthHandler = Types.AuthHandler;
   type AuthInfo = Types.AuthInfo;
@@ -71,14 +66,16 @@ declare namespace IPCServerModule {
   type IPCServerConfig = ConfigTypes.IPCServerConfig;
   type PolicyRule = ConfigTypes.PolicyRule;
   /** The configuration as read at startup (`ipc.settings`). */
-  type Settings = SettingsType;
-  type ConnectionLimits = ConnectionLimitsType;
+  type Settings = ConfigTypes.Settings;
+  type ConnectionLimits = Types.ConnectionLimits;
   /** What getStats() returns. */
-  type Stats = IPCServerStats;
-  type IntervalStats = IntervalStatsType;
-  type TotalStats = TotalStatsType;
-  type EndpointReport = EndpointReportType;
-  type ProcessFigures = ProcessFiguresType;
+  type Stats = StatsReport.IPCServerStats;
+  type IntervalStats = StatsReport.IntervalStats;
+  type TotalStats = StatsReport.TotalStats;
+  type EndpointReport = StatsReport.EndpointReport;
+  type EndpointFigures = StatsReport.EndpointFigures;
+  type LatencySummary = StatsReport.LatencySummary;
+  type ProcessFigures = StatsReport.ProcessFigures;
   type PixlServer = Host.PixlServer;
   type PixlServerOptions = Host.PixlServerOptions;
   type PixlServerConfig = Host.PixlServerConfig;

@@ -5,14 +5,8 @@
  */
 import type { EndpointCounters } from './endpoint-stats';
 import { MetricsWriter } from './prometheus';
+import type { ProcessFigures } from './stats-report';
 
-export interface ProcessFigures {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  cpuUserMs: number;
-  cpuSystemMs: number;
-}
 
 export function processFigures(): ProcessFigures {
   const memory = process.memoryUsage();

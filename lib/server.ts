@@ -8,9 +8,10 @@ import { Component } from './pixl-server';
 import { AccessPolicy, PolicyRuleConfig } from './access-policy';
 import { Authenticator } from './auth';
 import { delayHandler, echoHandler } from './builtins';
-import { defaultConfig, readSettings, Settings } from './config';
+import { defaultConfig, readSettings } from './config';
+import type { Settings } from './config-types';
 import { unknownKeyWarnings } from './config-keys';
-import type { Connection, ConnectionLimits } from './connection';
+import type { Connection } from './connection';
 import { Connections } from './connections';
 import { Listeners } from './listeners';
 import { processFigures } from './metrics';
@@ -26,8 +27,9 @@ import type { AnswerError } from './answer-error';
 import { Router } from './router';
 import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
-import { ServerStats, type IPCServerStats } from './stats';
-import type { AuthHandler, ConnectionInfo, Handler, IPCConnection, Middleware } from './types';
+import { ServerStats } from './stats';
+import type { IPCServerStats } from './stats-report';
+import type { AuthHandler, ConnectionInfo, ConnectionLimits, Handler, IPCConnection, Middleware } from './types';
 import { SHUTDOWN_FLUSH_GRACE_MS, TAKEOVER_PORT_WAIT_MS } from './grace-periods';
 
 /** While requests run at shutdown, how often it looks for connections it can close. */
@@ -232,10 +234,11 @@ export class IPCServer extends Component {
         checkOperationsAccess(request.connection, s.monitorEndpoint, 'the traffic monitor', 'monitor_endpoint');
         const stop = request.data !== null && typeof request.data === 'object' && (request.data as { stop?: unknown }).stop === true;
         if (stop) {
-          this.traffic.unwatch(request.connection);
+          this.traffic.unwatch(request.connection as Connection);
           return { watching: false };
         }
-        return this.traffic.watch(request.connection);
+        // Handlers see the public interface; this one is ours, and its connection the class behind it.
+        return this.traffic.watch(request.connection as Connection);
       });
     }
     if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());

@@ -4,7 +4,6 @@
  * narrow interface; the class behind it (connection.ts) is internal.
  */
 import type { RequestId } from './protocol';
-import type { AnswerStream } from './answer-stream';
 import type { PeerIdentity } from './peer-cred';
 
 export type Transport = 'unix' | 'tcp' | 'tls';
@@ -102,6 +101,33 @@ export interface IPCConnection {
   /** Ends the connection gracefully (the client reads end-of-file once its answers are out). */
   close(reason?: DisconnectReason): void;
   toJSON(): ConnectionInfo;
+}
+
+/** A streamed answer, from `request.openStream()`. */
+export interface AnswerStream {
+  /** True once the final answer is out (ended, failed, cancelled, timed out, or the client left). */
+  readonly ended: boolean;
+  /**
+   * Sends one part. Resolves when the writer may send the next one (the
+   * client is keeping up); rejects with the abort reason once the call is
+   * over, so a write loop stops.
+   */
+  write(part: unknown): Promise<void>;
+  /** Ends the stream with the final answer's data. */
+  end(data?: unknown): void;
+  /** Ends the stream with an error answer (its `code` and `message`). */
+  error(err: unknown): void;
+}
+
+/** The per-connection limits in force (`ipc.limits`), from the config. */
+export interface ConnectionLimits {
+  maxMessageSize: number;
+  /** The longest line before the connection has authenticated (when authentication is on). */
+  maxMessageSizeBeforeAuth: number;
+  maxInFlight: number;
+  /** Bytes of request lines its running requests may hold before its reading pauses. */
+  maxInFlightBytes: number;
+  maxOutputBuffer: number;
 }
 
 /** What a handler receives; `Data` is the type of `request.data` (unknown unless the handler says). */

@@ -1,5 +1,7 @@
 'use strict';
 const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
 const { editDistance, closestKey, unknownKeyWarnings, KNOWN_KEYS } = require('../../dist/lib/config-keys');
 const { defaultConfig } = require('../../dist/lib/config');
 
@@ -23,6 +25,13 @@ describe('config keys: unknown-key warnings', function () {
   it('knows socket_path and every key with a default', function () {
     assert.deepStrictEqual([...KNOWN_KEYS].sort(), ['socket_path', ...Object.keys(defaultConfig)].sort());
     assert.deepStrictEqual(unknownKeyWarnings({ socket_path: '/x', ...defaultConfig }), []);
+  });
+
+  it('IPCServer.Config (lib/config-types.ts) has exactly the known keys, so TypeScript refuses the same misspellings', function () {
+    const source = fs.readFileSync(path.join(__dirname, '..', '..', 'dist', 'lib', 'config-types.d.ts'), 'utf8');
+    const body = source.slice(source.indexOf('export interface IPCServerConfig {'), source.indexOf('\n}\n', source.indexOf('export interface IPCServerConfig {')));
+    const typed = [...body.matchAll(/^ {4}([a-z_]+)\??:/gm)].map((m) => m[1]);
+    assert.deepStrictEqual([...typed].sort(), [...KNOWN_KEYS].sort());
   });
 
   it('warns once per unknown key', function () {
