@@ -65,8 +65,10 @@ export class Router {
     }
     if (typeof handler !== 'function') throw new TypeError('addURIHandler: handler must be a function');
     const regex = typeof pattern === 'string' ? stringPattern(pattern) : pattern;
-    this.entries.push({ route: { pattern, name: String(name), handler }, order: this.nextOrder++, regex });
-    this.reindex();
+    const entry: Entry = { route: { pattern, name: String(name), handler }, order: this.nextOrder++, regex };
+    this.entries.push(entry);
+    this.index(entry);
+    this.cache.clear();
   }
 
   /** Removes every route registered under `name`; returns how many were removed. */
@@ -100,13 +102,16 @@ export class Router {
     return found;
   }
 
+  /** Adds an entry registered after every indexed one. */
+  private index(entry: Entry): void {
+    if (entry.regex) this.tested.push(entry);
+    else if (!this.exact.has(entry.route.pattern as string)) this.exact.set(entry.route.pattern as string, entry);
+  }
+
   private reindex(): void {
     this.exact.clear();
     this.tested = [];
-    for (const entry of this.entries) {
-      if (entry.regex) this.tested.push(entry);
-      else if (!this.exact.has(entry.route.pattern as string)) this.exact.set(entry.route.pattern as string, entry);
-    }
+    for (const entry of this.entries) this.index(entry);
     this.cache.clear();
   }
 }

@@ -46,6 +46,15 @@ describe('Router', function () {
     assert.strictEqual(router.match('/y').name, 'exact-duplicate');
   });
 
+  it('finds each of 10,000 literal routes, and a regex registered before them still wins', function () {
+    const router = new Router();
+    router.add(/^\/r\/7$/, 'regex-first', noop);
+    for (let i = 0; i < 10000; i++) router.add(`/r/${i}`, `r${i}`, noop);
+    for (const i of [0, 1, 6, 8, 4999, 9999]) assert.strictEqual(router.match(`/r/${i}`).name, `r${i}`);
+    assert.strictEqual(router.match('/r/7').name, 'regex-first');
+    assert.strictEqual(router.match('/r/10000'), null);
+  });
+
   it('refuses a string that is not a valid regular expression, naming it', function () {
     const router = new Router();
     assert.throws(() => router.add('/broken(', 'n', noop), (err) => err instanceof TypeError && /"\/broken\(" is not a valid regular expression/.test(err.message));
