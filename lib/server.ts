@@ -71,6 +71,9 @@ function limitsOf(s: Settings): ConnectionLimits {
  */
 const DEFAULT_LIMITS = limitsOf(readSettings((key) => key === 'socket_path' ? 'unconfigured.sock' : defaultConfig[key as keyof typeof defaultConfig]));
 
+/** Route names of the operations endpoints (see operationsRoutes()). */
+const OPERATIONS_ROUTES: ReadonlySet<string> = new Set(['IPCServer.stats', 'IPCServer.monitor', 'IPCServer.metrics']);
+
 /** The stats uri's answer: getStats(), with the connection list or the handler list when asked. */
 interface StatsAnswer extends Omit<IPCServerStats, 'connections'> {
   connections: number | ConnectionInfo[];
@@ -585,7 +588,7 @@ export class IPCServer extends Component {
   getStats(): IPCServerStats {
     return {
       connections: this.connections.size,
-      handlers: this.router.size,
+      handlers: this.router.size - this.operationsRoutes(),
       inFlight: this.connections.inFlight,
       uptime: Date.now() - this.stats.startedAt,
       ...this.stats.lastCycle,
@@ -619,6 +622,17 @@ export class IPCServer extends Component {
       stats.routes = this.router.list().map((r) => ({ name: r.name, uri: typeof r.pattern === 'string' ? r.pattern : String(r.pattern) }));
     }
     return stats;
+  }
+
+  /**
+   * Routes of the operations endpoints (stats, monitor, metrics): not counted
+   * in getStats().handlers, which counts what 1.x counted (the two test uris
+   * and the application's handlers; 1.x programs and tests check it).
+   */
+  private operationsRoutes(): number {
+    let count = 0;
+    for (const route of this.router.list()) if (OPERATIONS_ROUTES.has(route.name)) count++;
+    return count;
   }
 
   /** Ends the current stats interval now and logs it. */

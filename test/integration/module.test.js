@@ -36,7 +36,7 @@ describe('module: pixl-ipc', function () {
     server.startup(() => {
       try {
         assert.ok(server.IPCServer instanceof IPCServer);
-        assert.strictEqual(server.IPCServer.getStats().handlers, 4);
+        assert.strictEqual(server.IPCServer.getStats().handlers, 2, 'as in 1.x: the operations endpoints are not counted');
         assert.ok(fs.statSync(path.join(dir, 'ipc.sock')).isSocket());
       } catch (err) {
         server.shutdown(() => done(err));
@@ -47,7 +47,7 @@ describe('module: pixl-ipc', function () {
   });
 
   it('type-checks `import IPCServer from "pixl-ipc"` against the files the package publishes', function () {
-    this.timeout(60000);
+    this.timeout(180000);
     const root = path.join(__dirname, '..', '..');
     // Lay out the published files as an installed package, so the check sees
     // what users get (declarations only, no TypeScript sources beside them).
