@@ -32,6 +32,8 @@ export interface IPCServerConfig {
   exit_timeout?: number;
   /** At startup, take socket_path over from a daemon already listening there instead of refusing. Default false. */
   handoff?: boolean;
+  /** After a hand-off's commit, ms the old daemon keeps serving and stands ready to take socket_path back if the new one dies. Default 1000. */
+  handoff_watch?: number;
   /** The pixl-server timer event that cycles and logs the stats interval (`"tick"`, `"minute"`, `"hour"`, `"day"`), or false. Default `"minute"`. */
   log_stats_interval?: string | false;
   /** A response slower than this many ms counts as slow and is logged. Default 20. */
@@ -92,6 +94,10 @@ export interface IPCServerConfig {
   metrics_port?: number;
   /** The address the metrics listener binds to. Default `"127.0.0.1"`. */
   metrics_host?: string;
+  /** A bearer token every request to the metrics listener must carry; prefer metrics_token_file. */
+  metrics_token?: string;
+  /** A file holding the metrics token (its first line), read at startup; must not be readable by every user. */
+  metrics_token_file?: string;
   /** User names or uids allowed to connect (empty: anyone who can open the socket). */
   allow_users?: Array<string | number>;
   /** Groups (names or gids) whose members may connect. */
