@@ -48,7 +48,7 @@ export interface IPCClientOptions {
   retryStrategy?: RetryStrategy | null;
   /** ms before a connect attempt (socket open plus authentication) fails with `connect_timeout`; 0 disables. Default 5000. */
   connectTimeout?: number;
-  /** Turn a response whose top-level `code` or `data.code` is truthy into an error. Default false. */
+  /** Also turn a response whose `data.code` is truthy into an error with that code and `data.message` (a top-level `code` is always an error). Default false. */
   codeToErr?: boolean;
   /** `(msg) => [err, data]` applied to every response; overrides `codeToErr`. Default none. */
   messageTransform?: MessageTransform | null;

@@ -3,4 +3,4 @@
 import IPCServerModule from '../dist/lib/index.js';
 
 export default IPCServerModule;
-export const { IPCServer, ErrorCode, URI, from } = IPCServerModule;
+export const { IPCServer, ErrorCode, URI, from, PixlServer } = IPCServerModule;

@@ -9,6 +9,9 @@
  */
 import { ConfigError } from './config';
 import { resolveGid, resolveUid } from './user-db';
+import type { PolicyRule as PolicyRuleConfig } from './config-types';
+
+export type { PolicyRuleConfig };
 
 /**
  * The identity a check needs: the kernel's uid and gid (null for TCP/TLS, or
@@ -22,15 +25,6 @@ export interface PeerSubject {
   readonly transport?: string;
 }
 
-export interface PolicyRuleConfig {
-  uri: string;
-  users?: Array<string | number>;
-  groups?: Array<string | number>;
-  auth?: boolean;
-  tcp?: boolean;
-  /** Only callers on these transports ('unix', 'tcp', 'tls', 'nats') may call matching uris; a peer-less transport named here passes the users/groups check. */
-  transports?: string[];
-}
 
 const TRANSPORT_NAMES = ['unix', 'tcp', 'tls', 'nats'];
 

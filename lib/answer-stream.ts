@@ -8,6 +8,7 @@
 import type { Call } from './call';
 import { toAnswerError, type SettleCall } from './answer-error';
 import { AbortCode, ServerErrorCode, partLine } from './protocol';
+import type { AnswerStream as AnswerStreamType } from './types';
 
 /**
  * What a collected part holds beyond its JSON's characters (the string's
@@ -34,7 +35,7 @@ function endedError(): Error {
   return Object.assign(new Error('The stream has already ended'), { code: 'stream_ended' });
 }
 
-export class AnswerStream {
+export class AnswerStream implements AnswerStreamType {
   /**
    * Parts kept for a caller that wants one answer, as their JSON (which holds
    * what it says, where the handler's objects could hold many times more),

@@ -19,7 +19,7 @@ function badDelay(message: string): Error {
 
 /** `/ipcserver/test/delay`: waits `data.delay` ms, then answers `{delay: N}`. */
 export function delayHandler(request: IPCRequest, callback: HandlerCallback): void {
-  const raw = request.data && typeof request.data === 'object' ? request.data.delay : undefined;
+  const raw = request.data && typeof request.data === 'object' ? (request.data as { delay?: unknown }).delay : undefined;
   if (raw === undefined || raw === null || raw === 0 || raw === false || raw === '') {
     callback({ delay: 0 });
     return;

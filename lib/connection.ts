@@ -17,22 +17,11 @@ import { heldBytesOf } from './held-size';
 import type { BudgetScope, MemoryBudget, UserBudget } from './memory-budget';
 import { AbortCode, Refusal, ServerErrorCode, errorLine, parseRequest, pushLine, sniffNoReply, sniffRequestId, type RequestId } from './protocol';
 import type { ServerStats, TransportBytes } from './stats';
-import type { DisconnectReason, IPCRequest, Transport } from './types';
+import type { ConnectionCounters, ConnectionInfo, ConnectionLimits, DisconnectReason, IPCConnection, IPCRequest, Transport } from './types';
 
-export interface ConnectionLimits {
-  maxMessageSize: number;
-  /** The line limit until the connection has authenticated. */
-  maxMessageSizeBeforeAuth: number;
-  maxInFlight: number;
-  /**
-   * Heap the running requests of one connection may hold (their parsed lines,
-   * estimated before parsing, and answers collected for them): past it the
-   * next line waits, unparsed, until some finish (a line that alone passes it
-   * runs once nothing else of its connection runs).
-   */
-  maxInFlightBytes: number;
-  maxOutputBuffer: number;
-}
+export type { ConnectionLimits };
+import { CLIENT_CLOSE_GRACE_MS } from './grace-periods';
+
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
@@ -59,19 +48,6 @@ export interface ConnectionHost {
   connectionClosed(connection: Connection, reason: DisconnectReason): void;
 }
 
-export interface ConnectionCounters {
-  requests: number;
-  /** Answer lines sent, errors included. */
-  responses: number;
-  /** Error answers and refused lines. */
-  errors: number;
-  pushes: number;
-  /** Answers not sent because the connection had closed. */
-  droppedResponses: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
 /**
  * How often a client that has ended its side while requests run is checked
  * for being gone entirely (a blank line, which the protocol says to ignore:
@@ -79,8 +55,6 @@ export interface ConnectionCounters {
  */
 const PEER_PROBE_MS = 500;
 
-/** After the server ends a connection, how long the client gets to close its side before the socket is destroyed. */
-const CLOSE_GRACE_MS = 2000;
 
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
@@ -95,7 +69,7 @@ function flushConnection(connection: Connection): void {
   connection.flush();
 }
 
-export class Connection implements PartSink {
+export class Connection implements PartSink, IPCConnection {
   readonly id: number;
   readonly transport: Transport;
   readonly connectedAt = Date.now();
@@ -315,7 +289,7 @@ export class Connection implements PartSink {
     this.flush();
     this.socket.end();
     // A client that never closes its side must not keep the slot.
-    if (reason !== 'client') setTimeout(() => this.destroy(reason), CLOSE_GRACE_MS).unref();
+    if (reason !== 'client') setTimeout(() => this.destroy(reason), CLIENT_CLOSE_GRACE_MS).unref();
   }
 
   /**
@@ -421,7 +395,7 @@ export class Connection implements PartSink {
     this.host.outputQueued(this, delta);
   }
 
-  toJSON(): Record<string, unknown> {
+  toJSON(): ConnectionInfo {
     this.countBytesOut();
     return {
       id: this.id,

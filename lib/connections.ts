@@ -14,9 +14,8 @@ import { GoawayReason, ServerErrorCode, URI, errorLine } from './protocol';
 import type { AbandonReason, Pipeline } from './pipeline';
 import type { ServerStats } from './stats';
 import type { DisconnectReason, Transport } from './types';
+import { REFUSED_GRACE_MS } from './grace-periods';
 
-/** How long a refused socket may stay open to read its error line. */
-const REFUSED_GRACE_MS = 1000;
 
 export interface ConnectionsLog {
   debug(level: number, message: string, data?: unknown): void;

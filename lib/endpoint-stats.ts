@@ -9,7 +9,8 @@
  * on the fly. Memory is bounded: at most `maxEndpoints` names are tracked,
  * any further name is counted under "(other)".
  */
-import { LatencyHistogram, LatencySummary } from './histogram';
+import { LatencyHistogram } from './histogram';
+import type { EndpointFigures, EndpointReport } from './stats-report';
 
 /** The name uris that match no handler are counted under. */
 export const UNMATCHED = '(unmatched)';
@@ -23,19 +24,7 @@ export const DEFAULT_MAX_ENDPOINTS = 1000;
  */
 export const MAX_ERROR_CODES = 32;
 
-export interface EndpointFigures {
-  requests: number;
-  errors: number;
-  bytesIn: number;
-  bytesOut: number;
-  latencyMs: LatencySummary;
-}
 
-export interface EndpointReport {
-  totals: EndpointFigures;
-  interval: EndpointFigures;
-  last: EndpointFigures;
-}
 
 /** One endpoint's counts over one period. */
 export class EndpointCounters {

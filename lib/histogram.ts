@@ -9,6 +9,9 @@
  * Percentiles are interpolated within their bucket, between the bucket's
  * bounds narrowed to the smallest and largest values seen.
  */
+import type { LatencySummary } from './stats-report';
+
+export type { LatencySummary };
 
 /** Buckets with a finite upper bound. */
 export const FINITE_BUCKETS = 60;
@@ -38,15 +41,6 @@ export function bucketIndex(ms: number): number {
   return index;
 }
 
-export interface LatencySummary {
-  count: number;
-  /** Sum of every duration, in ms. */
-  sum: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
 
 export class LatencyHistogram {
   readonly counts = new Float64Array(BUCKET_COUNT);

@@ -9,7 +9,7 @@ import { lstatSync, readFileSync, type Stats } from 'fs';
 import * as net from 'net';
 import { dirname, resolve as resolvePath } from 'path';
 import * as tls from 'tls';
-import type { Settings } from './config';
+import { defaultConfig, type Settings } from './config';
 import { HandoffPeer, handoffStep } from './handoff';
 import { findRunning, OWNER_GONE_WAIT_MS, type RunningDaemon } from './takeover';
 import { describeSearchPermissionChange, directoryModeFor, ensureDirectory, reconcileSearchPermission, UnsafeDirectoryError } from './safe-dir';
@@ -115,7 +115,7 @@ export class Listeners {
   /** Counts TLS handshakes in progress (set by the server; none: not counted). */
   handshakes: HandshakeGate | null = null;
   /** How long a TLS handshake may take (ms). */
-  tlsHandshakeTimeout = 5000;
+  tlsHandshakeTimeout = defaultConfig.tls_handshake_timeout;
 
   constructor(private readonly onSocket: SocketHandler, private readonly log: ListenerLog) {}
 

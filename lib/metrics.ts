@@ -5,14 +5,8 @@
  */
 import type { EndpointCounters } from './endpoint-stats';
 import { MetricsWriter } from './prometheus';
+import type { ProcessFigures } from './stats-report';
 
-export interface ProcessFigures {
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  cpuUserMs: number;
-  cpuSystemMs: number;
-}
 
 export function processFigures(): ProcessFigures {
   const memory = process.memoryUsage();
@@ -100,7 +94,7 @@ export function renderMetrics(snapshot: MetricsSnapshot): string {
   out.counter(`${PREFIX}connections_accepted_total`, 'Client connections accepted, by transport', byTransport((t) => t.accepted));
   out.counter(`${PREFIX}received_bytes_total`, 'Bytes received from clients, by transport', byTransport((t) => t.bytesIn));
   out.counter(`${PREFIX}sent_bytes_total`, 'Bytes sent to clients, by transport', byTransport((t) => t.bytesOut));
-  out.counter(`${PREFIX}connections_rejected_total`, 'Connections refused at max_connections', [[undefined, totals.connectionsRejected]]);
+  out.counter(`${PREFIX}connections_rejected_total`, 'Connections refused on arrival: max_connections, allow_users/allow_groups (access), max_connections_per_user', [[undefined, totals.connectionsRejected]]);
   out.gauge(`${PREFIX}requests_in_flight`, 'Requests read and not answered yet', [[undefined, snapshot.inFlight]]);
   out.counter(`${PREFIX}errors_total`, 'Error answers and refused lines', [[undefined, totals.errors]]);
   out.counter(`${PREFIX}slow_responses_total`, 'Responses slower than slow_threshold_ms', [[undefined, totals.slowResponses]]);

@@ -4,11 +4,11 @@
  * caller (SO_PEERCRED): what a client claims in its request never counts.
  * Stats list every client's pid and user agent; traffic shows every uri.
  */
-import type { Connection } from './connection';
+import type { IPCConnection } from './types';
+import type { OperationsAccess } from './config-types';
 import { ServerErrorCode } from './protocol';
 
-/** `false`: off; `"own_user"`: the daemon's own uid only; `true`: everyone who can connect. */
-export type OperationsAccess = boolean | 'own_user';
+export type { OperationsAccess };
 
 export const OWN_USER = 'own_user';
 
@@ -18,7 +18,7 @@ export function daemonUid(): number | null {
 }
 
 /** True when the kernel says this connection's process runs as the daemon's own user. */
-export function isDaemonUser(connection: Connection): boolean {
+export function isDaemonUser(connection: IPCConnection): boolean {
   const uid = daemonUid();
   return uid !== null && connection.peer !== null && connection.peer.uid === uid;
 }
@@ -27,7 +27,7 @@ export function isDaemonUser(connection: Connection): boolean {
  * Throws `forbidden` (a message that says how to open it) unless `access`
  * lets this connection read the endpoint named `what`.
  */
-export function checkOperationsAccess(connection: Connection, access: OperationsAccess, what: string, configKey: string): void {
+export function checkOperationsAccess(connection: IPCConnection, access: OperationsAccess, what: string, configKey: string): void {
   if (access === true) return;
   if (access === OWN_USER && isDaemonUser(connection)) return;
   const caller = connection.peer ? `uid ${connection.peer.uid}` : `a ${connection.transport} connection (no uid)`;

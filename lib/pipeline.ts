@@ -25,6 +25,7 @@ import { AbortCode, ServerErrorCode, URI, errorLine, isRequestId, responseLine, 
 import type { Router } from './router';
 import type { ServerStats } from './stats';
 import type { AuthInfo, Handler } from './types';
+import { REFUSED_GRACE_MS } from './grace-periods';
 
 /** What the pipeline writes to the server's log. */
 export interface PipelineLog {
@@ -32,8 +33,6 @@ export interface PipelineLog {
   error(code: string, message: string, data?: unknown): void;
 }
 
-/** How long a connection refused for wrong credentials may stay open to read its answer. */
-const REFUSED_GRACE_MS = 1000;
 
 /** Failures are counted per uid on Unix sockets (the kernel's word), per address on TCP/TLS. */
 function throttleKey(connection: Connection): string {

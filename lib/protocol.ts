@@ -29,12 +29,6 @@ export interface ResponseMessage {
   message?: string;
 }
 
-/** One part of a streamed answer; the stream ends with the request's ordinary final answer. */
-export interface PartMessage {
-  ipcReqID: RequestId | null;
-  part: unknown;
-}
-
 /** A message the server sends on its own (push, broadcast): it has no ipcReqID. */
 export interface PushMessage {
   uri: string;
@@ -125,8 +119,6 @@ export const AbortCode = {
 
 /** The longest timeoutMs honoured (setTimeout's limit); longer ones are treated as this. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-export type ServerErrorCodeValue = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
 
 /**
  * Codes after which the server closes the connection (PROTOCOL.md lists the

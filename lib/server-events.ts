@@ -1,16 +1,15 @@
 /**
  * The component's events, typed: listeners get their arguments' types
- * (merged into the IPCServer class's declaration; EventEmitter's untyped
- * signatures stay for any other event name).
+ * (merged into the IPCServer class's declaration). Any other event name
+ * takes any listener (`never[]` parameters accept every function).
  */
-import type { Connection } from './connection';
-import type { DisconnectReason } from './types';
+import type { DisconnectReason, IPCConnection } from './types';
 
 export interface IPCServerEvents {
   /** A client connected (after the connection limit check, before authentication). */
-  connect: [connection: Connection];
+  connect: [connection: IPCConnection];
   /** A client's connection ended, and why. */
-  disconnect: [connection: Connection, reason: DisconnectReason];
+  disconnect: [connection: IPCConnection, reason: DisconnectReason];
   /** startup() failed; pixl-server then exits 1 after logging it. */
   startup_failed: [error: Error];
   /** This server took socket_path over from a running daemon (`handoff: true`): its pid. */
@@ -24,10 +23,10 @@ export interface IPCServerEvents {
 declare module './server' {
   interface IPCServer {
     on<E extends keyof IPCServerEvents>(event: E, listener: (...args: IPCServerEvents[E]) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
+    on(event: string | symbol, listener: (...args: never[]) => void): this;
     once<E extends keyof IPCServerEvents>(event: E, listener: (...args: IPCServerEvents[E]) => void): this;
-    once(event: string | symbol, listener: (...args: any[]) => void): this;
+    once(event: string | symbol, listener: (...args: never[]) => void): this;
     off<E extends keyof IPCServerEvents>(event: E, listener: (...args: IPCServerEvents[E]) => void): this;
-    off(event: string | symbol, listener: (...args: any[]) => void): this;
+    off(event: string | symbol, listener: (...args: never[]) => void): this;
   }
 }

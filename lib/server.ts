@@ -4,14 +4,13 @@
  * Listeners (sockets), Connections (accepted clients), Pipeline (requests)
  * and ServerStats (counts).
  */
-import './pixl-server-component';
-import Component = require('pixl-server/component');
+import { Component } from './pixl-server';
 import { AccessPolicy, PolicyRuleConfig } from './access-policy';
 import { Authenticator } from './auth';
 import { delayHandler, echoHandler } from './builtins';
-import { defaultConfig, readSettings, Settings } from './config';
+import { defaultConfig, readSettings, type Settings } from './config';
 import { unknownKeyWarnings } from './config-keys';
-import type { Connection, ConnectionLimits } from './connection';
+import type { Connection } from './connection';
 import { Connections } from './connections';
 import { Listeners } from './listeners';
 import { processFigures } from './metrics';
@@ -28,7 +27,9 @@ import { Router } from './router';
 import { prepareAppendFile } from './safe-file';
 import { guardLogger, type LogGuardStats } from './log-guard';
 import { ServerStats } from './stats';
-import type { AuthHandler, Handler, Middleware } from './types';
+import type { IPCServerStats } from './stats-report';
+import type { AuthHandler, ConnectionInfo, ConnectionLimits, Handler, IPCConnection, Middleware } from './types';
+import { SHUTDOWN_FLUSH_GRACE_MS, TAKEOVER_PORT_WAIT_MS } from './grace-periods';
 import { forwardHandler } from './transports/nats-forward';
 import { packageVersion } from './transports/nats-version';
 
@@ -45,10 +46,6 @@ const MAX_SHUTDOWN_WAIT_MS = 100;
  * themselves once their answers are in, which closes the connection at once.
  */
 const SHUTDOWN_TIMING = { idleQuietMs: 20, busyQuietMs: 250, lingerMs: 1000 };
-/** At the end of exit_timeout, how long answers get to reach the kernel before connections are cut off. */
-const CLOSE_GRACE_MS = 250;
-/** After a takeover, how long a port may stay busy once the old daemon's watch is over (it lets go as it stops). */
-const TAKEOVER_PORT_WAIT_MS = 5000;
 /** Starts the line printed on stderr when startup fails and no one listens for `startup_failed`. */
 export const STARTUP_FAILED_PREFIX = 'pixl-ipc: IPCServer cannot start: ';
 /** The stats uri lists at most this many connections. */
@@ -75,12 +72,21 @@ function limitsOf(s: Settings): ConnectionLimits {
  */
 const DEFAULT_LIMITS = limitsOf(readSettings((key) => key === 'socket_path' ? 'unconfigured.sock' : defaultConfig[key as keyof typeof defaultConfig]));
 
+/** Route names of the operations endpoints (see operationsRoutes()). */
+const OPERATIONS_ROUTES: ReadonlySet<string> = new Set(['IPCServer.stats', 'IPCServer.monitor', 'IPCServer.metrics']);
+
+/** The stats uri's answer: getStats(), with the connection list or the handler list when asked. */
+interface StatsAnswer extends Omit<IPCServerStats, 'connections'> {
+  connections: number | ConnectionInfo[];
+  routes?: Array<{ name: string; uri: string }>;
+}
+
 export class IPCServer extends Component {
   override __name = 'IPCServer';
   override defaultConfig: Record<string, unknown> = { ...defaultConfig };
 
   settings!: Settings;
-  readonly stats = new ServerStats();
+  private readonly stats = new ServerStats();
   /** Log lines the host's logger could not write (see log-guard.ts). */
   private logGuard: LogGuardStats | null = null;
   private readonly router = new Router();
@@ -103,7 +109,7 @@ export class IPCServer extends Component {
   private readonly listening = new Listeners((socket, transport) => this.connections.accept(socket, transport), this.log);
   private authHook: AuthHandler | null = null;
   /** Per-endpoint figures, slow-response log, per-transport totals (replaced at startup with the configured one). */
-  monitoring = new Monitoring({ endpointStats: true, slowLogPerSecond: defaultConfig.slow_log_per_second }, () => {});
+  private monitoring = new Monitoring({ endpointStats: true, slowLogPerSecond: defaultConfig.slow_log_per_second }, () => {});
   /** The live traffic view (`pixl-ipc monitor`); records nothing while nobody watches. */
   private readonly traffic = new TrafficMonitor(defaultConfig.monitor_events_per_second);
   private metricsListener: MetricsListener | null = null;
@@ -241,10 +247,11 @@ export class IPCServer extends Component {
         checkOperationsAccess(request.connection, s.monitorEndpoint, 'the traffic monitor', 'monitor_endpoint');
         const stop = request.data !== null && typeof request.data === 'object' && (request.data as { stop?: unknown }).stop === true;
         if (stop) {
-          this.traffic.unwatch(request.connection);
+          this.traffic.unwatch(request.connection as Connection);
           return { watching: false };
         }
-        return this.traffic.watch(request.connection);
+        // Handlers see the public interface; this one is ours, and its connection the class behind it.
+        return this.traffic.watch(request.connection as Connection);
       });
     }
     if (s.metricsEndpoint) this.router.add(URI.metrics, 'IPCServer.metrics', () => this.getMetrics());
@@ -409,7 +416,7 @@ export class IPCServer extends Component {
       }
       // Their answers are handed to the kernel, then the connections go (a client that does not read is cut off).
       this.connections.closeAllForShutdown();
-      await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
+      await Promise.race([empty, new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_GRACE_MS))]);
       this.connections.destroyAll('shutdown');
     }
     await this.listening.closed();
@@ -543,10 +550,14 @@ export class IPCServer extends Component {
 
   /**
    * Registers a handler. `pattern` is a RegExp tested against the uri, or a
-   * string the uri must equal exactly. The first registered match wins.
+   * string read as the anchored regular expression `^pattern$` (as in 1.x: a
+   * plain string matches only itself). The first registered match wins.
+   * `Data` and `Result` are inferred from a typed handler: `request.data` is
+   * `Data`, and the handler must answer `Result`.
+   * @throws TypeError for a pattern that is neither, a string that is not a valid regular expression, or a handler that is not a function.
    */
-  addURIHandler(pattern: RegExp | string, name: string, handler: Handler): void {
-    this.router.add(pattern, name, handler);
+  addURIHandler<Data = unknown, Result = unknown>(pattern: RegExp | string, name: string, handler: Handler<Data, Result>): void {
+    this.router.add(pattern, name, handler as Handler);
   }
 
   /** Removes every handler registered under `name`; returns how many were removed. */
@@ -582,7 +593,7 @@ export class IPCServer extends Component {
    * Pushes a message to every authenticated connection, or to those `filter`
    * keeps. Returns how many it was sent to.
    */
-  broadcast(uri: string, data?: unknown, filter?: (connection: Connection) => boolean): number {
+  broadcast(uri: string, data?: unknown, filter?: (connection: IPCConnection) => boolean): number {
     let sent = 0;
     for (const connection of this.connections.values()) {
       if (!connection.authenticated || (filter && !filter(connection))) continue;
@@ -592,7 +603,7 @@ export class IPCServer extends Component {
   }
 
   /** The open connections. */
-  getConnections(): Connection[] {
+  getConnections(): IPCConnection[] {
     return this.connections.list();
   }
 
@@ -605,10 +616,10 @@ export class IPCServer extends Component {
    * Stats: live figures, the last completed interval (as the original
    * reported), and running totals since startup.
    */
-  getStats(): Record<string, any> {
+  getStats(): IPCServerStats {
     return {
       connections: this.connections.size,
-      handlers: this.router.size,
+      handlers: this.router.size - this.operationsRoutes(),
       inFlight: this.connections.inFlight,
       uptime: Date.now() - this.stats.startedAt,
       ...this.stats.lastCycle,
@@ -630,10 +641,10 @@ export class IPCServer extends Component {
   }
 
   /** The stats uri's answer: getStats(), with the connection list for `{ connections: true }` and the handler list for `{ handlers: true }`. */
-  private statsAnswer(options: unknown): Record<string, any> {
-    const stats = this.getStats();
+  private statsAnswer(options: unknown): StatsAnswer {
+    const stats: StatsAnswer = this.getStats();
     if (options && typeof options === 'object' && (options as { connections?: unknown }).connections === true) {
-      const list: unknown[] = [];
+      const list: ConnectionInfo[] = [];
       for (const connection of this.connections.values()) {
         if (list.length >= MAX_LISTED_CONNECTIONS) break;
         list.push(connection.toJSON());
@@ -644,6 +655,17 @@ export class IPCServer extends Component {
       stats.routes = this.router.list().map((r) => ({ name: r.name, uri: typeof r.pattern === 'string' ? r.pattern : String(r.pattern) }));
     }
     return stats;
+  }
+
+  /**
+   * Routes of the operations endpoints (stats, monitor, metrics): not counted
+   * in getStats().handlers, which counts what 1.x counted (the two test uris
+   * and the application's handlers; 1.x programs and tests check it).
+   */
+  private operationsRoutes(): number {
+    let count = 0;
+    for (const route of this.router.list()) if (OPERATIONS_ROUTES.has(route.name)) count++;
+    return count;
   }
 
   /** Ends the current stats interval now and logs it. */

@@ -4,18 +4,8 @@
  * place server-wide counts live: connections report here as things happen,
  * so nothing is summed from live connections and a closed one loses nothing.
  */
+import type { IntervalStats, TotalStats } from './stats-report';
 
-export interface IntervalStats {
-  requests: number;
-  clientOpen: number;
-  clientClose: number;
-  /** The most connections open at once during the interval. */
-  maxConnections: number;
-  slowResponses: number;
-  errors: number;
-  /** Length of the interval in ms (set when it is cycled). */
-  duration: number;
-}
 
 /** Bytes read and written on the connections of one transport, since startup. */
 export interface TransportBytes {
@@ -26,39 +16,7 @@ export interface TransportBytes {
 /** What became of an answer: sent, not wanted (noReply), or dropped (the client had gone). */
 export type AnswerDelivery = 'sent' | 'noReply' | 'dropped';
 
-export interface TotalStats {
-  requests: number;
-  /** Requests answered with data (sent or not); error answers count in `errors`. */
-  responses: number;
-  /** Fire-and-forget requests run. */
-  notifications: number;
-  errors: number;
-  slowResponses: number;
-  /** Responses that could not be sent because the client had gone. */
-  droppedResponses: number;
-  bytesIn: number;
-  bytesOut: number;
-  connectionsAccepted: number;
-  connectionsRejected: number;
-  authFailures: number;
-  /** Credential checks made to wait their turn after repeated failures from the same peer. */
-  authThrottled: number;
-  pushes: number;
-  /** Pushes and broadcasts not sent because the client was more than max_output_buffer behind. */
-  pushesDropped: number;
-  /** Connections refused or cut off to keep the server-wide input or output budget. */
-  overloadRefusals: number;
-  /** Connections closed because a line was not complete within line_timeout. */
-  lineTimeouts: number;
-  /** Requests refused `over_budget`, and collected answers cut off for the same reason. */
-  overBudget: number;
-  /** Requests the caller cancelled while they ran. */
-  cancelled: number;
-  /** Requests answered `deadline_exceeded`. */
-  deadlinesExceeded: number;
-  /** Handler answers that came after their request was cancelled, timed out or abandoned (dropped). */
-  lateAnswers: number;
-}
+
 
 function newInterval(): IntervalStats {
   return { requests: 0, clientOpen: 0, clientClose: 0, maxConnections: 0, slowResponses: 0, errors: 0, duration: 0 };

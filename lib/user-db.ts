@@ -56,9 +56,3 @@ export function resolveGid(nameOrId: string | number): number | null {
   if (/^\d+$/.test(nameOrId)) return Number(nameOrId);
   return loadNative()?.groupId(nameOrId) ?? null;
 }
-
-/** Forgets cached names (tests, or after the user database changed). */
-export function clearNameCache(): void {
-  userNames.clear();
-  groupNames.clear();
-}

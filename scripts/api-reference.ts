@@ -15,8 +15,10 @@
 import IPCClient = require('../client/index');
 
 export { IPCServer } from '../lib/server';
-export { Connection } from '../lib/connection';
-export type { ConnectionCounters } from '../lib/connection';
+export type { IPCConnection, ConnectionCounters, ConnectionInfo, ConnectionLimits, AnswerStream } from '../lib/types';
+export type { IPCServerConfig, PolicyRule, Settings } from '../lib/config-types';
+export type { IPCServerStats, IntervalStats, TotalStats, EndpointReport, EndpointFigures, LatencySummary, ProcessFigures } from '../lib/stats-report';
+export type { PixlServer, PixlServerOptions, PixlServerConfig } from '../lib/pixl-server';
 export type { IPCServerEvents } from '../lib/server-events';
 export type { IPCRequest, Handler, HandlerCallback, Middleware, AuthHandler, AuthInfo, AuthCredentials, Transport, DisconnectReason } from '../lib/types';
 export { ServerErrorCode, URI } from '../lib/protocol';

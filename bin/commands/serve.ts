@@ -107,13 +107,15 @@ async function serve(options: ServeOptions): Promise<void> {
   const server = new PixlServer({ __name: 'PixlIPC', __version: packageVersion(), config, components: [IPCServer] });
   const ipc = server.IPCServer;
 
-  // pixl-server logs a failed component startup and exits 1; say why on stderr first.
+  // pixl-server logs a failed component startup and exits 1; say why on stderr first (in our words: the
+  // component prints its own line only when nobody listens).
+  ipc.on('startup_failed', (err: Error) => process.stderr.write(`pixl-ipc serve: ${oneLine(err.message)}\n`));
   const startComponent = ipc.startup.bind(ipc);
   let componentStarted = false;
   ipc.startup = (callback: (err?: Error | null) => void) => {
     startComponent((err?: Error | null) => {
       componentStarted = !err;
-      if (err || !setup) return reportStartup(callback, err);
+      if (err || !setup) return callback(err);
       // After the built-in routes, so a catch-all pattern of the user's cannot hide /ipcserver/stats.
       Promise.resolve()
         .then(() => setup(ipc, server))
@@ -152,7 +154,7 @@ async function serve(options: ServeOptions): Promise<void> {
   });
 }
 
-/** pixl-server logs a failed component startup and exits 1; say why on stderr first. */
+/** A handlers file that fails makes startup fail: say why on stderr, as for the component's own failures. */
 function reportStartup(callback: (err?: Error | null) => void, err?: Error | null): void {
   if (err) process.stderr.write(`pixl-ipc serve: ${oneLine(err.message)}\n`);
   callback(err);

@@ -7,9 +7,11 @@
 // The rules (also in docs/development.md):
 //   js    CommonJS: saved as block.js and run with node; must exit 0.
 //   mjs   ES module: saved as block.mjs and run with node; must exit 0.
-//   ts    strict TypeScript (module NodeNext, esModuleInterop): must type-check,
-//         then is compiled to CommonJS and run; must exit 0.
-//   mts   the same as an ES module (block.mts, compiled to block.mjs).
+//   ts    strict TypeScript without skipLibCheck: must type-check both with module
+//         NodeNext and with module CommonJS + esModuleInterop (the settings the
+//         README's TypeScript section states), then is compiled to CommonJS and
+//         run; must exit 0.
+//   mts   the same as an ES module (block.mts, compiled to block.mjs; NodeNext only).
 //   sh    checked with `bash -n`, then run with `bash -e` (node_modules/.bin on
 //         PATH); must exit 0. A block that administers the machine (sudo,
 //         systemctl, useradd, apt...) must be marked skip: it is never run.
@@ -93,25 +95,24 @@ function expectExit(result, what) {
 }
 
 /**
- * Strict TypeScript as a consumer's project would check it, all files in one
- * program (checking them one by one costs a full program each); returns
- * file -> complaints.
+ * Strict TypeScript as a consumer's project would check it (no skipLibCheck:
+ * our declarations are checked too), all files in one program (checking them
+ * one by one costs a full program each); returns file -> complaints.
+ * `settings` is one of CONSUMER_SETTINGS.
  */
-function typeCheck(files) {
+function typeCheck(files, settings) {
   const program = ts.createProgram(files, {
     strict: true,
-    skipLibCheck: true,
     esModuleInterop: true,
     noEmit: true,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022,
     types: ['node'],
     typeRoots: [path.join(root, 'node_modules', '@types')],
+    ...settings.options,
   });
   const complaints = new Map(files.map((file) => [path.resolve(file), []]));
   for (const d of ts.getPreEmitDiagnostics(program)) {
-    const text = `TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    const text = `${settings.name}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     const file = d.file && path.resolve(d.file.fileName);
     if (file && complaints.has(file)) complaints.get(file).push(`line ${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ${text}`);
     else for (const list of complaints.values()) list.push(text);
@@ -119,7 +120,17 @@ function typeCheck(files) {
   return complaints;
 }
 
-/** Type-checks every ts block that runs, at once; each block's dir and complaints are kept for its run. */
+/**
+ * The two project settings the README's TypeScript section names: Node's own
+ * ESM/CJS resolution, and classic CommonJS with esModuleInterop. `.mts`
+ * blocks (ES modules with top-level await) are checked under the first only.
+ */
+const CONSUMER_SETTINGS = [
+  { name: 'module nodenext', langs: ['ts', 'mts'], options: { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext } },
+  { name: 'module commonjs', langs: ['ts'], options: { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 } },
+];
+
+/** Type-checks every ts block that runs, at once per setting; each block's dir and complaints are kept for its run. */
 const typeChecked = new Map();
 function typeCheckTsBlocks(consumerDir) {
   const runnable = blocks.filter((b) => TYPESCRIPT.has(b.lang) && b.marker !== 'fragment' && b.marker !== 'skip');
@@ -127,11 +138,14 @@ function typeCheckTsBlocks(consumerDir) {
     const dir = tempDir(path.join(consumerDir, 'blocks'), 'b');
     const file = path.join(dir, `block.${block.lang}`);
     fs.writeFileSync(file, block.code);
-    typeChecked.set(block, { dir, file });
+    typeChecked.set(block, { dir, file, complaints: [] });
   }
   if (runnable.length === 0) return;
-  const complaints = typeCheck([...typeChecked.values()].map(({ file }) => file));
-  for (const entry of typeChecked.values()) entry.complaints = complaints.get(path.resolve(entry.file));
+  for (const settings of CONSUMER_SETTINGS) {
+    const checked = [...typeChecked.entries()].filter(([block]) => settings.langs.includes(block.lang));
+    const complaints = typeCheck(checked.map(([, { file }]) => file), settings);
+    for (const [, entry] of checked) entry.complaints.push(...complaints.get(path.resolve(entry.file)));
+  }
 }
 
 /** Writes the block's program into `dir`; returns the command that runs it. */

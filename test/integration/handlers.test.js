@@ -29,8 +29,11 @@ describe('handlers', function () {
   afterEach(async function () { client.destroy(); await h.stop(); });
   after(cleanupTempDirs);
 
-  it('starts with the four built-in handlers (echo, delay, stats, monitor)', function () {
-    assert.strictEqual(h.ipc.getStats().handlers, 4);
+  it('counts the two built-in handlers as 1.x did (echo, delay), not the operations endpoints it routes too', async function () {
+    assert.strictEqual(h.ipc.getStats().handlers, 2);
+    const listed = (await ask('/ipcserver/stats', { handlers: true })).data;
+    assert.deepStrictEqual(listed.routes.map((r) => r.name), ['IPCServer.echo', 'IPCServer.delay', 'IPCServer.stats', 'IPCServer.monitor']);
+    assert.strictEqual(listed.handlers, 2);
   });
 
   it('passes uri, data, ipcReqID, pid, userAgent and the connection to a handler', async function () {
@@ -45,7 +48,7 @@ describe('handlers', function () {
     assert.ok(seen.ipcReqID.startsWith('q'));
     assert.strictEqual(typeof seen.connection.id, 'number');
     assert.strictEqual(seen.connection.pid, 1234);
-    assert.strictEqual(h.ipc.getStats().handlers, 5);
+    assert.strictEqual(h.ipc.getStats().handlers, 3);
   });
 
   it('reads string patterns as anchored regular expressions (1.x), an exact string matching itself', async function () {

@@ -36,7 +36,7 @@ describe('module: pixl-ipc', function () {
     server.startup(() => {
       try {
         assert.ok(server.IPCServer instanceof IPCServer);
-        assert.strictEqual(server.IPCServer.getStats().handlers, 4);
+        assert.strictEqual(server.IPCServer.getStats().handlers, 2, 'as in 1.x: the operations endpoints are not counted');
         assert.ok(fs.statSync(path.join(dir, 'ipc.sock')).isSocket());
       } catch (err) {
         server.shutdown(() => done(err));
@@ -47,7 +47,7 @@ describe('module: pixl-ipc', function () {
   });
 
   it('type-checks `import IPCServer from "pixl-ipc"` against the files the package publishes', function () {
-    this.timeout(60000);
+    this.timeout(180000);
     const root = path.join(__dirname, '..', '..');
     // Lay out the published files as an installed package, so the check sees
     // what users get (declarations only, no TypeScript sources beside them).
@@ -85,7 +85,9 @@ describe('module: pixl-ipc', function () {
       "ipc.once('startup_failed', (err) => { const n: number = err; void n; });",
       "// @ts-expect-error: request is an IPCRequest",
       "ipc.addURIHandler('/typed', 'Typed', (request) => { const n: number = request; void n; });",
-      "ipc.setAuthHandler(async (credentials, info) => info.transport === 'unix' && credentials?.app === 'billing');",
+      "ipc.setAuthHandler(async (credentials, info) => info.transport === 'unix' && (credentials as { app?: string } | null)?.app === 'billing');",
+      "// @ts-expect-error: credentials are unknown until narrowed",
+      "ipc.setAuthHandler((credentials) => credentials.app === 'billing');",
       "declare const host: object;",
       "const typed: IPCServer.IPCServer = IPCServer.from(host);",
       "void typed;",

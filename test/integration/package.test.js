@@ -65,7 +65,7 @@ describe('package: npm pack, then npm install in a consumer project', function (
     assert.strictEqual(packed.scripts.prepare, undefined);
     for (const field of ['repository', 'homepage', 'bugs', 'license']) assert.ok(packed[field], `no ${field}`);
     const checkout = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-    assert.strictEqual(checkout.scripts.prepare, 'tsc -p .');
+    assert.match(checkout.scripts.prepare, /^tsc -p \. /);
     assert.ok(!fs.existsSync(path.join(root, '.package.json.before-pack')), 'postpack left its backup behind');
   });
 
