@@ -68,7 +68,7 @@ ipc.addURIHandler('/z', typed);
 const connection = ipc.getConnections()[0];
 expectTypeOf(connection).toEqualTypeOf<IPCServer.Connection>();
 expectTypeOf(connection.id).toBeNumber();
-expectTypeOf(connection.transport).toEqualTypeOf<'unix' | 'tcp' | 'tls'>();
+expectTypeOf(connection.transport).toEqualTypeOf<'unix' | 'tcp' | 'tls' | 'nats'>();
 expectTypeOf(connection.peer).toEqualTypeOf<Readonly<IPCServer.PeerIdentity> | null>();
 expectTypeOf(connection.push).returns.toBeBoolean();
 expectTypeOf(connection.toJSON()).toEqualTypeOf<IPCServer.ConnectionInfo>();
