@@ -94,7 +94,7 @@ describe('monitoring', function () {
       const stats = h.ipc.getStats();
       const totals = stats.endpoints['IPCServer.delay'].totals;
       assert.strictEqual(totals.requests, 66);
-      assert.ok(totals.latencyMs.max >= 500);
+      assert.ok(totals.latencyMs.max >= 499, `max ${totals.latencyMs.max}`); // a timer can fire up to 1 ms early by a fresh clock
       assert.strictEqual(stats.endpoints['IPCServer.delay'].last.requests, 20, 'last holds the 50 ms interval');
       assert.ok(stats.totals.slowResponses >= 26, 'the 50 and 500 ms requests are slow');
     });
