@@ -35,7 +35,7 @@ async function nodeLoop(client, name, timeoutMs, stopped, outcomes) {
   while (!stopped()) {
     const start = Date.now();
     try {
-      const answer = await client.send('/work/node', { ms: 5 }, { timeout: timeoutMs });
+      const answer = await client.send('/jobs/node', { ms: 5 }, { timeout: timeoutMs });
       outcomes.push({ who: name, start, ms: Date.now() - start, ok: true, pid: answer.pid });
     } catch (err) {
       outcomes.push({ who: name, start, ms: Date.now() - start, ok: false, code: err.code || err.name, message: err.message });
@@ -71,10 +71,10 @@ async function runFailover({ seconds = 6, timeoutMs = 2000, concurrency = 8, php
     // Routes between the servers carry the daemons' subscriptions: wait until each server sees all three.
     const probe = new IPCClient(cluster[2].url);
     await probe.connect();
-    await waitFor(async () => (await Promise.all(Array.from({ length: 12 }, () => probe.send('/work/probe', {}, { timeout: 1000 }).then((a) => a.pid, () => 0)))).filter(Boolean).length === 12, 'the cluster to route to the daemons', 10000, 50);
+    await waitFor(async () => (await Promise.all(Array.from({ length: 12 }, () => probe.send('/jobs/probe', {}, { timeout: 1000 }).then((a) => a.pid, () => 0)))).filter(Boolean).length === 12, 'the cluster to route to the daemons', 10000, 50);
     await probe.close();
 
-    const local = await startServer({ exit_timeout: 3000, nats: { servers: [cluster[1].url], serve: false, forward: ['^/work/'] } });
+    const local = await startServer({ exit_timeout: 3000, nats: { servers: [cluster[1].url], serve: false, forward: ['^/jobs/'] } });
     cleanup.push(() => local.stop());
 
     const clients = [];
