@@ -18,6 +18,7 @@
 //   --mode=seq|pipe    sequential round trips (default), or pipelined small requests
 //   --keys=N           seq: message of N keys of 1 KiB (default 1)
 //   --small            seq: the small message instead (a request line of about 100 bytes)
+//   --bytes=N          seq: data whose JSON is N bytes (the full bench's "100 B" point is --bytes=100)
 //   --in-flight=N      pipe: requests outstanding (default 1: server CPU per message at 1 in flight)
 //   --rounds=N         rounds (default 30); each server runs one slice per round
 //   --per=N            seq: round trips per slice (default 1500)
@@ -34,7 +35,7 @@ const processes = require('./processes');
 const { median, quantile } = require('./stats');
 
 function parseArgs(argv) {
-  const options = { mode: 'seq', keys: 1, small: false, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {} };
+  const options = { mode: 'seq', keys: 1, small: false, bytes: 0, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {} };
   const servers = [];
   for (const arg of argv) {
     const option = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
@@ -55,7 +56,7 @@ function parseArgs(argv) {
     else if (name === 'in-flight') options.inFlight = Number(value);
     else if (name === 'slice-ms') options.sliceMs = Number(value);
     else if (name === 'warm-ms') options.warmMs = Number(value);
-    else if (['keys', 'rounds', 'per'].includes(name)) options[name] = Number(value);
+    else if (['keys', 'bytes', 'rounds', 'per'].includes(name)) options[name] = Number(value);
     else throw new Error(`unknown option --${name} (try --help)`);
   }
   if (servers.length < 2) throw new Error('name at least two servers: the first is the reference');
@@ -72,6 +73,7 @@ async function cpuMicros(server) {
 
 /** The message of a sequential slice. */
 function messageSpec(options) {
+  if (options.bytes) return { bytes: options.bytes };
   return options.small ? { small: true } : { keys: options.keys };
 }
 
@@ -124,7 +126,7 @@ async function main() {
     }
   }
   const [reference] = servers;
-  const what = options.mode === 'pipe' ? `pipelined, ${options.inFlight} in flight: µs per message` : `sequential ${options.small ? '~100 B' : options.keys + ' KiB'}: median round trip`;
+  const what = options.mode === 'pipe' ? `pipelined, ${options.inFlight} in flight: µs per message` : `sequential ${options.bytes ? options.bytes + ' B' : options.small ? '~100 B' : options.keys + ' KiB'}: median round trip`;
   console.log(`${options.rounds} rounds, ${what}; server CPU µs per message. Ratios to ${reference.name}: median of per-round ratios [lowest-highest]; p10 ratio.`);
   for (const server of servers) {
     const time = summary(server.rounds.perMessage, reference.rounds.perMessage);

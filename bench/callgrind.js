@@ -18,6 +18,8 @@
 //   --warm=N           round trips of every size before counting (default 4000:
 //                      V8 compiles the hot code in the first few thousand)
 //   --runs=N           counts per size and server (default 1), to see the spread
+//   --client=raw|ipc   the client that sends the round trips: the raw one (default) or our
+//                      Node client (its requests carry pid and userAgent, as in production)
 //   --config-NAME=JSON IPCServer config overrides for the server named NAME
 //   --keep             keep the callgrind dumps (callgrind_annotate them), and say where
 //   --node-args=ARGS   flags for the servers' node, space-separated (--perf-basic-prof
@@ -32,7 +34,7 @@ const processes = require('./processes');
 const { median } = require('./stats');
 
 function parseArgs(argv) {
-  const options = { sizes: ['small', '1', '10'], requests: 2000, warm: 4000, runs: 1, keep: false, nodeArgs: [], configs: {} };
+  const options = { sizes: ['small', '1', '10'], requests: 2000, warm: 4000, runs: 1, client: 'raw', keep: false, nodeArgs: [], configs: {} };
   const servers = [];
   for (const arg of argv) {
     const option = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
@@ -48,6 +50,10 @@ function parseArgs(argv) {
       process.exit(0);
     } else if (name.startsWith('config-')) options.configs[name.slice(7)] = JSON.parse(value);
     else if (name === 'sizes') options.sizes = value.split(',');
+    else if (name === 'client') {
+      if (!['raw', 'ipc'].includes(value)) throw new Error('--client is raw or ipc');
+      options.client = value;
+    }
     else if (name === 'keep') options.keep = true;
     else if (name === 'node-args') options.nodeArgs = value.split(' ').filter(Boolean);
     else if (['requests', 'warm', 'runs'].includes(name)) options[name] = Number(value);
@@ -119,7 +125,7 @@ async function measure(server, options) {
   const agent = processes.startAgent({ label: server.name });
   const seen = new Set(fs.readdirSync(dir));
   try {
-    await agent.call('connect', { kind: 'raw', socketPath: server.process.socketPath, connections: 1 });
+    await agent.call('connect', { kind: options.client, socketPath: server.process.socketPath, connections: 1, clientOptions: {} });
     // Every size first, so that code compiled for a later size is not counted against an earlier one.
     for (const size of options.sizes) await roundTrips(agent, size, options.warm);
     for (const size of options.sizes) {
@@ -150,7 +156,7 @@ async function main() {
     await measure(server, options);
   }
   const [reference] = servers;
-  console.log(`Instructions per request (callgrind), ${options.requests} round trips after ${options.warm}; the JavaScript thread, then all threads; ratios to ${reference.name}.`);
+  console.log(`Instructions per request (callgrind), ${options.requests} round trips after ${options.warm} from the ${options.client} client; the JavaScript thread, then all threads; ratios to ${reference.name}.`);
   for (const size of options.sizes) {
     const cells = [];
     for (const which of ['main', 'all']) {

@@ -188,6 +188,42 @@ describe("the handler's request object: nothing the wire sends shadows what the 
     await h.stop();
   });
 
+  it('the request has exactly the fields its line carried, whether it carries only protocol fields or fields of its own', async function () {
+    const h = await startServer();
+    const seen = [];
+    h.ipc.addURIHandler('/t/fields', 'fields', (request) => {
+      seen.push({ keys: Object.keys(request).sort(), request, deadline: request.deadline, timeLeft: request.timeLeft(), aborted: request.signal.aborted });
+      return true;
+    });
+    const c = await rawConnect(h.socketPath);
+    const lines = [
+      { ipcReqID: 1, uri: '/t/fields' },
+      { ipcReqID: 2, uri: '/t/fields', data: { a: 1 }, pid: 7, userAgent: 'ua', timeoutMs: 5000 },
+      { uri: '/t/fields', ipcReqID: 3, data: null, stream: false, custom: 'kept', nested: { x: 1 } },
+      { ipcReqID: 4, uri: '/t/fields', data: 1, signal: 'dropped', custom: 2 },
+    ];
+    for (const line of lines) {
+      await c.write(line);
+      assert.deepStrictEqual(await c.next(), { ipcReqID: line.ipcReqID, data: true });
+    }
+    const withoutDropped = (line) => Object.keys(line).filter((k) => k !== 'signal');
+    lines.forEach((line, i) => {
+      // The server adds connection and normalizes noReply; pid and userAgent, once sent, stay with the connection.
+      const expected = new Set([...withoutDropped(line), 'connection', 'noReply']);
+      if (i > 1) ['pid', 'userAgent'].forEach((k) => expected.add(k));
+      assert.deepStrictEqual(seen[i].keys, [...expected].sort(), `line ${i + 1}`);
+      for (const key of withoutDropped(line)) assert.deepStrictEqual(seen[i].request[key], line[key], `line ${i + 1} ${key}`);
+      assert.strictEqual(seen[i].aborted, false);
+    });
+    assert.strictEqual(seen[0].deadline, null);
+    assert.strictEqual(seen[0].timeLeft, Infinity);
+    assert.ok(seen[1].deadline > Date.now() && seen[1].deadline <= Date.now() + 5000, 'the deadline comes from timeoutMs');
+    assert.ok(seen[1].timeLeft > 0 && seen[1].timeLeft <= 5000);
+    assert.strictEqual(seen[3].request.signal.aborted, false, 'the server\'s signal, not the wire\'s string');
+    c.destroy();
+    await h.stop();
+  });
+
   it('a client-sent signal and deadline do not reach the handler: it sees the real deadline pass and the built-in delay works', async function () {
     const h = await startServer();
     let sawAbort = null;
