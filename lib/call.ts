@@ -4,6 +4,7 @@
  * connection sends its answer. The handler sees `call.request`, which also
  * carries the call's signal, deadline and stream writer (see RequestPrototype).
  */
+import { performance } from 'perf_hooks';
 import type { AnswerStream } from './answer-stream';
 import type { Connection } from './connection';
 import type { IPCRequest } from './types';
@@ -159,20 +160,19 @@ function requestFor(parsed: IPCRequest, connection: Connection, call: Call): IPC
 export type StreamOpener = (call: Call) => AnswerStream;
 
 export class Call {
-  /**
-   * When the line was read (ms since epoch), for calls with a deadline: the
-   * pipeline sets it with the deadline, and a call without one (most) needs
-   * no wall-clock read. 0 until then.
-   */
-  receivedAt = 0;
+  /** The caller's `timeoutMs` (at most MAX_TIMEOUT_MS); 0 when it sent none. */
+  timeoutMs = 0;
+  /** receivedAt, once worked out; 0 until then. */
+  private wallClockReadAt = 0;
+  /** The deadline, once worked out or set by the deadline queue; 0 until then. */
+  private deadlineAt = 0;
   /** The name of the handler that ran it (null until routed; "(unmatched)" for uris no handler matches). */
   handlerName: string | null = null;
   /** True once answered: anything later is ignored. */
   settled = false;
   /** True once its handler has answered (callback, return value, promise, stream or failure): the dispatcher ignores any second answer. */
   handlerAnswered = false;
-  /** When the caller stops waiting (ms since epoch), from its `timeoutMs`; 0 for none. */
-  deadline = 0;
+
   /** The timeout (ms) whose deadline queue holds this call (see deadline-queue.ts). */
   timeoutKey = 0;
   /** Why the call was aborted (cancelled, deadline, disconnect, shutdown), or null while it runs normally. */
@@ -209,6 +209,25 @@ export class Call {
   constructor(parsed: IPCRequest, readonly connection: Connection, readonly readAt: number, readonly lineBytes: number) {
     this.wantsStream = parsed.stream === true;
     this.request = requestFor(parsed, connection, this);
+  }
+
+  /**
+   * When the line was read (ms since epoch), worked out from readAt when first
+   * asked: a call answered while it is dispatched (most) never reads the wall clock.
+   */
+  get receivedAt(): number {
+    if (this.wallClockReadAt === 0) this.wallClockReadAt = Math.round(Date.now() - (performance.now() - this.readAt));
+    return this.wallClockReadAt;
+  }
+
+  /** When the caller stops waiting (ms since epoch), from its `timeoutMs`; 0 for none. */
+  get deadline(): number {
+    if (this.deadlineAt === 0 && this.timeoutMs !== 0) this.deadlineAt = this.receivedAt + this.timeoutMs;
+    return this.deadlineAt;
+  }
+
+  set deadline(at: number) {
+    this.deadlineAt = at;
   }
 
   /** Aborted when the caller cancels, the deadline passes, the caller disconnects, or the server stops. */

@@ -21,7 +21,7 @@ import { describePeer } from './peer-cred';
 import { noHandlerFound } from './builtins';
 import type { AnswerError } from './answer-error';
 import { Dispatcher } from './dispatcher';
-import { AbortCode, ServerErrorCode, URI, errorLine, isRequestId, responseLine, responseLineOfJson } from './protocol';
+import { AbortCode, MAX_TIMEOUT_MS, ServerErrorCode, URI, errorLine, isRequestId, responseLine, responseLineOfJson } from './protocol';
 import type { Router } from './router';
 import type { ServerStats } from './stats';
 import type { AuthInfo, Handler } from './types';
@@ -112,17 +112,18 @@ export class Pipeline {
     if (this.logRequests) this.log.debug(9, 'Request ' + excerpt(call.request.uri), { id: call.connection.id, ipcReqID: excerpt(call.request.ipcReqID) });
     call.streamOpener = this.openStream;
     const timeoutMs = call.request.timeoutMs;
-    if (typeof timeoutMs === 'number') {
-      call.receivedAt = Date.now();
-      this.deadlines.add(call, timeoutMs);
-    }
+    if (typeof timeoutMs === 'number') call.timeoutMs = Math.min(timeoutMs, MAX_TIMEOUT_MS);
     const waiting = this.waitingForAuth.size === 0 ? undefined : this.waitingForAuth.get(call.connection);
     if (waiting) {
       // Sent right behind the credentials: answer it once they are checked, not with access now.
       waiting.push(call);
+      if (call.timeoutMs !== 0) this.deadlines.add(call, call.timeoutMs);
       return;
     }
     this.admit(call);
+    // Only a call still running once dispatched needs its deadline watched: one
+    // answered at once (a synchronous handler, a refusal) costs the queue nothing.
+    if (call.timeoutMs !== 0 && !call.settled) this.deadlines.add(call, call.timeoutMs);
   }
 
   /** A connection has closed: forget anything it left waiting. */
@@ -261,7 +262,7 @@ export class Pipeline {
     }
     const ms = performance.now() - call.readAt;
     call.finish();
-    if (call.deadline !== 0) this.deadlines.settled(call);
+    if (call.timeoutKey !== 0) this.deadlines.settled(call);
     const slow = ms > this.slowThresholdMs;
     if (slow) this.stats.slow();
     const { request } = call;
@@ -279,8 +280,7 @@ export class Pipeline {
   };
 
   private readonly expire = (call: Call): void => {
-    const timeoutMs = call.deadline - call.receivedAt;
-    const message = `No answer within the caller's deadline of ${timeoutMs} ms`;
+    const message = `No answer within the caller's deadline of ${call.timeoutMs} ms`;
     if (!call.abort(AbortCode.deadlineExceeded, message)) return;
     this.stats.deadlineExceeded();
     this.settle(call, { code: ServerErrorCode.deadlineExceeded, message });
