@@ -91,6 +91,11 @@ export class Connections implements ConnectionHost {
     return total;
   }
 
+  /** Brings the bytes-out counts of every open connection (and the server's totals) up to date, before they are read. */
+  countBytesOut(): void {
+    for (const connection of this.open.values()) connection.countBytesOut();
+  }
+
   list(): Connection[] {
     return Array.from(this.open.values());
   }

@@ -617,6 +617,7 @@ export class IPCServer extends Component {
    * reported), and running totals since startup.
    */
   getStats(): IPCServerStats {
+    this.connections.countBytesOut();
     return {
       connections: this.connections.size,
       handlers: this.router.size - this.operationsRoutes(),
@@ -637,6 +638,7 @@ export class IPCServer extends Component {
    * `metrics_port` listener and the `/ipcserver/metrics` uri serve).
    */
   getMetrics(): string {
+    this.connections.countBytesOut();
     return this.monitoring.render({ startedAt: this.stats.startedAt, inFlight: this.connections.inFlight, totals: this.stats.totals }, this.connections.values(), this.stats);
   }
 
@@ -670,6 +672,7 @@ export class IPCServer extends Component {
 
   /** Ends the current stats interval now and logs it. */
   logIntervalStats(): void {
+    this.connections.countBytesOut();
     this.stats.cycle(this.connections.size);
     this.monitoring.cycle();
     // Per-endpoint figures stay out of the log line: up to 1000 endpoints would make it huge.

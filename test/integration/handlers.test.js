@@ -164,4 +164,24 @@ describe('handlers', function () {
     assert.ok(stats.totals.bytesIn > 0 && stats.totals.bytesOut > 0);
     assert.match(readLog(h), /IPCServer Stats/);
   });
+
+  it('bytes out are current whenever they are read (stats, metrics, the connection list), though counted only then', async function () {
+    const h = await startServer({ metrics_endpoint: true });
+    const c = await rawConnect(h.socketPath);
+    const before = h.ipc.getStats().totals.bytesOut;
+    let answered = 0;
+    for (let i = 0; i < 20; i++) {
+      await c.write({ ipcReqID: i, uri: '/ipcserver/test/echo', data: { pad: 'x'.repeat(100 * i) } });
+      answered += JSON.stringify(await c.next()).length + 1;
+    }
+    // Every answer was read by the client: the server's figures count each of its bytes, with no drain or close in between.
+    assert.strictEqual(h.ipc.getStats().totals.bytesOut - before, answered);
+    const [entry] = h.ipc.getConnections().map((conn) => conn.toJSON());
+    assert.strictEqual(entry.counters.bytesOut, answered);
+    const sent = /pixl_ipc_sent_bytes_total\{transport="unix"\} (\d+)/.exec(h.ipc.getMetrics());
+    assert.ok(sent, 'the metrics name the bytes sent over the Unix socket');
+    assert.strictEqual(Number(sent[1]), h.ipc.getStats().totals.bytesOut);
+    c.destroy();
+    await h.stop();
+  });
 });
