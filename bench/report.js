@@ -343,4 +343,33 @@ function renderReadmeSummary(results) {
   return lines.join('\n');
 }
 
-module.exports = { render, renderReadmeSummary, fmtRatio };
+/**
+ * The few lines README.md shows (between its bench-readme markers, replaced
+ * by --save): the one-request-at-a-time round trip per size with each client
+ * and everything on, the server's CPU per request, and the headline figures
+ * elsewhere, each a ratio to the raw baseline with its interval.
+ */
+function renderReadmeBrief(results) {
+  const { meta } = results;
+  const f = results.analysis.figures;
+  const allOn = meta.variants.some((v) => v.name === 'all-on') ? 'v:all-on' : null;
+  const latency = (point, c, m = 'median') => fmtRatio(f.compare('latency', point, c, 'raw', m));
+  const rows = ['100 B', 1, 10].map((point) => [sizeName(point), latency(point, 'srv'), latency(point, 'ours'), allOn ? latency(point, allOn) : '–', latency(point, 'srv', 'cpuPerMsg')]);
+  const counts = { met: 0, missed: 0, unclear: 0 };
+  for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  const headline = [
+    `pipelined ~100 B requests, 64 in flight: ${fmtRatio(f.compare('pipelined', 64, 'ours', 'raw', 'perSecond'))} the raw server's throughput`,
+    `100 KiB round trip ${fmtRatio(f.compare('latency', 100, 'ours', 'raw', 'median'))}, 1 MiB ${fmtRatio(f.compare('latency', 1024, 'ours', 'raw', 'median'))}`,
+  ];
+  const php = f.compare('php', 1, 'client', 'loop', 'median');
+  if (Number.isFinite(php.ratio)) headline.push(`the PHP client's 1 KiB round trip ${fmtRatio(php)} a plain PHP loop's`);
+  return [
+    `One request at a time (a PHP page, a CLI, a service awaiting each call): round trip as a ratio to a raw newline-JSON echo server and client in plain Node, the median of ${meta.reps} per-repetition ratios [95% interval], every process pinned to one CPU (\`npm run bench -- --save\`, ${meta.date.slice(0, 10)}, ${meta.cpuModel} × ${meta.cpuCount}, Node ${meta.node.replace(/^v/, '')}${results.analysis.noise.noisy ? '; a noisy run' : ''}):`,
+    '',
+    table(['message', 'our server, raw client', 'our server and Node client', 'everything on', 'server CPU per request, raw client'], rows),
+    '',
+    `Elsewhere (our server and Node client): ${headline.join('; ')}. Of the benchmark's ${counts.met + counts.missed + counts.unclear} targets, ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear: [docs/performance.md](docs/performance.md) has them all and how to read them.`,
+  ].join('\n');
+}
+
+module.exports = { render, renderReadmeSummary, renderReadmeBrief, fmtRatio };

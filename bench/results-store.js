@@ -42,24 +42,25 @@ function writeReport(dir, { markdown, charts, json }, names = { markdown: 'repor
   for (const [name, svg] of Object.entries(charts)) fs.writeFileSync(path.join(chartDir, name), svg + '\n');
 }
 
-const README = path.join(__dirname, '..', 'docs', 'performance.md');
-const START = '<!-- bench-table:start -->';
-const END = '<!-- bench-table:end -->';
+const PERFORMANCE_PAGE = path.join(__dirname, '..', 'docs', 'performance.md');
+const README = path.join(__dirname, '..', 'README.md');
 
-/** Replaces what docs/performance.md holds between its bench-table markers; false when it has none. */
-function updateReadme(summary) {
-  const text = fs.readFileSync(README, 'utf8');
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
+/** Replaces what `file` holds between its `<!-- NAME:start -->` and `<!-- NAME:end -->` markers; false when it has none. */
+function replaceBetweenMarkers(file, name, text) {
+  const page = fs.readFileSync(file, 'utf8');
+  const startMarker = `<!-- ${name}:start -->`;
+  const start = page.indexOf(startMarker);
+  const end = page.indexOf(`<!-- ${name}:end -->`);
   if (start === -1 || end < start) return false;
-  fs.writeFileSync(README, text.slice(0, start + START.length) + '\n' + summary.trimEnd() + '\n' + text.slice(end));
+  fs.writeFileSync(file, page.slice(0, start + startMarker.length) + '\n' + text.trimEnd() + '\n' + page.slice(end));
   return true;
 }
 
 /**
  * Writes a run; returns the paths written (relative to the repository).
  * `save` also replaces the committed bench/results/latest.{md,json} and charts/,
- * and the summary in docs/performance.md (`report.readme`).
+ * the summary in docs/performance.md (`report.readme`) and the brief in
+ * README.md's performance section (`report.brief`).
  */
 function storeRun(stamp, report, { save = false } = {}) {
   const dir = newRunDir(stamp);
@@ -70,7 +71,8 @@ function storeRun(stamp, report, { save = false } = {}) {
   if (save) {
     writeReport(RESULTS_DIR, report, { markdown: 'latest.md', json: 'latest.json' });
     written.push('bench/results/latest.md', 'bench/results/latest.json', 'bench/results/charts/');
-    if (report.readme && updateReadme(report.readme)) written.push('docs/performance.md (between its bench-table markers)');
+    if (report.readme && replaceBetweenMarkers(PERFORMANCE_PAGE, 'bench-table', report.readme)) written.push('docs/performance.md (between its bench-table markers)');
+    if (report.brief && replaceBetweenMarkers(README, 'bench-readme', report.brief)) written.push('README.md (between its bench-readme markers)');
   }
   return written;
 }

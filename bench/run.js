@@ -13,8 +13,8 @@
 //                      <feature>-off whose config keys exist (quick: none)
 //   --pin=on|off       pin every process to one CPU with taskset (default on when taskset works)
 //   --cpu=N            the CPU to pin to (default 0)
-//   --save             also replace the committed bench/results/latest.md, latest.json, charts/ and
-//                      the summary in docs/performance.md
+//   --save             also replace the committed bench/results/latest.md, latest.json, charts/,
+//                      the summary in docs/performance.md and the figures in README.md's Performance section
 //   --raw-vs-raw       the raw server and client stand in for ours (every ratio should be 1 within its interval)
 //   --report=FILE      measure nothing: render the report again from a run's results.json (with --save: commit it)
 // Profiles of the 1 KiB and 1 MiB paths: `npm run bench:profile` (bench/profile.js).
@@ -24,7 +24,7 @@ const path = require('path');
 const processes = require('./processes');
 const { Orchestrator } = require('./orchestrator');
 const { analyze } = require('./analysis');
-const { render, renderReadmeSummary } = require('./report');
+const { render, renderReadmeSummary, renderReadmeBrief } = require('./report');
 const { planVariants, alwaysOverrides } = require('./variants');
 const { storeRun, stampOf } = require('./results-store');
 const { CURVE_BYTES, QUICK_CURVE_BYTES } = require('./messages');
@@ -113,10 +113,11 @@ function finish(meta, notes, records, save) {
   const results = { meta, notes, analysis: analyze(records, { variants: meta.variants }) };
   const { markdown, charts } = render(results);
   const readme = renderReadmeSummary(results);
+  const brief = renderReadmeBrief(results);
   const { targets, noise } = results.analysis;
   const json = { meta, notes, targets, noise, records };
   process.stdout.write(markdown);
-  const written = storeRun(stampOf(meta.date), { markdown, charts, json, readme }, { save });
+  const written = storeRun(stampOf(meta.date), { markdown, charts, json, readme, brief }, { save });
   process.stderr.write(`wrote ${written.join(', ')}${save ? '' : ' (not committed; --save replaces bench/results/latest.md)'}\n`);
 }
 
