@@ -222,9 +222,8 @@ class Orchestrator {
     // without variants. Idle for seconds, a server pays again for what its
     // hot path had warmed (probably V8's idle-time collections and code
     // ageing, which cost a larger heap and more code more; not verified).
-    const rounds = WARM_UP_ROUNDS;
-    for (let round = 0; round < rounds; round++) {
-      for (const c of rotate(contenders, round)) await agents[c.id].call('warmup', { specs: [{ keys: 1 }, { small: true }, { bytes: 100 }], ms: ms / rounds });
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+      for (const c of rotate(contenders, round)) await agents[c.id].call('warmup', { specs: [{ keys: 1 }, { small: true }, { bytes: 100 }], ms: ms / WARM_UP_ROUNDS });
     }
     this.progress('warm-up');
   }

@@ -47,6 +47,13 @@ function targetText(target) {
   return target.aim ? `${main} (aim ${target.aim.toFixed(2)}×)` : main;
 }
 
+/** How many targets each verdict got: { met, missed, unclear }. */
+function verdictCounts(targets) {
+  const counts = { met: 0, missed: 0, unclear: 0 };
+  for (const t of targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  return counts;
+}
+
 const VERDICT = { met: '**met**', missed: '**missed**', unclear: 'unclear (interval straddles the target)', 'n/a': 'n/a' };
 
 // ---- sections ----
@@ -85,8 +92,7 @@ function noiseBanner(results) {
 function targetsSection(results) {
   const rows = results.analysis.targets.map((t) => [t.figure, t.who, targetText(t.target),
     t.absolute || fmtRatio(t.cmp), t.cmp ? fmtCv(t.cmp.baseCv) : '', VERDICT[t.verdict]]);
-  const counts = { met: 0, missed: 0, unclear: 0 };
-  for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  const counts = verdictCounts(results.analysis.targets);
   return ['### Targets', '',
     `${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear. Ratios are to the raw baseline (PHP: to the plain PHP loop).`, '',
     table(['figure', 'who', 'target', 'ratio [95% interval]', 'baseline spread', 'verdict'], rows), ''];
@@ -310,8 +316,7 @@ function render(results) {
 function renderReadmeSummary(results) {
   const { meta } = results;
   const f = results.analysis.figures;
-  const counts = { met: 0, missed: 0, unclear: 0 };
-  for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  const counts = verdictCounts(results.analysis.targets);
   const lines = [
     `Latest saved run (\`npm run bench -- --save\`, ${meta.date.slice(0, 10)}, ${meta.cpuModel} × ${meta.cpuCount}, Node ${meta.node.replace(/^v/, '')}${meta.php ? ', PHP ' + meta.php : ''};`,
     `${meta.reps} repetitions${meta.pinned ? ', every process pinned to one CPU' : ''}; load average ${meta.loadAverage[0].toFixed(1)} at the start${results.analysis.noise.noisy ? `: a **noisy run**, the baseline's own spread across repetitions passed 10% (worst ${(100 * results.analysis.noise.worstBaselineCv).toFixed(0)}%)` : ''}).`,
@@ -355,8 +360,7 @@ function renderReadmeBrief(results) {
   const allOn = meta.variants.some((v) => v.name === 'all-on') ? 'v:all-on' : null;
   const latency = (point, c, m = 'median') => fmtRatio(f.compare('latency', point, c, 'raw', m));
   const rows = ['100 B', 1, 10].map((point) => [sizeName(point), latency(point, 'srv'), latency(point, 'ours'), allOn ? latency(point, allOn) : '–', latency(point, 'srv', 'cpuPerMsg')]);
-  const counts = { met: 0, missed: 0, unclear: 0 };
-  for (const t of results.analysis.targets) if (counts[t.verdict] !== undefined) counts[t.verdict]++;
+  const counts = verdictCounts(results.analysis.targets);
   const headline = [
     `pipelined ~100 B requests, 64 in flight: ${fmtRatio(f.compare('pipelined', 64, 'ours', 'raw', 'perSecond'))} the raw server's throughput`,
     `100 KiB round trip ${fmtRatio(f.compare('latency', 100, 'ours', 'raw', 'median'))}, 1 MiB ${fmtRatio(f.compare('latency', 1024, 'ours', 'raw', 'median'))}`,
