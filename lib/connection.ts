@@ -59,7 +59,6 @@ const PEER_PROBE_MS = 500;
 /** How long a connection refused for an oversized line may keep sending before it is cut off. */
 const DISCARD_GRACE_MS = 5000;
 
-
 function flushConnection(connection: Connection): void {
   connection.flush();
 }
