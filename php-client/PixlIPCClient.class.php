@@ -120,8 +120,7 @@ class PixlIPCClient extends PixlIPCConnection
      */
     public function stream($uri, $data)
     {
-        self::checkData($data);
-        return $this->streamParts($uri, $this->encode($uri), $this->encode($data));
+        return $this->streamParts($uri, $this->encode($uri), $this->encodeData($data));
     }
 
     /**
@@ -135,10 +134,10 @@ class PixlIPCClient extends PixlIPCConnection
      */
     public function notify($uri, $data)
     {
-        self::checkData($data);
+        $json = $this->encodeData($data);
         $deadline = $this->ready();
         try {
-            $this->writeRequestOnce('{"noReply":true,"uri":' . $this->encode($uri) . ',"data":', $this->encode($data), $this->plainTail, $deadline);
+            $this->writeRequestOnce('{"noReply":true,"uri":' . $this->encode($uri) . ',"data":', $json, $this->plainTail, $deadline);
         } finally {
             $this->finishCall();
         }
@@ -217,19 +216,16 @@ class PixlIPCClient extends PixlIPCConnection
      */
     protected function request($uri, $data)
     {
-        self::checkData($data);
-        $head = '{"ipcReqID":"' . ($id = $this->nextID()) . '","uri":' . $this->encode($uri) . ',"data":';
-        $json = $this->encode($data);
+        $json = $this->encodeData($data);
+        $head = '{"ipcReqID":"' . ($id = $this->nextID()) . '","uri":' . ($uri === $this->lastUri ? $this->lastUriJson : $this->encodeUri($uri)) . ',"data":';
         $deadline = $this->ready();
         try {
-            $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
-            $msg = $this->awaitAnswer($id, $deadline);
+            $msg = $this->exchange($head, $json, $id, $deadline);
             if ($msg !== null && isset($msg['code']) && $msg['code'] === 'shutting_down' && $this->persistent) {
                 // Refused before it ran: a restarting daemon. Once more on a new connection, in the time left.
                 $this->disconnect(true);
                 $this->open();
-                $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
-                $msg = $this->awaitAnswer($id, $deadline);
+                $msg = $this->exchange($head, $json, $id, $deadline);
             }
             if ($msg === null) {
                 // The server may still be working on it: stop it, and drop its answer if it comes.
@@ -251,6 +247,52 @@ class PixlIPCClient extends PixlIPCConnection
         } finally {
             $this->finishCall();
         }
+    }
+
+    /**
+     * Writes the request line ($head, the data's JSON, the request tail) and
+     * returns the answer to $id, or null at the deadline. The usual call (a
+     * line under JOIN_LIMIT, no bytes held, the answer the first thing to
+     * arrive) takes one write and one read here, with no calls in between;
+     * anything else goes on through writeRequestOnce() and awaitAnswer().
+     *
+     * @param string $head
+     * @param string $json
+     * @param string $id
+     * @param int    $deadline
+     * @return array|null
+     */
+    protected function exchange($head, $json, $id, $deadline)
+    {
+        if (strlen($json) >= self::JOIN_LIMIT || isset(self::$received[$this->routeKey])) {
+            $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
+            return $this->awaitAnswer($id, $deadline);
+        }
+        $line = $head . $json . $this->requestTail;
+        stream_set_timeout($this->fp, 0);
+        $n = @fwrite($this->fp, $line);
+        if ($n !== strlen($line)) {
+            if ($n === false && !stream_get_meta_data($this->fp)['timed_out']) {
+                // Nothing went out: a closed socket. writeRequestOnce() says so, or retries a persistent one.
+                $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
+            } else {
+                $this->writeLine(substr($line, (int)$n), $deadline);
+            }
+            return $this->awaitAnswer($id, $deadline);
+        }
+        $bytes = $this->receive($deadline, min(self::READ_PIECE_BYTES, $this->maxMessageSize + 1));
+        if ($bytes === null) {
+            return null;
+        }
+        if (strpos($bytes, "\n") === strlen($bytes) - 1) {
+            $msg = json_decode($bytes, true);
+            if (is_array($msg) && isset($msg['ipcReqID']) && $msg['ipcReqID'] === $id && !array_key_exists('part', $msg)) {
+                return $msg;
+            }
+        }
+        // A push, a late answer, part of a line, several lines: read on as lines.
+        self::$received[$this->routeKey] = array($bytes, 0);
+        return $this->awaitAnswer($id, $deadline);
     }
 
     /**

@@ -72,7 +72,7 @@ abstract class PixlIPCConnection
     const IDLE_CHUNK_BYTES = 65536;
     /** PHP's read size while a call runs; also the "busy" marker. */
     const BUSY_CHUNK_BYTES = 65537;
-    /** Most bytes one fgets() returns. */
+    /** Most bytes one read asks for (fread() allocates all it asks for). */
     const READ_PIECE_BYTES = 65536;
     /** Bytes of late answers a reused persistent socket may hold; more and it is replaced. */
     const LEFTOVER_LIMIT = 65536;
@@ -92,6 +92,15 @@ abstract class PixlIPCConnection
     protected static $streamQueues = array();
     /** @var array routeKey => bytes of lines queued for that connection's streams */
     protected static $queuedBytes = array();
+    /**
+     * Bytes read from a connection and not yet taken as lines: routeKey =>
+     * [bytes, offset of the first byte not taken]; no entry when none are held.
+     * The socket is read unbuffered (see receive()), so these are the only bytes
+     * held between reads; static for the reason the stream queues are.
+     *
+     * @var array
+     */
+    protected static $received = array();
     /** @var array routeKey => [socket, number of calls running on it], this PHP request's busy persistent sockets */
     protected static $busySockets = array();
     /** @var bool whether this PHP request registered closeBusySocketsAfterFatal() */
@@ -155,8 +164,10 @@ abstract class PixlIPCConnection
     protected $requestTail;
     /** @var string the end of other lines (no timeoutMs) */
     protected $plainTail;
-    /** @var string bytes of a line whose end has not arrived yet (after a timeout) */
-    protected $partial = '';
+    /** @var mixed the uri last encoded by encodeUri() */
+    protected $lastUri = null;
+    /** @var string its JSON */
+    protected $lastUriJson = '';
     /** @var bool the server said goaway: finish the current request, then reconnect */
     protected $goingAway = false;
     /** @var int calls of this object running on its socket (a send() inside a stream loop makes 2) */
@@ -259,7 +270,6 @@ abstract class PixlIPCConnection
      */
     protected function open()
     {
-        $this->partial = '';
         $this->goingAway = false;
         $fresh = $this->openSocket();
         if (!$fresh && !$this->takeOverPersistent()) {
@@ -280,7 +290,7 @@ abstract class PixlIPCConnection
 
     /**
      * stream_socket_client() with the connectRetry window and the identity
-     * check; the socket is left non-blocking and marked busy. Returns true when
+     * check; the socket is left blocking, unbuffered (see receive()) and marked busy. Returns true when
      * nobody has used it yet (a new connection), false for a reused persistent one.
      *
      * @return bool
@@ -317,7 +327,8 @@ abstract class PixlIPCConnection
         }
         $this->fp = $fp;
         if ($fresh) {
-            stream_set_blocking($fp, false);
+            unset(self::$received[$this->routeKey]);
+            stream_set_read_buffer($fp, 0);
             stream_set_chunk_size($fp, self::BUSY_CHUNK_BYTES);
             $this->beginCall();
         }
@@ -343,7 +354,14 @@ abstract class PixlIPCConnection
         if ($previous === self::BUSY_CHUNK_BYTES) {
             return false;
         }
+        if (!stream_get_meta_data($this->fp)['blocked']) {
+            // Left by an earlier version of this client, which read it non-blocking and buffered.
+            stream_set_blocking($this->fp, true);
+            stream_set_read_buffer($this->fp, 0);
+        }
         // Usually nothing waits: one select() says so (and sees bytes PHP buffered, or the end).
+        // The reads below take what has arrived and never wait.
+        stream_set_timeout($this->fp, 0);
         $read = array($this->fp);
         $none = null;
         if (@stream_select($read, $none, $none, 0, 0) === 0) {
@@ -456,7 +474,7 @@ abstract class PixlIPCConnection
         }
         $fp = self::$busySockets[$key][0];
         unset(self::$busySockets[$key]);
-        if ($this->partial === '' && !$this->goingAway && $fp === $this->fp && is_resource($fp)) {
+        if (!$this->holdsHalfLine() && !$this->goingAway && $fp === $this->fp && is_resource($fp)) {
             stream_set_chunk_size($fp, self::IDLE_CHUNK_BYTES);
         }
     }
@@ -495,7 +513,7 @@ abstract class PixlIPCConnection
     {
         if ($this->fp !== null) {
             $fp = $this->fp;
-            $dirty = !$this->persistent || $force || $this->partial !== '' || $this->goingAway;
+            $dirty = !$this->persistent || $force || $this->holdsHalfLine() || $this->goingAway;
             if ($this->callDepth > 0) {
                 $this->callDepth = 1;
                 $this->finishCall();
@@ -505,14 +523,14 @@ abstract class PixlIPCConnection
                 @stream_socket_shutdown($fp, STREAM_SHUT_RDWR);
                 // fclose() of a persistent stream removes it from the process's list too.
                 @fclose($fp);
-                unset(self::$streamQueues[$this->routeKey], self::$queuedBytes[$this->routeKey], self::$busySockets[$this->routeKey]);
+                unset(self::$streamQueues[$this->routeKey], self::$queuedBytes[$this->routeKey], self::$busySockets[$this->routeKey],
+                    self::$received[$this->routeKey]);
             }
         }
         if (!$this->persistent) {
-            unset(self::$streamQueues[$this->routeKey], self::$queuedBytes[$this->routeKey]);
+            unset(self::$streamQueues[$this->routeKey], self::$queuedBytes[$this->routeKey], self::$received[$this->routeKey]);
         }
         $this->callDepth = 0;
-        $this->partial = '';
         $this->goingAway = false;
     }
 
@@ -566,8 +584,8 @@ abstract class PixlIPCConnection
 
     /**
      * The next whole line, or null at the deadline (a line cut by the deadline
-     * is kept in $partial). Never holds more than maxMessageSize bytes of one
-     * line: a longer one closes the connection with E_RESPONSE_TOO_LARGE.
+     * is kept for the next call). Never holds more than maxMessageSize + 1 bytes
+     * of one line: a longer one closes the connection with E_RESPONSE_TOO_LARGE.
      * Throws E_SERVER_CLOSE at end of file.
      *
      * @param int $deadline
@@ -575,42 +593,98 @@ abstract class PixlIPCConnection
      */
     protected function readLine($deadline)
     {
+        $key = $this->routeKey;
+        if (isset(self::$received[$key])) {
+            list($bytes, $from) = self::$received[$key];
+            unset(self::$received[$key]);
+        } else {
+            // Nothing held, the usual case: one read brings one whole answer.
+            $bytes = $this->receive($deadline, min(self::READ_PIECE_BYTES, $this->maxMessageSize + 1));
+            if ($bytes === null) {
+                return null;
+            }
+            if (strpos($bytes, "\n") === strlen($bytes) - 1) {
+                return $bytes;
+            }
+            $from = 0;
+        }
+        $scanFrom = $from;
         while (true) {
-            // Wait first: stream_select() answers at once for bytes PHP has buffered
-            // already, and otherwise sleeps until some arrive (as a blocking read would).
-            if (!$this->waitFor(true, $deadline)) {
-                return $this->abandonPartial();
-            }
-            // fgets() on the non-blocking socket: what has arrived, up to a line feed, at most
-            // READ_PIECE_BYTES (fgets allocates its whole length) and never past maxMessageSize.
-            $got = fgets($this->fp, min($this->maxMessageSize + 2 - strlen($this->partial), self::READ_PIECE_BYTES + 1));
-            if ($got === false || $got === '') {
-                // Readable but nothing read: the end of the stream (or a spurious wakeup).
-                if (stream_get_meta_data($this->fp)['eof']) {
-                    $this->disconnect(true);
-                    throw new PixlIPCException(self::SERVER_CLOSE_MESSAGE, self::E_SERVER_CLOSE);
+            $end = strpos($bytes, "\n", $scanFrom);
+            if ($end !== false) {
+                if ($end + 1 < strlen($bytes)) {
+                    self::$received[$key] = array($bytes, $end + 1);
                 }
-                continue;
+                return substr($bytes, $from, $end + 1 - $from);
             }
-            if ($got[-1] === "\n") {
-                if ($this->partial === '') {
-                    return $got;
-                }
-                $line = $this->partial . $got;
-                $this->partial = '';
-                return $line;
+            // No whole line: keep only the unfinished one. Reads never take more than
+            // maxMessageSize + 1 bytes of it, so a longer one is caught here.
+            if ($from > 0) {
+                $bytes = substr($bytes, $from);
+                $from = 0;
             }
-            $this->partial .= $got;
-            if (hrtime(true) >= $deadline) {
-                return $this->abandonPartial();
-            }
-            if (strlen($this->partial) > $this->maxMessageSize) {
-                $held = strlen($this->partial);
+            $held = strlen($bytes);
+            if ($held > $this->maxMessageSize) {
                 $this->disconnect(true);
                 throw new PixlIPCException("The server sent a line longer than maxMessageSize ({$this->maxMessageSize} bytes;"
                     . " $held held): the connection was closed", self::E_RESPONSE_TOO_LARGE);
             }
+            $got = $this->receive($deadline, min(self::READ_PIECE_BYTES, $this->maxMessageSize + 1 - $held));
+            if ($got === null) {
+                if ($held > 0) {
+                    self::$received[$key] = array($bytes, 0);
+                }
+                return $this->abandonPartial();
+            }
+            $scanFrom = $held;
+            $bytes .= $got;
         }
+    }
+
+    /**
+     * One read of at most $max bytes, waiting for them until $deadline: the
+     * bytes, or null at the deadline. Throws E_SERVER_CLOSE at end of file.
+     * The socket is blocking and unbuffered, so fread() is one poll() with the
+     * time left and one recv(): what has arrived, however little. A server that
+     * drips its answer cannot stretch the wait (a blocking fgets() would wait
+     * again after each byte), and the wait costs no select() of its own.
+     *
+     * @param int $deadline
+     * @param int $max
+     * @return string|null
+     */
+    protected function receive($deadline, $max)
+    {
+        while (true) {
+            $left = $deadline - hrtime(true);
+            if ($left <= 0) {
+                return null;
+            }
+            // Whole milliseconds, rounded up: poll() takes milliseconds, and PHP rounds down to 0 (no wait).
+            $ms = intdiv($left + 999999, 1000000);
+            stream_set_timeout($this->fp, intdiv($ms, 1000), $ms % 1000 * 1000);
+            $got = @fread($this->fp, $max);
+            if ($got !== false && $got !== '') {
+                return $got;
+            }
+            // Timed out, a wakeup with nothing to read, the end, or an error (which PHP reports as the end).
+            if (stream_get_meta_data($this->fp)['eof']) {
+                $this->disconnect(true);
+                throw new PixlIPCException(self::SERVER_CLOSE_MESSAGE, self::E_SERVER_CLOSE);
+            }
+        }
+    }
+
+    /**
+     * Whether the bytes held for this connection end inside a line (whole lines
+     * held are late answers or pushes nobody waits for: dropped with the page).
+     *
+     * @return bool
+     */
+    protected function holdsHalfLine()
+    {
+        $key = $this->routeKey;
+        return isset(self::$received[$key]) && self::$received[$key][0][-1] !== "\n";
     }
 
     /**
@@ -622,30 +696,27 @@ abstract class PixlIPCConnection
      */
     protected function abandonPartial()
     {
-        if ($this->partial !== '' && $this->persistent) {
+        if ($this->persistent && $this->holdsHalfLine()) {
             $this->disconnect(true);
         }
         return null;
     }
 
     /**
-     * Waits until the socket can be read (or written), at most until $deadline.
+     * Waits until the socket can take more bytes, at most until $deadline.
      *
-     * @param bool $read
-     * @param int  $deadline
+     * @param int $deadline
      * @return bool false when the deadline passed first
      */
-    protected function waitFor($read, $deadline)
+    protected function waitWritable($deadline)
     {
         $left = $deadline - hrtime(true);
         if ($left <= 0) {
             return false;
         }
-        $sockets = array($this->fp);
+        $w = array($this->fp);
         $none = null;
-        $r = $read ? $sockets : null;
-        $w = $read ? null : $sockets;
-        $ready = @stream_select($r, $w, $none, intdiv($left, 1000000000), intdiv($left % 1000000000, 1000));
+        $ready = @stream_select($none, $w, $none, intdiv($left, 1000000000), intdiv($left % 1000000000, 1000));
         if ($ready === false) {
             // Interrupted by a signal, or a descriptor past FD_SETSIZE (select() cannot
             // watch it): look again in a millisecond; the caller checks the clock.
@@ -764,12 +835,17 @@ abstract class PixlIPCConnection
     protected function writeLine($bytes, $deadline)
     {
         $expected = strlen($bytes);
+        // No wait inside fwrite(): a full socket returns what fit, and the wait below keeps to the deadline.
+        stream_set_timeout($this->fp, 0);
         $n = @fwrite($this->fp, $expected > self::WRITE_SLICE_BYTES ? substr($bytes, 0, self::WRITE_SLICE_BYTES) : $bytes);
         if ($n === $expected) {
             return;
         }
         $written = 0;
         while (true) {
+            if ($n === false && stream_get_meta_data($this->fp)['timed_out']) {
+                $n = 0;
+            }
             if ($n === false) {
                 // Broken pipe or connection reset: the server went away.
                 $this->disconnect(true);
@@ -779,7 +855,7 @@ abstract class PixlIPCConnection
             if ($written >= $expected) {
                 return;
             }
-            if ($n === 0 && !$this->waitFor(false, $deadline)) {
+            if ($n === 0 && !$this->waitWritable($deadline)) {
                 // Part of a line may be on the wire: this connection is unusable.
                 $this->disconnect(true);
                 throw new PixlIPCException("Socket write error, did not write expected number of bytes $written vs. $expected"
@@ -903,14 +979,33 @@ abstract class PixlIPCConnection
     }
 
     /**
-     * @param mixed $data
-     * @return void
+     * The uri's JSON; a client calls few uris, mostly the same one, so the last is kept.
+     *
+     * @param string $uri
+     * @return string
      */
-    protected static function checkData($data)
+    protected function encodeUri($uri)
+    {
+        if ($uri !== $this->lastUri) {
+            $this->lastUriJson = $this->encode($uri);
+            $this->lastUri = $uri;
+        }
+        return $this->lastUriJson;
+    }
+
+    /**
+     * The request data's JSON: data must be an array or an object.
+     *
+     * @param mixed $data
+     * @return string
+     */
+    protected function encodeData($data)
     {
         if (!is_array($data) && !is_object($data)) {
             throw new PixlIPCException('Request must be an object or associative array', self::E_BAD_REQUEST_TYPE);
         }
+        $json = json_encode($data, self::JSON_FLAGS);
+        return $json !== false ? $json : $this->encode($data);
     }
 
     /**

@@ -164,6 +164,15 @@ function startScriptedPeer(socketPath) {
             send(bytes.subarray(insideEmoji), 30);
             break;
           }
+          case '/script/bundled': {
+            // One write holding a push, a stale answer, the answer and a push, then a push cut in two.
+            const push = (n) => JSON.stringify({ uri: '/events/bundled', data: { n } }) + '\n';
+            const third = push(3);
+            send(push(1) + JSON.stringify({ ipcReqID: 'stale-1', data: { late: true } }) + '\n'
+              + reply({ mine: true }).toString() + push(2) + third.slice(0, 12));
+            send(third.slice(12), 30);
+            break;
+          }
           case '/script/blank_lines':
             send('\n   \r\n' + JSON.stringify({ ipcReqID: msg.ipcReqID, data: { crlf: true } }) + '\r\n');
             break;
@@ -499,6 +508,6 @@ describe('PHP client', function () {
   });
 
   it('assembles split lines and rejects bad ones (scripted peer)', async function () {
-    assertPassed(await runPhp('framing_test.php', env), 11);
+    assertPassed(await runPhp('framing_test.php', env), 12);
   });
 });

@@ -11,6 +11,17 @@ $t->test('a response split over several writes, inside a multi-byte character, i
     assertSame(array('text' => 'héllo wörld 😀 done'), $ipc->call('/script/split', array()));
 });
 
+$t->test('lines that arrive together (pushes and a stale answer around the answer, a push cut in two) are each handled', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    assertSame(array('mine' => true), $ipc->call('/script/bundled', array()));
+    assertSame(1, $ipc->pendingPushCount(), 'the push before the answer is held');
+    foreach (array(1, 2, 3) as $n) {
+        assertSame(array('uri' => '/events/bundled', 'data' => array('n' => $n)), $ipc->readPush(1000), "push $n, in order");
+    }
+    assertSame(null, $ipc->readPush(0), 'nothing else: the stale answer was dropped');
+    assertSame(array('after' => 1), $ipc->call('/script/echo', array('after' => 1)));
+});
+
 $t->test('blank lines are skipped and CRLF endings are accepted', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     assertSame(array('crlf' => true), $ipc->call('/script/blank_lines', array()));
