@@ -217,7 +217,7 @@ class PixlIPCClient extends PixlIPCConnection
     protected function request($uri, $data)
     {
         $json = $this->encodeData($data);
-        $head = '{"ipcReqID":"' . ($id = $this->nextID()) . '","uri":' . ($uri === $this->lastUri ? $this->lastUriJson : $this->encodeUri($uri)) . ',"data":';
+        $head = '{"ipcReqID":"' . ($id = $this->nextID()) . '","uri":' . $this->encodeUri($uri) . ',"data":';
         $deadline = $this->ready();
         try {
             $msg = $this->exchange($head, $json, $id, $deadline);
@@ -269,7 +269,7 @@ class PixlIPCClient extends PixlIPCConnection
             return $this->awaitAnswer($id, $deadline);
         }
         $line = $head . $json . $this->requestTail;
-        stream_set_timeout($this->fp, 0);
+        stream_set_timeout($this->fp, 0, self::NO_WAIT_US);
         $n = @fwrite($this->fp, $line);
         if ($n !== strlen($line)) {
             if ($n === false && !stream_get_meta_data($this->fp)['timed_out']) {

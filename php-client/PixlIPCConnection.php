@@ -74,6 +74,18 @@ abstract class PixlIPCConnection
     const BUSY_CHUNK_BYTES = 65537;
     /** Most bytes one read asks for (fread() allocates all it asks for). */
     const READ_PIECE_BYTES = 65536;
+    /**
+     * Longest wait inside one fread(), ms. PHP restarts an interrupted wait with
+     * its whole timeout, so a CLI worker whose signals (pcntl_alarm, SIGCHLD)
+     * come more often than its wait would never see the deadline pass.
+     */
+    const WAIT_SLICE_MS = 10;
+    /**
+     * The timeout (µs) that makes fread()/fwrite() take only what is ready: PHP's
+     * poll() rounds it down to no wait, while a timeout of 0 means "no limit"
+     * to PHP's TLS streams.
+     */
+    const NO_WAIT_US = 1;
     /** Bytes of late answers a reused persistent socket may hold; more and it is replaced. */
     const LEFTOVER_LIMIT = 65536;
 
@@ -164,7 +176,7 @@ abstract class PixlIPCConnection
     protected $requestTail;
     /** @var string the end of other lines (no timeoutMs) */
     protected $plainTail;
-    /** @var mixed the uri last encoded by encodeUri() */
+    /** @var string|null the string uri last encoded by encodeUri() */
     protected $lastUri = null;
     /** @var string its JSON */
     protected $lastUriJson = '';
@@ -328,7 +340,7 @@ abstract class PixlIPCConnection
         $this->fp = $fp;
         if ($fresh) {
             unset(self::$received[$this->routeKey]);
-            stream_set_read_buffer($fp, 0);
+            self::readUnbuffered($fp);
             stream_set_chunk_size($fp, self::BUSY_CHUNK_BYTES);
             $this->beginCall();
         }
@@ -354,14 +366,10 @@ abstract class PixlIPCConnection
         if ($previous === self::BUSY_CHUNK_BYTES) {
             return false;
         }
-        if (!stream_get_meta_data($this->fp)['blocked']) {
-            // Left by an earlier version of this client, which read it non-blocking and buffered.
-            stream_set_blocking($this->fp, true);
-            stream_set_read_buffer($this->fp, 0);
-        }
+        self::readUnbuffered($this->fp);
         // Usually nothing waits: one select() says so (and sees bytes PHP buffered, or the end).
         // The reads below take what has arrived and never wait.
-        stream_set_timeout($this->fp, 0);
+        stream_set_timeout($this->fp, 0, self::NO_WAIT_US);
         $read = array($this->fp);
         $none = null;
         if (@stream_select($read, $none, $none, 0, 0) === 0) {
@@ -397,6 +405,21 @@ abstract class PixlIPCConnection
             }
         }
         return true;
+    }
+
+    /**
+     * Sets a socket up for receive(): blocking (a persistent socket left by an
+     * earlier version of this client is not) and unbuffered.
+     *
+     * @param resource $fp
+     * @return void
+     */
+    protected static function readUnbuffered($fp)
+    {
+        if (!stream_get_meta_data($fp)['blocked']) {
+            stream_set_blocking($fp, true);
+        }
+        stream_set_read_buffer($fp, 0);
     }
 
     /**
@@ -613,7 +636,8 @@ abstract class PixlIPCConnection
             $end = strpos($bytes, "\n", $scanFrom);
             if ($end !== false) {
                 if ($end + 1 < strlen($bytes)) {
-                    self::$received[$key] = array($bytes, $end + 1);
+                    // Past a long line, keep only what follows it (at most one read), not the line too.
+                    self::$received[$key] = $end < self::READ_PIECE_BYTES ? array($bytes, $end + 1) : array(substr($bytes, $end + 1), 0);
                 }
                 return substr($bytes, $from, $end + 1 - $from);
             }
@@ -644,10 +668,12 @@ abstract class PixlIPCConnection
     /**
      * One read of at most $max bytes, waiting for them until $deadline: the
      * bytes, or null at the deadline. Throws E_SERVER_CLOSE at end of file.
-     * The socket is blocking and unbuffered, so fread() is one poll() with the
-     * time left and one recv(): what has arrived, however little. A server that
-     * drips its answer cannot stretch the wait (a blocking fgets() would wait
-     * again after each byte), and the wait costs no select() of its own.
+     * The socket is blocking and unbuffered, so on a Unix or TCP socket fread()
+     * is one poll() with the time left (WAIT_SLICE_MS at most) and one recv():
+     * what has arrived, however little. A server that drips its answer cannot
+     * stretch the wait (a blocking fgets() would wait again after each byte),
+     * and the wait costs no select() of its own. (TLS: PHP's OpenSSL layer
+     * keeps to the same timeout.)
      *
      * @param int $deadline
      * @param int $max
@@ -660,9 +686,9 @@ abstract class PixlIPCConnection
             if ($left <= 0) {
                 return null;
             }
-            // Whole milliseconds, rounded up: poll() takes milliseconds, and PHP rounds down to 0 (no wait).
-            $ms = intdiv($left + 999999, 1000000);
-            stream_set_timeout($this->fp, intdiv($ms, 1000), $ms % 1000 * 1000);
+            // Whole milliseconds, rounded up: poll() takes milliseconds, and PHP rounds a fraction down to no wait.
+            $ms = $left < self::WAIT_SLICE_MS * 1000000 ? intdiv($left + 999999, 1000000) : self::WAIT_SLICE_MS;
+            stream_set_timeout($this->fp, 0, $ms * 1000);
             $got = @fread($this->fp, $max);
             if ($got !== false && $got !== '') {
                 return $got;
@@ -836,7 +862,7 @@ abstract class PixlIPCConnection
     {
         $expected = strlen($bytes);
         // No wait inside fwrite(): a full socket returns what fit, and the wait below keeps to the deadline.
-        stream_set_timeout($this->fp, 0);
+        stream_set_timeout($this->fp, 0, self::NO_WAIT_US);
         $n = @fwrite($this->fp, $expected > self::WRITE_SLICE_BYTES ? substr($bytes, 0, self::WRITE_SLICE_BYTES) : $bytes);
         if ($n === $expected) {
             return;
@@ -986,11 +1012,15 @@ abstract class PixlIPCConnection
      */
     protected function encodeUri($uri)
     {
-        if ($uri !== $this->lastUri) {
-            $this->lastUriJson = $this->encode($uri);
-            $this->lastUri = $uri;
+        if (is_string($uri) && $uri === $this->lastUri) {
+            return $this->lastUriJson;
         }
-        return $this->lastUriJson;
+        $json = $this->encode($uri);
+        if (is_string($uri)) {
+            $this->lastUri = $uri;
+            $this->lastUriJson = $json;
+        }
+        return $json;
     }
 
     /**

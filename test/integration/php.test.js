@@ -10,6 +10,7 @@ const fs = require('fs');
 const net = require('net');
 const os = require('os');
 const path = require('path');
+const tls = require('tls');
 const { execFileSync } = require('child_process');
 const { startServer, makeTempDir, cleanupTempDirs, freePort } = require('../helpers/harness');
 const { runPhp, assertPassed } = require('../helpers/php-runner');
@@ -32,6 +33,40 @@ function makeCertificate() {
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
   ], { stdio: 'ignore' });
   return { key, cert };
+}
+
+/**
+ * A TLS peer for what the real server does not do on demand: `/tls/stop_reading`
+ * is answered, then the connection reads nothing more; `/tls/late` is answered
+ * after 400 ms; cancels are ignored; anything else is echoed.
+ */
+function startTlsPeer(cert) {
+  const sockets = new Set();
+  const server = tls.createServer({ key: fs.readFileSync(cert.key), cert: fs.readFileSync(cert.cert) }, (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    let buffer = '';
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      let nl;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const msg = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        const reply = (data) => { if (!socket.destroyed) socket.write(JSON.stringify({ ipcReqID: msg.ipcReqID, data }) + '\n'); };
+        if (msg.noReply) continue;
+        if (msg.uri === '/tls/stop_reading') {
+          reply({ stopped: true });
+          socket.pause();
+        } else if (msg.uri === '/tls/late') setTimeout(reply, 400, { late: true });
+        else reply(msg.data);
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    port: server.address().port,
+    close: () => new Promise((done) => { for (const socket of sockets) socket.destroy(); server.close(done); }),
+  })));
 }
 
 /** About `bytes` bytes of multi-byte UTF-8 text (the same recipe as the PHP side). */
@@ -173,6 +208,10 @@ function startScriptedPeer(socketPath) {
             send(third.slice(12), 30);
             break;
           }
+          case '/script/big_then_push':
+            // A 4 MiB answer and, in the same write, the start of the next line (a push).
+            send(reply({ text: 'b'.repeat(4 * 1024 * 1024) }).toString() + JSON.stringify({ uri: '/events/after', data: { n: 1 } }) + '\n');
+            break;
           case '/script/blank_lines':
             send('\n   \r\n' + JSON.stringify({ ipcReqID: msg.ipcReqID, data: { crlf: true } }) + '\r\n');
             break;
@@ -321,7 +360,7 @@ describe('PHP client', function () {
   });
 
   it('round-trips requests, reports ids, pid and userAgent, and throws coded errors', async function () {
-    assertPassed(await runPhp('requests_test.php', env), 15);
+    assertPassed(await runPhp('requests_test.php', env), 16);
   });
 
   it('explains connect failures (missing socket, refused), retries within connectRetry, bounds connects by connectTimeout', async function () {
@@ -351,13 +390,13 @@ describe('PHP client', function () {
     }
   });
 
-  it('throws E_SOCKET_WRITE when the server stops reading, and closes that connection', async function () {
+  it('throws E_SOCKET_WRITE when the server stops reading, and keeps requestTimeout through signals', async function () {
     const stalledPath = path.join(makeTempDir(), 'stalled.sock');
     const sockets = new Set();
     const stalled = net.createServer((socket) => { sockets.add(socket); socket.pause(); socket.on('error', () => {}); });
     await new Promise((resolve) => stalled.listen(stalledPath, resolve));
     try {
-      assertPassed(await runPhp('write_test.php', Object.assign({}, env, { IPC_STALLED_SOCKET: stalledPath })), 1);
+      assertPassed(await runPhp('write_test.php', Object.assign({}, env, { IPC_STALLED_SOCKET: stalledPath })), 2);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => stalled.close(resolve));
@@ -491,12 +530,21 @@ describe('PHP client', function () {
     assertPassed(await runPhp('transports_test.php', env), 5);
   });
 
+  it('keeps requestTimeout over tls:// against a peer that stops reading, and drains a reused tls:// socket without waiting', async function () {
+    const peer = await startTlsPeer(cert);
+    try {
+      assertPassed(await runPhp('tls_wait_test.php', Object.assign({}, env, { IPC_TLS_PEER_PORT: String(peer.port) })), 2);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('authenticates with the auth option, and reports refusals as E_ACCESS', async function () {
     assertPassed(await runPhp('auth_test.php', env), 6);
   });
 
   it('reuses persistent connections across simulated page views without mixing answers', async function () {
-    assertPassed(await runPhp('persistent_test.php', env), 12);
+    assertPassed(await runPhp('persistent_test.php', env), 13);
   });
 
   it('streams, cancels and carries deadlines against the real server', async function () {
@@ -508,6 +556,6 @@ describe('PHP client', function () {
   });
 
   it('assembles split lines and rejects bad ones (scripted peer)', async function () {
-    assertPassed(await runPhp('framing_test.php', env), 12);
+    assertPassed(await runPhp('framing_test.php', env), 13);
   });
 });

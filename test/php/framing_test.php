@@ -22,6 +22,18 @@ $t->test('lines that arrive together (pushes and a stale answer around the answe
     assertSame(array('after' => 1), $ipc->call('/script/echo', array('after' => 1)));
 });
 
+$t->test('after a long answer the client holds only what followed it, not the answer again', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket, array('requestTimeout' => 5000));
+    $ipc->call('/script/echo', array('warm' => 1));
+    $before = memory_get_usage();
+    $answer = $ipc->call('/script/big_then_push', array());
+    assertSame(4 * 1024 * 1024, strlen($answer['text']));
+    $answer = null;
+    $held = memory_get_usage() - $before;
+    assertTrue($held < 256 * 1024, "$held bytes still held after the call");
+    assertSame(array('uri' => '/events/after', 'data' => array('n' => 1)), $ipc->readPush(1000));
+});
+
 $t->test('blank lines are skipped and CRLF endings are accepted', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     assertSame(array('crlf' => true), $ipc->call('/script/blank_lines', array()));

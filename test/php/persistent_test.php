@@ -124,6 +124,31 @@ $t->test('a page that timed out leaves nothing for the next page, before or afte
     assertSame($before, $after, 'still the same connection');
 });
 
+$t->test('a never-used persistent socket left non-blocking (as the previous version left it) is waited on, not spun on', function () use ($socket) {
+    // The same socket under another name ("/./"), so the other tests' persistent socket is not this one.
+    $path = dirname($socket) . '/./' . basename($socket);
+    page($path, function ($ipc) {
+        $ipc->connect();
+        $fp = new ReflectionProperty(PixlIPCConnection::class, 'fp');
+        $fp->setAccessible(true);
+        stream_set_blocking($fp->getValue($ipc), false);
+        forgetWithoutDestructor($ipc);
+    }, array('persistent' => true));
+    page($path, function ($ipc) {
+        $before = getrusage();
+        $start = microtime(true);
+        expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+            $ipc->call('/ipcserver/test/delay', array('delay' => 2000));
+        });
+        $elapsed = microtime(true) - $start;
+        $after = getrusage();
+        $cpuMs = ($after['ru_utime.tv_sec'] - $before['ru_utime.tv_sec']) * 1000 + ($after['ru_utime.tv_usec'] - $before['ru_utime.tv_usec']) / 1000
+            + ($after['ru_stime.tv_sec'] - $before['ru_stime.tv_sec']) * 1000 + ($after['ru_stime.tv_usec'] - $before['ru_stime.tv_usec']) / 1000;
+        assertTrue($elapsed >= 0.25, "timed out after $elapsed s");
+        assertTrue($cpuMs < 100, "$cpuMs ms of CPU while waiting {$elapsed} s");
+    }, array('requestTimeout' => 300));
+});
+
 $t->test('close() leaves the connection for the next page; close(true) really closes it', function () use ($socket) {
     $ipc = new PixlIPCClient($socket, array('persistent' => true));
     $a = $ipc->call('/test/whoami', array())['connectionId'];

@@ -16,6 +16,17 @@ $t->test('echo returns the data as associative arrays', function () use ($socket
     assertSame(array('a' => 'b'), $ipc->send('/ipcserver/test/echo', $obj));
 });
 
+$t->test('a null uri is sent as null (the server says no_uri), twice in a row', function () use ($socket) {
+    $ipc = new PixlIPCClient($socket);
+    foreach (array(1, 2) as $attempt) {
+        $e = expectIPCException(PixlIPCClient::E_SERVER_ERROR, function () use ($ipc) {
+            $ipc->call(null, array('a' => 1));
+        });
+        assertSame('no_uri', $e->getServerCode(), "attempt $attempt");
+    }
+    assertSame(array('a' => 2), $ipc->call('/ipcserver/test/echo', array('a' => 2)));
+});
+
 $t->test('send connects when not connected, and literals can be passed', function () use ($socket) {
     $ipc = new PixlIPCClient($socket);
     assertSame(false, $ipc->isConnected(), 'connected before send');

@@ -1,5 +1,5 @@
 <?php
-// E_SOCKET_WRITE: a peer that accepts and never reads (test/php.test.js).
+// A peer that accepts and never reads (test/php.test.js): E_SOCKET_WRITE, and deadlines that hold.
 require_once __DIR__ . '/TestRunner.php';
 
 $t = new TestRunner();
@@ -16,6 +16,39 @@ $t->test('a request the socket cannot take within requestTimeout throws E_SOCKET
     assertContains('Socket write error, did not write expected number of bytes', $e->getMessage());
     assertTrue($elapsed >= 0.25 && $elapsed < 5, "gave up after $elapsed s");
     assertSame(false, $ipc->isConnected(), 'a half-written line leaves the connection unusable: closed');
+});
+
+$t->test('signals more often than the wait do not stretch requestTimeout (PHP restarts an interrupted wait)', function () {
+    $ipc = new PixlIPCClient(env('IPC_STALLED_SOCKET'), array('requestTimeout' => 300));
+    $ipc->connect();
+    $signals = 0;
+    pcntl_async_signals(true);
+    pcntl_signal(SIGUSR1, function () use (&$signals) {
+        $signals++;
+    });
+    // A child signals this process every 20 ms for 1.5 s.
+    $parent = getmypid();
+    $child = pcntl_fork();
+    if ($child === 0) {
+        for ($i = 0; $i < 75; $i++) {
+            posix_kill($parent, SIGUSR1);
+            usleep(20000);
+        }
+        exit(0);
+    }
+    try {
+        $start = microtime(true);
+        expectIPCException(PixlIPCClient::E_TIMEOUT, function () use ($ipc) {
+            $ipc->call('/ipcserver/test/echo', array());
+        });
+        $elapsed = microtime(true) - $start;
+    } finally {
+        posix_kill($child, SIGKILL);
+        pcntl_waitpid($child, $status);
+        pcntl_signal(SIGUSR1, SIG_DFL);
+    }
+    assertTrue($signals >= 5, "$signals signals arrived during the call");
+    assertTrue($elapsed >= 0.25 && $elapsed < 0.6, "timed out after $elapsed s");
 });
 
 $t->run();
