@@ -9,7 +9,7 @@
  * server is going away.
  */
 
-import { requestLine, requestLineOpen } from '../lib/protocol';
+import { numberText, requestLine, requestLineOpen } from '../lib/protocol';
 import type { ClientContext, ConnectionState } from './context';
 import { ErrorCode, IPCError, abortError } from './errors';
 import type { Link } from './link';
@@ -138,7 +138,7 @@ export class Calls {
 
   /** A new request entry: id, place in the order of sends, deadline. */
   #newEntry(uri: string, options: RequestOptions | undefined): PendingRequest {
-    const id = 'rq' + this.#nextId++;
+    const id = 'rq' + numberText(this.#nextId++);
     let timeout = this.#ctx.options.requestTimeout;
     if (options !== undefined && options.timeout !== undefined && options.timeout !== null) timeout = Number(options.timeout) || 0;
     if (!(timeout > 0)) timeout = 0;

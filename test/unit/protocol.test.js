@@ -2,7 +2,7 @@
 const assert = require('assert');
 const {
   parseRequest, Refusal, CLOSING_CODES, ServerErrorCode,
-  responseLine, errorLine, pushLine, requestLine, sniffRequestId, isRequestId,
+  responseLine, errorLine, pushLine, requestLine, sniffRequestId, isRequestId, numberText,
 } = require('../../dist/lib/protocol');
 
 describe('protocol: parseRequest', function () {
@@ -119,6 +119,16 @@ describe('protocol: sniffRequestId', function () {
     assert.strictEqual(sniffRequestId(head('{"ipcReqID":"unterminated')), null);
     assert.strictEqual(sniffRequestId(head('{"ipcReqID":{"a":1}')), null);
     assert.strictEqual(sniffRequestId(head('{"ipcReqID":true,')), null);
+  });
+
+  it('numberText writes every number as String() does, and a numeric id as JSON.stringify does', function () {
+    const numbers = [0, -0, 1, -1, 7, 42, 2 ** 31, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER + 1, 2 ** 53 + 2, 1e21, 123456789012345680000, 1.5, -0.25, 1e-7, 5e-324, Number.MAX_VALUE, NaN, Infinity];
+    for (let i = 0; i < 2000; i++) numbers.push(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) * (i % 2 ? 1 : -1), Math.random() * 1e6);
+    for (const n of numbers) assert.strictEqual(numberText(n), String(n), String(n));
+    for (const id of [0, 17, -3, 4.5, Number.MAX_SAFE_INTEGER]) {
+      assert.strictEqual(responseLine(id, 1), `{"ipcReqID":${JSON.stringify(id)},"data":1}\n`);
+    }
   });
 
   it('isRequestId accepts strings and finite numbers only', function () {
