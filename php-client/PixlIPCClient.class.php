@@ -272,11 +272,12 @@ class PixlIPCClient extends PixlIPCConnection
         stream_set_timeout($this->fp, 0, self::NO_WAIT_US);
         $n = @fwrite($this->fp, $line);
         if ($n !== strlen($line)) {
-            if ($n === false && !stream_get_meta_data($this->fp)['timed_out']) {
-                // Nothing went out: a closed socket. writeRequestOnce() says so, or retries a persistent one.
+            // Nothing went out (a full or closed socket): writeRequestOnce() tells them apart,
+            // waits or retries. Part went out: writeLine() sends the rest.
+            if (!$n) {
                 $this->writeRequestOnce($head, $json, $this->requestTail, $deadline);
             } else {
-                $this->writeLine(substr($line, (int)$n), $deadline);
+                $this->writeLine(substr($line, $n), $deadline);
             }
             return $this->awaitAnswer($id, $deadline);
         }

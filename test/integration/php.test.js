@@ -396,7 +396,7 @@ describe('PHP client', function () {
     const stalled = net.createServer((socket) => { sockets.add(socket); socket.pause(); socket.on('error', () => {}); });
     await new Promise((resolve) => stalled.listen(stalledPath, resolve));
     try {
-      assertPassed(await runPhp('write_test.php', Object.assign({}, env, { IPC_STALLED_SOCKET: stalledPath })), 2);
+      assertPassed(await runPhp('write_test.php', Object.assign({}, env, { IPC_STALLED_SOCKET: stalledPath })), 3);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => stalled.close(resolve));

@@ -18,6 +18,27 @@ $t->test('a request the socket cannot take within requestTimeout throws E_SOCKET
     assertSame(false, $ipc->isConnected(), 'a half-written line leaves the connection unusable: closed');
 });
 
+$t->test('requests under JOIN_LIMIT that fill the socket: the one that no longer fits throws E_SOCKET_WRITE by requestTimeout', function () {
+    $ipc = new PixlIPCClient(env('IPC_STALLED_SOCKET'), array('requestTimeout' => 100));
+    $ipc->connect();
+    $data = array('text' => str_repeat('y', 60000));
+    $codes = array();
+    $slowest = 0;
+    for ($i = 0; $i < 200 && !in_array(PixlIPCClient::E_SOCKET_WRITE, $codes, true); $i++) {
+        $start = microtime(true);
+        try {
+            $ipc->call('/ipcserver/test/echo', $data);
+            $codes[] = 0;
+        } catch (PixlIPCException $e) {
+            $codes[] = $e->getCode();
+        }
+        $slowest = max($slowest, microtime(true) - $start);
+    }
+    assertSame(PixlIPCClient::E_SOCKET_WRITE, end($codes), 'the socket filled up: ' . json_encode(array_count_values($codes)));
+    assertTrue(in_array(PixlIPCClient::E_TIMEOUT, $codes, true), 'the calls before it were written, then timed out');
+    assertTrue($slowest < 0.5, "the slowest call took $slowest s");
+});
+
 $t->test('signals more often than the wait do not stretch requestTimeout (PHP restarts an interrupted wait)', function () {
     $ipc = new PixlIPCClient(env('IPC_STALLED_SOCKET'), array('requestTimeout' => 300));
     $ipc->connect();
