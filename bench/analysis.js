@@ -6,7 +6,7 @@
 // repetitions says how noisy the machine was; a target counts as met only when
 // the whole interval is on the right side of it.
 const { median, coefficientOfVariation, bootstrapMedianInterval } = require('./stats');
-const { SIZES, SMALL_POINT, MiB, pointName } = require('./messages');
+const { SIZES, ONE_AT_A_TIME, MiB, pointName } = require('./messages');
 
 /** A baseline whose coefficient of variation across repetitions passes this marks its figures noisy. */
 const NOISY_CV = 0.10;
@@ -100,6 +100,7 @@ const LABELS = {
   raw: 'raw baseline',
   srv: 'our server + raw client',
   ours: 'our server + our Node client',
+  rawours: 'raw server + our Node client',
   loop: 'plain PHP loop',
   client: 'our PHP client',
 };
@@ -109,10 +110,13 @@ function label(c) {
 }
 
 /**
- * The one-request-at-a-time sizes of issue 29: round trip and server CPU per
- * request judged per size, with the raw client, our client and everything on.
+ * The baseline for our server's CPU with our client: the raw server fed by
+ * our client where that was measured (runs before it was, and --raw-vs-raw
+ * runs, have only the raw baseline).
  */
-const ONE_AT_A_TIME = [SMALL_POINT, 1, 10];
+function sameClientBase(f, w, p) {
+  return f.series(w, p, 'rawours', 'cpuPerMsg').size ? 'rawours' : 'raw';
+}
 
 /** The targets (issue 29 and before), each judged on its interval. */
 function targets(f, variants) {
@@ -127,7 +131,12 @@ function targets(f, variants) {
     add(`one at a time: round trip, ${name}`, 'srv', 'raw', latency(point, 'srv'), { atMost: 1.05 });
     add(`one at a time: round trip, ${name}`, 'ours', 'raw', latency(point, 'ours'), { atMost: 1.10 });
     if (allOn) add(`one at a time: round trip, ${name}`, allOn, 'raw', latency(point, allOn), { atMost: 1.15 });
-    for (const c of ['srv', 'ours']) add(`one at a time: server CPU per request, ${name}`, c, 'raw', latency(point, c, 'cpuPerMsg'), { atMost: 1.05 });
+    // The server's CPU is judged on the same input: our client's lines (pid,
+    // userAgent, a string id) cost any server more to parse than the raw
+    // client's, so with our client the baseline is the raw server fed by it.
+    add(`one at a time: server CPU per request, ${name}`, 'srv', 'raw', latency(point, 'srv', 'cpuPerMsg'), { atMost: 1.05 });
+    const cpuBase = sameClientBase(f, 'latency', point);
+    add(`one at a time: server CPU per request, ${name}`, 'ours', cpuBase, f.compare('latency', point, 'ours', cpuBase, 'cpuPerMsg'), { atMost: 1.05 });
     if (allOn) add(`one at a time: server CPU per request, ${name}`, allOn, 'raw', latency(point, allOn, 'cpuPerMsg'), { atMost: 1.15 });
   }
   for (const keys of SIZES) {
@@ -137,7 +146,9 @@ function targets(f, variants) {
     for (const c of ['srv', 'ours']) add(`round trip, ${pointName(keys)}`, c, 'raw', latency(keys, c), { atMost: limit });
   }
   for (const c of ['srv', 'ours']) add('p99 round trip, 1 KiB', c, 'raw', latency(1, c, 'p99'), { atMost: 1.25 });
-  for (const c of ['srv', 'ours']) add('server CPU per message, 1 in flight (~100 B pipelined)', c, 'raw', f.compare('pipelined', 1, c, 'raw', 'cpuPerMsg'), { atMost: 1.05 });
+  add('server CPU per message, 1 in flight (~100 B pipelined)', 'srv', 'raw', f.compare('pipelined', 1, 'srv', 'raw', 'cpuPerMsg'), { atMost: 1.05 });
+  const pipelinedBase = sameClientBase(f, 'pipelined', 1);
+  add('server CPU per message, 1 in flight (~100 B pipelined)', 'ours', pipelinedBase, f.compare('pipelined', 1, 'ours', pipelinedBase, 'cpuPerMsg'), { atMost: 1.05 });
   for (const c of ['srv', 'ours']) {
     for (const w of [16, 256]) add(`throughput, ~100 B, ${w} in flight`, c, 'raw', f.compare('pipelined', w, c, 'raw', 'perSecond'), { atLeast: 1.0 });
   }

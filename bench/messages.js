@@ -59,6 +59,9 @@ function smallMessage() {
 const SMALL_POINT = '100 B';
 const LATENCY_POINTS = [SMALL_POINT, ...SIZES];
 
+/** The one-request-at-a-time points of issue 29 (100 B, 1 KiB, 10 KiB): round trip and server CPU judged per size. */
+const ONE_AT_A_TIME = [SMALL_POINT, 1, 10];
+
 /** The message spec of a latency point. */
 function latencySpec(point) {
   return point === SMALL_POINT ? { bytes: 100 } : { keys: point };
@@ -77,4 +80,4 @@ function formatBytes(bytes) {
   return `${bytes} B`;
 }
 
-module.exports = { SMALL_POINT, LATENCY_POINTS, latencySpec, pointName, ECHO_URI, SIZES, CURVE_BYTES, QUICK_CURVE_BYTES, KiB, MiB, sizedMessage, bytesMessage, messageFor, smallMessage, formatBytes };
+module.exports = { SMALL_POINT, LATENCY_POINTS, ONE_AT_A_TIME, latencySpec, pointName, ECHO_URI, SIZES, CURVE_BYTES, QUICK_CURVE_BYTES, KiB, MiB, sizedMessage, bytesMessage, messageFor, smallMessage, formatBytes };

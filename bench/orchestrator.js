@@ -13,7 +13,7 @@
 // bench/analysis.js turns into intervals.
 const path = require('path');
 const processes = require('./processes');
-const { SIZES, LATENCY_POINTS, latencySpec, pointName } = require('./messages');
+const { SIZES, LATENCY_POINTS, ONE_AT_A_TIME, latencySpec, pointName } = require('./messages');
 const { median, quantile } = require('./stats');
 const { alwaysOverrides } = require('./variants');
 const nats = require('./nats');
@@ -83,6 +83,11 @@ class Orchestrator {
       // often as the others and measured ~10% less CPU per message than an
       // identical server serving one (the `control` variant shows the method).
       { id: 'ours', server: 'base-ours', client: 'ipc', clientOptions: {} },
+      // The raw server fed our client's lines (they carry pid, userAgent and a
+      // string id, which cost any server's JSON.parse more than the raw
+      // client's): the baseline for our server's CPU with our client, the same
+      // input on both sides. Measured only where that CPU is judged.
+      { id: 'rawours', server: 'raw-ours', client: 'ipc', clientOptions: {}, cpuBaselineOnly: true },
     ];
     for (const v of this.o.variants) list.push({ id: `v:${v.name}`, server: `v:${v.name}`, client: 'ipc', clientOptions: v.client, variant: true });
     if (this.o.natsUrl) list.push(nats.natsContender(this.o.natsUrl));
@@ -94,6 +99,7 @@ class Orchestrator {
     const start = (key, kind, config) => processes.startServer(this.serverKind(kind), { pinned: this.o.pinned, config: Object.assign({}, alwaysOverrides(), config), fds: this.fds, label: key })
       .then((server) => { servers[key] = server; });
     await start('raw', 'raw', {});
+    await start('raw-ours', 'raw', {});
     await start('base', 'ipc', {});
     await start('base-ours', 'ipc', {});
     for (const v of this.o.variants) await start(`v:${v.name}`, 'ipc', v.server);
@@ -196,8 +202,9 @@ class Orchestrator {
       }
       if (only.includes('latency')) await this.latency(rep, contenders, agents, serverOf);
       if (only.includes('pipelined')) await this.pipelined(rep, contenders, agents, serverOf);
-      if (only.includes('sizes')) await this.sizes(rep, contenders.filter((c) => !c.variant), agents);
-      if (only.includes('connections')) await this.connections(rep, contenders.filter((c) => !c.variant), agents, serverOf);
+      const curveContenders = contenders.filter((c) => !c.variant && !c.cpuBaselineOnly);
+      if (only.includes('sizes')) await this.sizes(rep, curveContenders, agents);
+      if (only.includes('connections')) await this.connections(rep, curveContenders, agents, serverOf);
       if (only.includes('php')) await this.php(rep, servers.base);
     } finally {
       await Promise.all(Object.values(agents).map((a) => a.exit()));
@@ -231,7 +238,8 @@ class Orchestrator {
   /** Sequential round trips at every point, with the server's CPU per round trip. */
   async latency(rep, contenders, agents, serverOf) {
     for (const [i, point] of LATENCY_POINTS.entries()) {
-      const figures = await this.latencyPoint(contenders, agents, latencySpec(point), this.s.latency, rep + i, serverOf);
+      const here = ONE_AT_A_TIME.includes(point) ? contenders : contenders.filter((c) => !c.cpuBaselineOnly);
+      const figures = await this.latencyPoint(here, agents, latencySpec(point), this.s.latency, rep + i, serverOf);
       for (const [id, f] of Object.entries(figures)) {
         this.record('latency', point, id, rep, 'median', f.median);
         this.record('latency', point, id, rep, 'p99', f.p99);
@@ -243,7 +251,7 @@ class Orchestrator {
 
   async pipelined(rep, contenders, agents, serverOf) {
     for (const [i, inFlight] of IN_FLIGHT.entries()) {
-      const here = contenders;
+      const here = inFlight === 1 ? contenders : contenders.filter((c) => !c.cpuBaselineOnly);
       const figures = await this.pipelinedPoint(here, agents, serverOf, inFlight, this.s.pipelined, rep + i);
       for (const [id, f] of Object.entries(figures)) {
         this.record('pipelined', inFlight, id, rep, 'perSecond', f.perSecond);

@@ -90,12 +90,12 @@ function noiseBanner(results) {
 }
 
 function targetsSection(results) {
-  const rows = results.analysis.targets.map((t) => [t.figure, t.who, targetText(t.target),
+  const rows = results.analysis.targets.map((t) => [t.figure, t.who, t.against, targetText(t.target),
     t.absolute || fmtRatio(t.cmp), t.cmp ? fmtCv(t.cmp.baseCv) : '', VERDICT[t.verdict]]);
   const counts = verdictCounts(results.analysis.targets);
   return ['### Targets', '',
-    `${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear. Ratios are to the raw baseline (PHP: to the plain PHP loop).`, '',
-    table(['figure', 'who', 'target', 'ratio [95% interval]', 'baseline spread', 'verdict'], rows), ''];
+    `${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear. Each ratio is to the contender in the "against" column.`, '',
+    table(['figure', 'who', 'against', 'target', 'ratio [95% interval]', 'baseline spread', 'verdict'], rows), ''];
 }
 
 function latencySection(f, results) {
@@ -113,14 +113,15 @@ function latencySection(f, results) {
     const raw = f.value('latency', point, 'raw', 'cpuPerMsg');
     return [sizeName(point), fmtNumber(raw.value), fmtCv(raw.cv),
       withRatio(f.compare('latency', point, 'srv', 'raw', 'cpuPerMsg')), withRatio(f.compare('latency', point, 'ours', 'raw', 'cpuPerMsg')),
-      allOn ? withRatio(f.compare('latency', point, allOn, 'raw', 'cpuPerMsg')) : ''];
+      allOn ? withRatio(f.compare('latency', point, allOn, 'raw', 'cpuPerMsg')) : '',
+      withRatio(f.compare('latency', point, 'rawours', 'raw', 'cpuPerMsg')), fmtRatio(f.compare('latency', point, 'ours', 'rawours', 'cpuPerMsg'))];
   }).filter((r) => r[1] !== '–');
   const out = [`### Sequential round trips (one at a time), µs (${results.meta.pinned ? 'pinned' : 'unpinned'})`,
     '100 B: a message whose JSON is 100 bytes; the others: messages of N keys of 1,024 characters. Each cell: median µs · ratio to the raw baseline [95% interval]. The seed column is the original pixl-ipc\'s published figure (another machine).', '',
     table(['size', 'seed', 'raw median', 'raw spread', 'our server + raw client', 'our server + our client', 'everything on', 'raw p99', 'our server p99', 'our stack p99'], rows), ''];
   if (cpuRows.length) {
-    out.push('Server CPU µs per request during those round trips (from each server\'s own process.cpuUsage(), around the measured round trips), and its ratio to the raw server\'s.', '',
-      table(['size', 'raw server CPU µs', 'raw spread', 'our server (raw client)', 'our server (our client)', 'everything on'], cpuRows), '');
+    out.push('Server CPU µs per request during those round trips (from each server\'s own process.cpuUsage(), around the measured round trips), and its ratio to the raw server\'s (with the raw client). The last two columns, at the one-at-a-time sizes: the raw server fed by our Node client (whose lines cost any server more to parse), and our server against it, both with our client: the same input on both sides.', '',
+      table(['size', 'raw server CPU µs', 'raw spread', 'our server (raw client)', 'our server (our client)', 'everything on', 'raw server (our client)', 'our server against raw server, both with our client'], cpuRows), '');
   }
   return out;
 }
@@ -133,7 +134,9 @@ function pipelinedSection(f) {
       fmtNumber(rawCpu.value), withRatio(f.compare('pipelined', w, 'srv', 'raw', 'cpuPerMsg')), withRatio(f.compare('pipelined', w, 'ours', 'raw', 'cpuPerMsg'))];
   }).filter((r) => r[1] !== '–');
   if (!rows.length) return [];
-  return ['### Pipelined ~100-byte messages, one connection', 'Messages per second (higher is better) and the server\'s CPU µs per message (lower is better).', '',
+  const sameInput = f.compare('pipelined', 1, 'ours', 'rawours', 'cpuPerMsg');
+  const note = Number.isFinite(sameInput.ratio) ? ` At 1 in flight, our server's CPU with our client against the raw server's fed by our client (the same lines): ${fmtRatio(sameInput)}.` : '';
+  return ['### Pipelined ~100-byte messages, one connection', `Messages per second (higher is better) and the server's CPU µs per message (lower is better).${note}`, '',
     table(['in flight', 'raw msg/s', 'raw spread', 'our server + raw client', 'our server + our client', 'raw server CPU µs/msg', 'our server CPU (raw client)', 'our server CPU (our client)'], rows), ''];
 }
 
@@ -320,12 +323,12 @@ function renderReadmeSummary(results) {
   const lines = [
     `Latest saved run (\`npm run bench -- --save\`, ${meta.date.slice(0, 10)}, ${meta.cpuModel} × ${meta.cpuCount}, Node ${meta.node.replace(/^v/, '')}${meta.php ? ', PHP ' + meta.php : ''};`,
     `${meta.reps} repetitions${meta.pinned ? ', every process pinned to one CPU' : ''}; load average ${meta.loadAverage[0].toFixed(1)} at the start${results.analysis.noise.noisy ? `: a **noisy run**, the baseline's own spread across repetitions passed 10% (worst ${(100 * results.analysis.noise.worstBaselineCv).toFixed(0)}%)` : ''}).`,
-    `Each ratio is to the raw baseline (PHP: to a plain PHP loop), the median of per-repetition ratios with its 95% interval; a target is met only when the whole interval is on its side. ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear:`,
+    `Each ratio is to the contender in the "against" column (the raw baseline is the raw server and client; PHP's, a plain PHP loop), the median of per-repetition ratios with its 95% interval; a target is met only when the whole interval is on its side. ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear:`,
     '',
     // Cautions added to a saved run travel with its figures.
     ...results.notes.filter((n) => n.startsWith('Caution')).flatMap((n) => [`> ${n}`, '']),
-    table(['figure', 'who', 'target', 'ratio [95% interval]', 'verdict'],
-      results.analysis.targets.map((t) => [t.figure, t.who, targetText(t.target), t.absolute || fmtRatio(t.cmp), t.verdict])),
+    table(['figure', 'who', 'against', 'target', 'ratio [95% interval]', 'verdict'],
+      results.analysis.targets.map((t) => [t.figure, t.who, t.against, targetText(t.target), t.absolute || fmtRatio(t.cmp), t.verdict])),
     '',
   ];
   const curve = (w, points, m, name, fmtPoint) => {
@@ -359,7 +362,8 @@ function renderReadmeBrief(results) {
   const f = results.analysis.figures;
   const allOn = meta.variants.some((v) => v.name === 'all-on') ? 'v:all-on' : null;
   const latency = (point, c, m = 'median') => fmtRatio(f.compare('latency', point, c, 'raw', m));
-  const rows = ['100 B', 1, 10].map((point) => [sizeName(point), latency(point, 'srv'), latency(point, 'ours'), allOn ? latency(point, allOn) : '–', latency(point, 'srv', 'cpuPerMsg')]);
+  const sameInput = (point) => fmtRatio(f.compare('latency', point, 'ours', 'rawours', 'cpuPerMsg'));
+  const rows = ['100 B', 1, 10].map((point) => [sizeName(point), latency(point, 'srv'), latency(point, 'ours'), allOn ? latency(point, allOn) : '–', latency(point, 'srv', 'cpuPerMsg'), sameInput(point)]);
   const counts = verdictCounts(results.analysis.targets);
   const headline = [
     `pipelined ~100 B requests, 64 in flight: ${fmtRatio(f.compare('pipelined', 64, 'ours', 'raw', 'perSecond'))} the raw server's throughput`,
@@ -370,7 +374,7 @@ function renderReadmeBrief(results) {
   return [
     `One request at a time (a PHP page, a CLI, a service awaiting each call): round trip as a ratio to a raw newline-JSON echo server and client in plain Node, the median of ${meta.reps} per-repetition ratios [95% interval], every process pinned to one CPU (\`npm run bench -- --save\`, ${meta.date.slice(0, 10)}, ${meta.cpuModel} × ${meta.cpuCount}, Node ${meta.node.replace(/^v/, '')}${results.analysis.noise.noisy ? '; a noisy run' : ''}):`,
     '',
-    table(['message', 'our server, raw client', 'our server and Node client', 'everything on', 'server CPU per request, raw client'], rows),
+    table(['message', 'our server, raw client', 'our server and Node client', 'everything on', 'server CPU per request, raw client', 'server CPU per request, Node client (against the raw server fed by it)'], rows),
     '',
     `Elsewhere (our server and Node client): ${headline.join('; ')}. Of the benchmark's ${counts.met + counts.missed + counts.unclear} targets, ${counts.met} met, ${counts.missed} missed, ${counts.unclear} unclear: [docs/performance.md](docs/performance.md) has them all and how to read them.`,
   ].join('\n');

@@ -8,7 +8,7 @@ const os = require('os');
 const fs = require('fs');
 const path = require('path');
 const { bootstrapMedianInterval, coefficientOfVariation, median } = require('../../bench/stats');
-const { Figures, verdict } = require('../../bench/analysis');
+const { Figures, verdict, analyze, label } = require('../../bench/analysis');
 const { planVariants, FEATURES, alwaysOverrides } = require('../../bench/variants');
 const { connectWithRetry } = require('../../bench/connect-retry');
 const { asciiChart, svgChart } = require('../../bench/chart');
@@ -50,6 +50,25 @@ describe('bench method', function () {
     assert.ok(cmp.noisy, `baseline CV ${coefficientOfVariation(base)} should mark it noisy`);
   });
 
+
+  it('judges our server\'s CPU with our client against the raw server fed by our client, when that was measured', function () {
+    const records = [];
+    for (let r = 0; r < 7; r++) {
+      records.push({ w: 'latency', p: 1, c: 'raw', r, m: 'cpuPerMsg', v: 100 });
+      records.push({ w: 'latency', p: 1, c: 'ours', r, m: 'cpuPerMsg', v: 108 });
+    }
+    const row = (list) => analyze(list).targets.find((t) => t.figure === 'one at a time: server CPU per request, 1 KiB' && t.who === label('ours'));
+    // Only the raw baseline measured (older runs): judged against it.
+    const alone = row(records);
+    assert.strictEqual(alone.against, label('raw'));
+    assert.strictEqual(alone.verdict, 'missed');
+    // Our client's lines cost the raw server 6% more: the same input on both sides.
+    const withSameInput = records.concat([...Array(7).keys()].map((r) => ({ w: 'latency', p: 1, c: 'rawours', r, m: 'cpuPerMsg', v: 106 })));
+    const judged = row(withSameInput);
+    assert.strictEqual(judged.against, 'raw server + our Node client');
+    assert.ok(Math.abs(judged.cmp.ratio - 108 / 106) < 1e-9, JSON.stringify(judged.cmp));
+    assert.strictEqual(judged.verdict, 'met');
+  });
   it('skips feature variants whose config keys the server does not have, and composes the rest', function () {
     const keys = new Set(['auth_tokens']);
     const { variants, notes } = planVariants(null, keys);
