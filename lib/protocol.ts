@@ -253,14 +253,31 @@ export function pushLine(uri: string, data: unknown): string {
   return '{"uri":' + JSON.stringify(uri) + encodeDataField(data) + '}\n';
 }
 
+/** "0".."999", and the same zero-padded to three digits: the groups numberText() joins. */
+const DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, i) => i.toFixed(0));
+const DIGITS_PADDED: readonly string[] = DIGITS.map((text) => text.padStart(3, '0'));
+
 /**
  * A number as text, without String() for integers: V8 keeps the string of each
  * number it converts in a cache held by the old generation, so every request
  * id's string outlived the next scavenge and was promoted (one at a time, a
- * constant 37 KB per scavenge and most of its pause). toFixed(0) gives the
- * same digits for a safe integer and leaves the cache alone.
+ * constant 37 KB per scavenge and most of its pause). Integers below a billion
+ * (request ids, which count up) are joined from groups of three digits (about
+ * 15 ns, where toFixed(0) takes about 60); other safe integers use toFixed(0),
+ * which gives String()'s digits and leaves the cache alone.
  */
 export function numberText(n: number): string {
+  if (n >= 0 && n < 1e9 && Number.isInteger(n)) {
+    if (n < 1000) return DIGITS[n];
+    if (n < 1e6) {
+      const thousands = (n / 1000) | 0;
+      return DIGITS[thousands] + DIGITS_PADDED[n - thousands * 1000];
+    }
+    const millions = (n / 1e6) | 0;
+    const rest = n - millions * 1e6;
+    const thousands = (rest / 1000) | 0;
+    return DIGITS[millions] + DIGITS_PADDED[thousands] + DIGITS_PADDED[rest - thousands * 1000];
+  }
   return Number.isSafeInteger(n) ? n.toFixed(0) : String(n);
 }
 

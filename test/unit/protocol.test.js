@@ -124,7 +124,11 @@ describe('protocol: sniffRequestId', function () {
   it('numberText writes every number as String() does, and a numeric id as JSON.stringify does', function () {
     const numbers = [0, -0, 1, -1, 7, 42, 2 ** 31, -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER,
       Number.MAX_SAFE_INTEGER + 1, 2 ** 53 + 2, 1e21, 123456789012345680000, 1.5, -0.25, 1e-7, 5e-324, Number.MAX_VALUE, NaN, Infinity];
+    // Where the digit groups change (request ids count up through them).
+    for (const edge of [1000, 1e6, 1e9]) for (let d = -3; d <= 3; d++) numbers.push(edge + d, edge + d + 0.5);
+    for (const n of [1001, 10010, 100100, 1000001, 1001001, 100000100, 999999999, 999999999.5]) numbers.push(n, -n);
     for (let i = 0; i < 2000; i++) numbers.push(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) * (i % 2 ? 1 : -1), Math.random() * 1e6);
+    for (let i = 0; i < 2000; i++) numbers.push(Math.floor(Math.random() * 10 ** (1 + (i % 9))));
     for (const n of numbers) assert.strictEqual(numberText(n), String(n), String(n));
     for (const id of [0, 17, -3, 4.5, Number.MAX_SAFE_INTEGER]) {
       assert.strictEqual(responseLine(id, 1), `{"ipcReqID":${JSON.stringify(id)},"data":1}\n`);
