@@ -50,7 +50,6 @@ describe('bench method', function () {
     assert.ok(cmp.noisy, `baseline CV ${coefficientOfVariation(base)} should mark it noisy`);
   });
 
-
   it('judges our server\'s CPU with our client against the raw server fed by our client, when that was measured', function () {
     const records = [];
     for (let r = 0; r < 7; r++) {
@@ -69,6 +68,7 @@ describe('bench method', function () {
     assert.ok(Math.abs(judged.cmp.ratio - 108 / 106) < 1e-9, JSON.stringify(judged.cmp));
     assert.strictEqual(judged.verdict, 'met');
   });
+
   it('skips feature variants whose config keys the server does not have, and composes the rest', function () {
     const keys = new Set(['auth_tokens']);
     const { variants, notes } = planVariants(null, keys);
