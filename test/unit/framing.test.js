@@ -52,7 +52,7 @@ describe('LineReader', function () {
     assert.deepStrictEqual(seen, [['{"s":"é€"}', Buffer.byteLength('{"s":"é€"}\n')]]);
   });
 
-  it('delivers a small chunk read as one string exactly as byte by byte: non-ASCII, invalid UTF-8, CRLF, one line or several', function () {
+  it('delivers a chunk read as one string exactly as byte by byte: non-ASCII, invalid UTF-8, CRLF, one line or several, short or long', function () {
     const read = (chunks) => {
       const seen = [];
       const reader = new LineReader(1024, { onLine: (line, bytes) => seen.push([line, bytes]), onOverflow: () => assert.fail('no overflow') });
@@ -60,7 +60,7 @@ describe('LineReader', function () {
       assert.strictEqual(reader.bufferedBytes, 0);
       return seen;
     };
-    const pieces = ['{"a":1}', 'é', '€', '𝄞', '\r', '\n', 'x', '\u0000', Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x82])];
+    const pieces = ['{"a":1}', 'é', '€', '𝄞', '\r', '\n', 'x', '\u0000', Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x82]), 'y'.repeat(300)];
     let seed = 7;
     const random = (n) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
     for (let round = 0; round < 500; round++) {
