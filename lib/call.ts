@@ -98,9 +98,9 @@ function dropReservedFields(request: Record<string, unknown>): void {
  * the copy saves).
  */
 interface WireFields {
-  ipcReqID: unknown;
+  ipcReqID?: unknown;
   uri: unknown;
-  noReply: unknown;
+  noReply?: unknown;
   data?: unknown;
   pid?: unknown;
   userAgent?: unknown;
@@ -108,9 +108,11 @@ interface WireFields {
   stream?: unknown;
 }
 
-/** How many of the protocol fields a parsed line carries (ipcReqID, uri and noReply always: parsing sets them). */
+/** How many of the protocol fields a parsed line carries (uri always: parsing checked it). */
 function protocolFieldCount(parsed: WireFields): number {
-  let count = 3;
+  let count = 1;
+  if (parsed.ipcReqID !== undefined) count++;
+  if (parsed.noReply !== undefined) count++;
   if (parsed.data !== undefined) count++;
   if (parsed.pid !== undefined) count++;
   if (parsed.userAgent !== undefined) count++;
@@ -130,14 +132,15 @@ function carriesOnlyProtocolFields(parsed: WireFields): boolean {
  * The request object of a line that carries only protocol fields, built
  * directly on RequestPrototype: a copy of a handful of fields costs a fifth
  * of switching the parsed object's prototype (Object.setPrototypeOf makes
- * V8 migrate the object to a new shape: ~100 ns a request). Fields are copied
- * only when present, so the object has the same keys as the line.
+ * V8 migrate the object to a new shape: ~100 ns a request). ipcReqID and
+ * noReply are always set, normalized; other fields only when present, so the
+ * object has no keys the line did not.
  */
 const WireRequest = function WireRequest(this: Record<string | symbol, unknown>, parsed: WireFields, connection: Connection, call: Call) {
-  this.ipcReqID = parsed.ipcReqID;
+  this.ipcReqID = parsed.ipcReqID ?? null;
   this.uri = parsed.uri;
   if (parsed.data !== undefined) this.data = parsed.data;
-  this.noReply = parsed.noReply;
+  this.noReply = parsed.noReply === true;
   if (parsed.pid !== undefined) this.pid = parsed.pid;
   if (parsed.userAgent !== undefined) this.userAgent = parsed.userAgent;
   if (parsed.timeoutMs !== undefined) this.timeoutMs = parsed.timeoutMs;
@@ -155,6 +158,8 @@ WireRequest.prototype = RequestPrototype;
 function requestFor(parsed: IPCRequest, connection: Connection, call: Call): IPCRequest {
   if (carriesOnlyProtocolFields(parsed as unknown as WireFields)) return new WireRequest(parsed as unknown as WireFields, connection, call);
   if (carriesReservedField(parsed)) dropReservedFields(parsed as unknown as Record<string, unknown>);
+  if (parsed.ipcReqID === undefined) parsed.ipcReqID = null;
+  parsed.noReply = parsed.noReply === true;
   parsed.connection = connection;
   (parsed as unknown as { [CALL]: Call })[CALL] = call;
   Object.setPrototypeOf(parsed, RequestPrototype);

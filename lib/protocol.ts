@@ -135,10 +135,16 @@ export const CLOSING_CODES: readonly string[] = Object.freeze([
   ServerErrorCode.overloaded,
 ]);
 
-/** A request line that passed the shape checks: the decoded object, id and noReply normalized. */
+/**
+ * A request line that passed the shape checks: the decoded object as sent.
+ * Its id may be missing and its noReply anything; the request made from it
+ * (call.ts) has them normalized (null, and true only for a literal true).
+ * Nothing is written to the decoded object here: a field added to it would
+ * change its shape, and the usual request is copied field by field anyway.
+ */
 export interface ParsedRequest extends Omit<RequestMessage, 'ipcReqID' | 'noReply'> {
-  ipcReqID: RequestId | null;
-  noReply: boolean;
+  ipcReqID?: RequestId | null;
+  noReply?: unknown;
   [field: string]: unknown;
 }
 
@@ -180,24 +186,21 @@ export function parseRequest(line: string): ParsedRequest | Refusal | null {
     return new Refusal(null, ServerErrorCode.badRequest, 'Request must be a JSON object', false);
   }
   const id = message.ipcReqID;
-  if (id === undefined || id === null) {
-    message.ipcReqID = null;
-  } else if (!isRequestId(id)) {
+  if (id !== undefined && id !== null && !isRequestId(id)) {
     return new Refusal(null, ServerErrorCode.badRequest, 'ipcReqID must be a string or a number', false);
   }
+  // Only a literal true marks fire-and-forget, for handled and refused requests alike.
+  const noReply = message.noReply === true;
   const uri = message.uri;
   if (typeof uri !== 'string' || uri === '') {
-    const noReply = message.noReply === true;
     if (uri === undefined || uri === null || uri === '') {
-      return new Refusal(message.ipcReqID, ServerErrorCode.noUri, 'Missing required uri parameter from request', noReply);
+      return new Refusal(id ?? null, ServerErrorCode.noUri, 'Missing required uri parameter from request', noReply);
     }
-    return new Refusal(message.ipcReqID, ServerErrorCode.badRequest, 'uri must be a string', noReply);
+    return new Refusal(id ?? null, ServerErrorCode.badRequest, 'uri must be a string', noReply);
   }
-  // Only a literal true marks fire-and-forget, for handled and refused requests alike.
-  message.noReply = message.noReply === true;
   const timeoutMs = message.timeoutMs;
   if (timeoutMs !== undefined && timeoutMs !== null && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= Number.MAX_SAFE_INTEGER)) {
-    return new Refusal(message.ipcReqID, ServerErrorCode.badRequest, 'timeoutMs must be a positive number of milliseconds', message.noReply);
+    return new Refusal(id ?? null, ServerErrorCode.badRequest, 'timeoutMs must be a positive number of milliseconds', noReply);
   }
   return message as ParsedRequest;
 }

@@ -4,20 +4,40 @@ const {
   parseRequest, Refusal, CLOSING_CODES, ServerErrorCode,
   responseLine, errorLine, pushLine, requestLine, sniffRequestId, isRequestId, numberText,
 } = require('../../dist/lib/protocol');
+const { Call } = require('../../dist/lib/call');
 
 describe('protocol: parseRequest', function () {
-  it('returns the request with its id and noReply normalized', function () {
-    const request = parseRequest('{"ipcReqID":"a","uri":"/x","data":{"n":1},"pid":7,"userAgent":"UA","extra":true}');
-    assert.deepStrictEqual(request, { ipcReqID: 'a', uri: '/x', data: { n: 1 }, pid: 7, userAgent: 'UA', extra: true, noReply: false });
-    assert.strictEqual(parseRequest('{"uri":"/x"}').ipcReqID, null);
-    assert.strictEqual(parseRequest('{"uri":"/x","ipcReqID":null}').ipcReqID, null);
-    assert.strictEqual(parseRequest('{"uri":"/x","ipcReqID":0}').ipcReqID, 0);
+  /** The request a handler gets for `line`: parsed, then made into a call's request. */
+  const requestOf = (line) => new Call(parseRequest(line), { id: 1 }, 0, Buffer.byteLength(line)).request;
+
+  it('returns the decoded object as sent, adding nothing to it', function () {
+    const line = '{"ipcReqID":"a","uri":"/x","data":{"n":1},"pid":7,"userAgent":"UA","extra":true}';
+    assert.deepStrictEqual(parseRequest(line), JSON.parse(line));
+    assert.deepStrictEqual(Object.keys(parseRequest('{"uri":"/x"}')), ['uri']);
+  });
+
+  it('gives the handler a request with its id and noReply normalized, plain or with fields of its own', function () {
+    for (const extra of ['', ',"extra":true']) {
+      const request = requestOf(`{"ipcReqID":"a","uri":"/x","data":{"n":1},"pid":7,"userAgent":"UA"${extra}}`);
+      const expected = { ipcReqID: 'a', uri: '/x', data: { n: 1 }, pid: 7, userAgent: 'UA', noReply: false };
+      if (extra) expected.extra = true;
+      const fields = Object.fromEntries(Object.keys(request).filter((key) => key !== 'connection').map((key) => [key, request[key]]));
+      assert.deepStrictEqual(fields, expected, extra);
+      assert.deepStrictEqual(request.connection, { id: 1 });
+      assert.strictEqual(requestOf(`{"uri":"/x"${extra}}`).ipcReqID, null);
+      assert.strictEqual(requestOf(`{"uri":"/x","ipcReqID":null${extra}}`).ipcReqID, null);
+      assert.strictEqual(requestOf(`{"uri":"/x","ipcReqID":0${extra}}`).ipcReqID, 0);
+    }
   });
 
   it('marks fire-and-forget only for a literal true', function () {
-    assert.strictEqual(parseRequest('{"uri":"/x","noReply":true}').noReply, true);
-    for (const value of ['"true"', '1', 'false', 'null', '{}']) {
-      assert.strictEqual(parseRequest(`{"uri":"/x","noReply":${value}}`).noReply, false, value);
+    for (const extra of ['', ',"extra":true']) {
+      assert.strictEqual(requestOf(`{"uri":"/x","noReply":true${extra}}`).noReply, true);
+      for (const value of ['"true"', '1', 'false', 'null', '{}']) {
+        assert.strictEqual(requestOf(`{"uri":"/x","noReply":${value}${extra}}`).noReply, false, value);
+        assert.strictEqual(parseRequest(`{"noReply":${value}${extra}}`).noReply, false, value);
+      }
+      assert.strictEqual(parseRequest(`{"noReply":true${extra}}`).noReply, true);
     }
   });
 
