@@ -25,6 +25,8 @@
 //   --slice-ms=N       pipe: length of a slice (default 150)
 //   --warm-ms=N        steady state first: ms of round trips per server before measuring (default 1000)
 //   --config-NAME=JSON IPCServer config overrides for the server named NAME
+//   --client-NAME=raw|ipc  the client that drives the server named NAME: the raw
+//                      one (default) or our Node client (to compare whole stacks)
 //   --trace            also print every round's ratio (to see warm-up; try --warm-ms=0)
 // Each figure: median over rounds of the per-round ratio to the reference
 // [lowest-highest], and the ratio of the 10th percentiles (noise only ever
@@ -35,7 +37,7 @@ const processes = require('./processes');
 const { median, quantile } = require('./stats');
 
 function parseArgs(argv) {
-  const options = { mode: 'seq', keys: 1, small: false, bytes: 0, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {} };
+  const options = { mode: 'seq', keys: 1, small: false, bytes: 0, inFlight: 1, rounds: 30, per: 1500, sliceMs: 150, warmMs: 1000, trace: false, configs: {}, clients: {} };
   const servers = [];
   for (const arg of argv) {
     const option = /^--([\w-]+)(?:=(.*))?$/.exec(arg);
@@ -50,6 +52,10 @@ function parseArgs(argv) {
       console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).join('\n').replace(/^\/\/ ?/gm, ''));
       process.exit(0);
     } else if (name.startsWith('config-')) options.configs[name.slice(7)] = JSON.parse(value);
+    else if (name.startsWith('client-')) {
+      if (!['raw', 'ipc'].includes(value)) throw new Error(`--${name} is raw or ipc`);
+      options.clients[name.slice(7)] = value;
+    }
     else if (name === 'mode') options.mode = value;
     else if (name === 'trace') options.trace = true;
     else if (name === 'small') options.small = true;
@@ -111,7 +117,7 @@ async function main() {
     const config = Object.assign({ max_connections_per_user: 0 }, options.configs[server.name] || {});
     server.process = await processes.startServer(server.name, { pinned: true, script: server.script, config, label: server.name });
     server.agent = processes.startAgent({ pinned: true, label: server.name });
-    await server.agent.call('connect', { kind: 'raw', socketPath: server.process.socketPath, connections: 1 });
+    await server.agent.call('connect', { kind: options.clients[server.name] || 'raw', socketPath: server.process.socketPath, connections: 1 });
   }
   if (options.warmMs > 0) {
     for (const server of servers) await server.agent.call('warmup', { specs: [messageSpec(options), { small: true }], ms: options.warmMs });
