@@ -9,6 +9,7 @@
  */
 import { ConfigError } from './config';
 import { resolveGid, resolveUid } from './user-db';
+import { UriMemo } from './uri-memo';
 import type { PolicyRule as PolicyRuleConfig } from './config-types';
 
 export type { PolicyRuleConfig };
@@ -72,6 +73,8 @@ export class AccessPolicy {
   readonly maxConnectionsPerUser: number;
   private readonly openPerUser = new Map<number, number>();
   private readonly ownUid = process.geteuid ? process.geteuid() : -1;
+  /** The rule that decides each uri (the first whose pattern matches; null for none), remembered: a rule's regular expression is the costly part of a check. */
+  private readonly ruleFor = new UriMemo<Rule | null>((uri) => this.rules.find((rule) => rule.uri.test(uri)) ?? null);
 
   constructor(config: PolicyConfig) {
     const users = resolveAll(config.allowUsers, 'allow_users', resolveUid, 'user');
@@ -156,23 +159,21 @@ export class AccessPolicy {
    * presented valid credentials (it is false when no auth is configured).
    */
   checkRequest(uri: string, subject: PeerSubject, authenticated: boolean): Decision {
-    const peer = subject.peer;
-    for (const rule of this.rules) {
-      if (!rule.uri.test(uri)) continue;
-      const transport = subject.transport;
-      if (rule.transports !== null && (transport === undefined || !rule.transports.has(transport))) {
-        return { ok: false, message: `${uri} may not be called over ${transport ?? 'this transport'} (policy ${rule.source})` };
-      }
-      if (rule.auth && !authenticated) return { ok: false, message: `${uri} requires authentication (policy ${rule.source})` };
-      if (rule.users === null && rule.groups === null) return OK;
-      if (peer === null) {
-        const letThrough = transport === 'nats' ? rule.transports !== null : rule.tcp;
-        return letThrough ? OK : { ok: false, message: `${uri} is restricted to local users (policy ${rule.source})` };
-      }
-      if (matches(subject, rule.users, rule.groups)) return OK;
-      return { ok: false, message: `User uid ${peer.uid} may not call ${uri} (policy ${rule.source})` };
+    const rule = this.ruleFor.get(uri);
+    if (rule === null) return OK;
+    const transport = subject.transport;
+    if (rule.transports !== null && (transport === undefined || !rule.transports.has(transport))) {
+      return { ok: false, message: `${uri} may not be called over ${transport ?? 'this transport'} (policy ${rule.source})` };
     }
-    return OK;
+    if (rule.auth && !authenticated) return { ok: false, message: `${uri} requires authentication (policy ${rule.source})` };
+    if (rule.users === null && rule.groups === null) return OK;
+    const peer = subject.peer;
+    if (peer === null) {
+      const letThrough = transport === 'nats' ? rule.transports !== null : rule.tcp;
+      return letThrough ? OK : { ok: false, message: `${uri} is restricted to local users (policy ${rule.source})` };
+    }
+    if (matches(subject, rule.users, rule.groups)) return OK;
+    return { ok: false, message: `User uid ${peer.uid} may not call ${uri} (policy ${rule.source})` };
   }
 }
 

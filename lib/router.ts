@@ -7,6 +7,7 @@
  * expression syntax are looked up in a Map rather than tested one by one.
  */
 import type { Handler } from './types';
+import { UriMemo } from './uri-memo';
 
 export interface Route {
   /** As registered: a RegExp, or a string read as `^pattern$`. */
@@ -22,15 +23,6 @@ interface Entry {
   /** Null for a string without regex syntax (matched through the exact map). */
   regex: RegExp | null;
 }
-
-/**
- * Lookups are cached per uri, for uris up to CACHED_URI_MAX_LENGTH characters
- * and at most CACHE_LIMIT of them: the cache holds at most ~0.5 MiB of uris
- * (1000 x 256 two-byte characters), whatever uris clients send. Longer uris
- * are matched each time (no real route needs them to be fast).
- */
-const CACHE_LIMIT = 1000;
-const CACHED_URI_MAX_LENGTH = 256;
 
 /** Characters that make a string pattern more than a literal uri. */
 const REGEX_SYNTAX = /[\\^$.*+?()[\]{}|]/;
@@ -53,14 +45,8 @@ export class Router {
   /** Entries tested in order: RegExps and strings with regex syntax. */
   private tested: Entry[] = [];
   private nextOrder = 0;
-  private cache = new Map<string, Route | null>();
-  /**
-   * The uri matched last and its route: a client sends one uri over and
-   * over, and comparing two strings is cheaper than hashing a fresh one
-   * (JSON.parse gives every request its own uri string) for the Map.
-   */
-  private lastUri: string | null = null;
-  private lastRoute: Route | null = null;
+  /** Lookups per uri (bounded: see uri-memo.ts). */
+  private readonly lookups = new UriMemo<Route | null>((uri) => this.search(uri));
 
   get size(): number {
     return this.entries.length;
@@ -93,15 +79,7 @@ export class Router {
 
   /** The first route whose pattern matches, or null. */
   match(uri: string): Route | null {
-    if (uri === this.lastUri) return this.lastRoute;
-    let cached = this.cache.get(uri);
-    if (cached === undefined) cached = this.search(uri);
-    // Only a uri short enough for the cache is remembered: a client's huge uri is not kept after it has gone.
-    if (uri.length <= CACHED_URI_MAX_LENGTH) {
-      this.lastUri = uri;
-      this.lastRoute = cached;
-    }
-    return cached;
+    return this.lookups.get(uri);
   }
 
   private search(uri: string): Route | null {
@@ -113,16 +91,11 @@ export class Router {
       regex.lastIndex = 0; // a /g or /y pattern keeps state between tests
       if (regex.test(uri)) { found = entry.route; break; }
     }
-    if (uri.length > CACHED_URI_MAX_LENGTH) return found;
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(uri, found);
     return found;
   }
 
   private forget(): void {
-    this.cache.clear();
-    this.lastUri = null;
-    this.lastRoute = null;
+    this.lookups.clear();
   }
 
   /** Adds an entry registered after every indexed one. */

@@ -41,8 +41,9 @@ describe('bounded by construction: what a client chooses does not grow the daemo
     assert.ok(perRequest < 50, `${perRequest.toFixed(0)} B held per answered request`);
   });
 
-  it("the router's cache keeps no long uri: 8 requests with 4 MiB uris matching a RegExp route hold nothing once answered", async function () {
-    const d = await startDaemon({});
+  it("the router's and the policy's memos keep no long uri: 8 requests with 4 MiB uris matching a RegExp route and a policy rule hold nothing once answered", async function () {
+    // The rule names this test's own user, so its requests pass (and the policy is consulted for each).
+    const d = await startDaemon({ policy: [{ uri: '^/daemon/', users: [process.getuid()] }] });
     const before = (await d.memory()).heapUsed;
     const c = await rawConnect(d.socketPath);
     for (let i = 0; i < 8; i++) {

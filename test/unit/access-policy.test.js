@@ -68,6 +68,19 @@ describe('AccessPolicy', function () {
     assert.strictEqual(p.checkRequest('/anything', other, false).ok, true);
   });
 
+  it('decides every uri as a fresh policy would, past the memo of rules per uri and with uris too long to remember', function () {
+    const rules = [{ uri: '^/admin/open$' }, { uri: '^/admin/', users: ['root'] }, { uri: 'secret' }];
+    const p = policy({ rules });
+    const uris = [];
+    for (let i = 0; i < 3000; i++) uris.push(i % 3 === 0 ? `/admin/${i}` : i % 3 === 1 ? `/x/${i}/secret` : `/free/${i}`);
+    uris.push('/admin/' + 'a'.repeat(1 << 20), '/admin/open', '/free/' + 'b'.repeat(1 << 20));
+    for (const uri of uris) {
+      for (const subject of [root, other, tcp]) {
+        assert.deepStrictEqual(p.checkRequest(uri, subject, false), policy({ rules }).checkRequest(uri, subject, false), uri.slice(0, 40));
+      }
+    }
+  });
+
   it('counts connections per user up to max_connections_per_user', function () {
     const p = policy({ maxConnectionsPerUser: 2 });
     assert.notStrictEqual(process.getuid(), 1);
