@@ -8,14 +8,15 @@
  * The uris are the clients' choice, so what they can make it hold is bounded:
  * a uri longer than MAX_URI_LENGTH is worked out every time and never kept,
  * and the map holds at most `limit` of the others (with the defaults, about
- * 0.5 MiB: 1000 x 256 two-byte characters, whatever clients send).
+ * 0.5 MiB per memo: 1000 x 256 two-byte characters, whatever clients send).
  */
 
 /** Longer uris are not remembered (a client's huge uri is not kept after it has gone). */
 export const MAX_URI_LENGTH = 256;
 export const DEFAULT_URI_MEMO_LIMIT = 1000;
 
-export class UriMemo<T> {
+/** `T` leaves out undefined: the map's "not there". Use null for "nothing". */
+export class UriMemo<T extends {} | null> {
   private readonly known = new Map<string, T>();
   private lastUri: string | null = null;
   private lastValue: T | undefined = undefined;
