@@ -396,7 +396,10 @@ describe('pixl-ipc send --stream', function () {
     await new Promise((resolve) => server.listen(socketPath, resolve));
   });
 
-  after(() => new Promise((resolve) => (server ? server.close(resolve) : resolve())));
+  after(async () => {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+    cleanupTempDirs();
+  });
 
   it('prints each part as one JSON line as it arrives, then the final data', async () => {
     const result = await runCli(['send', '--stream', '/stream/count', '{"from":1}', '--socket', socketPath]);

@@ -394,8 +394,10 @@ describe('NATS transport', function () {
       const preload = path.join(dir, 'no-nats.js');
       fs.writeFileSync(preload, WITHOUT_NATS);
       const script = `
-        const { startServer } = require(${JSON.stringify(path.join(ROOT, 'test', 'helpers', 'harness.js'))});
+        const { startServer, cleanupTempDirs } = require(${JSON.stringify(path.join(ROOT, 'test', 'helpers', 'harness.js'))});
         const IPCClient = require('pixl-ipc/client');
+        // pixl-server ends this process itself (below): its servers' temporary directories go with it.
+        process.on('exit', cleanupTempDirs);
         (async () => {
           const plain = await startServer({});
           const c = new IPCClient(plain.socketPath);
