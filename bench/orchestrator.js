@@ -34,6 +34,16 @@ const VARIANT_SIZES = ['100 B', 1, 10, 1024];
 const VARIANT_IN_FLIGHT = [1, 64];
 const IN_FLIGHT = [1, 16, 64, 256];
 const CONNECTIONS_IN_FLIGHT = 16;
+/**
+ * The contenders measured at a point of a workload. One that serves only as a
+ * CPU baseline (the raw server fed by our client) runs only where our server's
+ * CPU is judged against it: the one-at-a-time sizes, and pipelined at 1 in flight.
+ */
+function measuredAt(contenders, workload, point) {
+  const judged = (workload === 'latency' && ONE_AT_A_TIME.includes(point)) || (workload === 'pipelined' && point === 1);
+  return judged ? contenders : contenders.filter((c) => !c.cpuBaselineOnly);
+}
+
 /** Turns each contender takes in the warm-up (see warmUp). */
 const WARM_UP_ROUNDS = 7;
 
@@ -202,7 +212,7 @@ class Orchestrator {
       }
       if (only.includes('latency')) await this.latency(rep, contenders, agents, serverOf);
       if (only.includes('pipelined')) await this.pipelined(rep, contenders, agents, serverOf);
-      const curveContenders = contenders.filter((c) => !c.variant && !c.cpuBaselineOnly);
+      const curveContenders = measuredAt(contenders.filter((c) => !c.variant), 'curves');
       if (only.includes('sizes')) await this.sizes(rep, curveContenders, agents);
       if (only.includes('connections')) await this.connections(rep, curveContenders, agents, serverOf);
       if (only.includes('php')) await this.php(rep, servers.base);
@@ -238,8 +248,7 @@ class Orchestrator {
   /** Sequential round trips at every point, with the server's CPU per round trip. */
   async latency(rep, contenders, agents, serverOf) {
     for (const [i, point] of LATENCY_POINTS.entries()) {
-      const here = ONE_AT_A_TIME.includes(point) ? contenders : contenders.filter((c) => !c.cpuBaselineOnly);
-      const figures = await this.latencyPoint(here, agents, latencySpec(point), this.s.latency, rep + i, serverOf);
+      const figures = await this.latencyPoint(measuredAt(contenders, 'latency', point), agents, latencySpec(point), this.s.latency, rep + i, serverOf);
       for (const [id, f] of Object.entries(figures)) {
         this.record('latency', point, id, rep, 'median', f.median);
         this.record('latency', point, id, rep, 'p99', f.p99);
@@ -251,8 +260,7 @@ class Orchestrator {
 
   async pipelined(rep, contenders, agents, serverOf) {
     for (const [i, inFlight] of IN_FLIGHT.entries()) {
-      const here = inFlight === 1 ? contenders : contenders.filter((c) => !c.cpuBaselineOnly);
-      const figures = await this.pipelinedPoint(here, agents, serverOf, inFlight, this.s.pipelined, rep + i);
+      const figures = await this.pipelinedPoint(measuredAt(contenders, 'pipelined', inFlight), agents, serverOf, inFlight, this.s.pipelined, rep + i);
       for (const [id, f] of Object.entries(figures)) {
         this.record('pipelined', inFlight, id, rep, 'perSecond', f.perSecond);
         this.record('pipelined', inFlight, id, rep, 'cpuPerMsg', f.cpuPerMsg);

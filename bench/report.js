@@ -4,7 +4,7 @@
 const { label, NOISY_CV } = require('./analysis');
 const { natsSection } = require('./nats');
 const { asciiChart, svgChart } = require('./chart');
-const { SIZES, LATENCY_POINTS, formatBytes, pointName, KiB, MiB } = require('./messages');
+const { SIZES, LATENCY_POINTS, ONE_AT_A_TIME, formatBytes, pointName, KiB, MiB } = require('./messages');
 const { IN_FLIGHT, VARIANT_SIZES, VARIANT_IN_FLIGHT, CONNECTIONS_IN_FLIGHT } = require('./orchestrator');
 
 /** The original project's published round trips (ms on "a local ancient laptop"), by key count. */
@@ -363,7 +363,7 @@ function renderReadmeBrief(results) {
   const allOn = meta.variants.some((v) => v.name === 'all-on') ? 'v:all-on' : null;
   const latency = (point, c, m = 'median') => fmtRatio(f.compare('latency', point, c, 'raw', m));
   const sameInput = (point) => fmtRatio(f.compare('latency', point, 'ours', 'rawours', 'cpuPerMsg'));
-  const rows = ['100 B', 1, 10].map((point) => [sizeName(point), latency(point, 'srv'), latency(point, 'ours'), allOn ? latency(point, allOn) : '–', latency(point, 'srv', 'cpuPerMsg'), sameInput(point)]);
+  const rows = ONE_AT_A_TIME.map((point) => [sizeName(point), latency(point, 'srv'), latency(point, 'ours'), allOn ? latency(point, allOn) : '–', latency(point, 'srv', 'cpuPerMsg'), sameInput(point)]);
   const counts = verdictCounts(results.analysis.targets);
   const headline = [
     `pipelined ~100 B requests, 64 in flight: ${fmtRatio(f.compare('pipelined', 64, 'ours', 'raw', 'perSecond'))} the raw server's throughput`,
