@@ -503,4 +503,23 @@ describe('events: fire-and-forget and requests without an id', function () {
     assert.strictEqual(error.code, 'handler_error');
     client.destroy();
   });
+
+  it('the handler sees noReply false for anything but a literal true, and ipcReqID null when missing, with or without fields of the line\'s own', async function () {
+    const client = await rawConnect(h.socketPath);
+    const lines = [];
+    for (const extra of [{}, { custom: 'x' }]) {
+      for (const noReply of ['true', 1, false, null, {}]) lines.push({ uri: '/ev/note', data: lines.length, noReply, ...extra });
+      lines.push({ uri: '/ev/note', data: lines.length, ...extra });
+    }
+    for (const line of lines) {
+      await client.write(line);
+      assert.deepStrictEqual(await client.next(), { ipcReqID: null, data: { ignored: true } }, JSON.stringify(line));
+    }
+    assert.deepStrictEqual(notes, lines.map((line) => ({ data: line.data, noReply: false })));
+    for (const extra of [{}, { custom: 'x' }]) {
+      await client.write({ uri: '/ev/seen-id', data: 0, ...extra });
+      assert.deepStrictEqual(await client.next(), { ipcReqID: null, data: { id: null, n: 0 } });
+    }
+    client.destroy();
+  });
 });
